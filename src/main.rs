@@ -1,0 +1,218 @@
+//! The `beacon` command line. Everything here works without a Discord token.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use beacon::eval::{self, Answerer};
+use beacon::kb::check;
+use beacon::kb::faq::{Context, Faq, Outcome};
+use beacon::kb::intents::{self, Severity};
+use beacon::kb::matcher::Thresholds;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "beacon", version, about = "A customer-support bot for Discord")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ask the knowledge base a question, as a customer would: prints the decision, the top 3
+    /// intents with their confidence, and the answer in the question's language.
+    Ask {
+        /// The question.
+        text: String,
+        /// The intents directory.
+        #[arg(long, default_value = "intents")]
+        intents: PathBuf,
+        /// Answer as if a crisis were running (crisis-only intents may answer).
+        #[arg(long)]
+        crisis: bool,
+        /// Confidence needed to answer (default: the built-in threshold).
+        #[arg(long)]
+        threshold: Option<f32>,
+    },
+    /// Work with the knowledge base files.
+    Intents {
+        #[command(subcommand)]
+        command: IntentsCommand,
+    },
+    /// Measure the matcher on a labelled query set; prints one JSON object.
+    Eval {
+        /// An intents directory, or a `text,intent` CSV to build the knowledge base from.
+        #[arg(long)]
+        kb: PathBuf,
+        /// A `text,intent` CSV of questions; an empty intent marks an out-of-scope question.
+        #[arg(long)]
+        queries: PathBuf,
+        /// Confidence needed to answer (default: the built-in threshold).
+        #[arg(long)]
+        threshold: Option<f32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum IntentsCommand {
+    /// Validate the intent files and report what would confuse customers. Exits non-zero on
+    /// errors; warnings alone exit 0.
+    Check {
+        /// The intents directory.
+        #[arg(default_value = "intents")]
+        dir: PathBuf,
+    },
+}
+
+fn thresholds(answer: Option<f32>) -> Thresholds {
+    let mut t = Thresholds::default();
+    if let Some(a) = answer {
+        t.answer = a;
+        t.suggest = t.suggest.min(a);
+    }
+    t
+}
+
+fn load_faq(dir: &Path, th: Thresholds) -> Result<Faq, ExitCode> {
+    match intents::load_dir(dir) {
+        Ok(kb) => Ok(Faq::new(kb, th)),
+        Err(e) => {
+            eprint!("{e}");
+            Err(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn ask(text: &str, dir: &Path, crisis: bool, threshold: Option<f32>) -> ExitCode {
+    let faq = match load_faq(dir, thresholds(threshold)) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let reply = faq.ask(text, Context { crisis });
+    match &reply.outcome {
+        Outcome::Answer(i) => println!("decision: answer ({})", i.id),
+        Outcome::Suggest(list) => {
+            let ids: Vec<&str> = list.iter().map(|i| i.id.as_str()).collect();
+            println!("decision: suggest ({})", ids.join(", "));
+        }
+        Outcome::Abstain => println!("decision: abstain"),
+    }
+    println!("language: {}", reply.lang.unwrap_or("unknown"));
+    println!("top intents:");
+    if reply.top.is_empty() {
+        println!("  (none: the question has no words the knowledge base knows)");
+    }
+    for (n, s) in reply.top.iter().take(3).enumerate() {
+        let crisis_note = if s.intent.crisis_only && !crisis {
+            "  [crisis only]"
+        } else {
+            ""
+        };
+        println!(
+            "  {}. {:<24} {:.2}  {}{crisis_note}",
+            n + 1,
+            s.intent.id,
+            s.confidence,
+            s.intent.title
+        );
+    }
+    match reply.answer_text() {
+        Some((lang, answer)) => println!("answer ({lang}):\n{answer}"),
+        None => match &reply.outcome {
+            Outcome::Suggest(list) => {
+                println!("did you mean:");
+                for i in list {
+                    println!("  - {}", i.title);
+                }
+            }
+            _ => println!("no answer: the bot would offer a ticket"),
+        },
+    }
+    ExitCode::SUCCESS
+}
+
+fn check_intents(dir: &Path) -> ExitCode {
+    let kb = match intents::load_dir(dir) {
+        Ok(kb) => kb,
+        Err(e) => {
+            for p in &e.problems {
+                eprintln!("{p}");
+            }
+            let errors = e
+                .problems
+                .iter()
+                .filter(|p| p.severity == Severity::Error)
+                .count();
+            eprintln!("{errors} error(s): the knowledge base cannot be loaded");
+            return ExitCode::FAILURE;
+        }
+    };
+    let findings = check::check(&kb);
+    for w in &findings.problems {
+        println!("{w}");
+    }
+    let examples: usize = kb.intents.iter().map(|i| i.examples.len()).sum();
+    println!(
+        "{} intents, {examples} examples: 0 errors, {} warning(s)",
+        kb.intents.len(),
+        findings.problems.len()
+    );
+    if findings.held_out_total > 0 {
+        #[expect(clippy::cast_precision_loss, reason = "example counts are small")]
+        let share = findings.held_out_right as f64 / findings.held_out_total as f64;
+        println!(
+            "held out in turn, {} of {} examples ({:.0}%) find their own intent first",
+            findings.held_out_right,
+            findings.held_out_total,
+            share * 100.0
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+fn run_eval(kb: &Path, queries: &Path, threshold: Option<f32>) -> Result<()> {
+    let th = thresholds(threshold);
+    let queries = eval::read_csv(queries)?;
+    let start = Instant::now();
+    let answerer: Box<dyn Answerer> = if kb.is_dir() {
+        let loaded = intents::load_dir(kb).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Box::new(Faq::new(loaded, th))
+    } else {
+        Box::new(eval::matcher_from_rows(&eval::read_csv(kb)?))
+    };
+    let build_ms = start.elapsed().as_millis();
+    let report = eval::evaluate(answerer.as_ref(), &queries, &th, build_ms);
+    println!(
+        "{}",
+        serde_json::to_string(&report).context("printing the report")?
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Ask {
+            text,
+            intents,
+            crisis,
+            threshold,
+        } => ask(&text, &intents, crisis, threshold),
+        Command::Intents {
+            command: IntentsCommand::Check { dir },
+        } => check_intents(&dir),
+        Command::Eval {
+            kb,
+            queries,
+            threshold,
+        } => match run_eval(&kb, &queries, threshold) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
