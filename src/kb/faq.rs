@@ -58,6 +58,8 @@ pub struct Faq {
     matcher: Matcher,
     /// Each intent's never-phrases, normalised and padded with spaces for whole-word search.
     never: Vec<Vec<String>>,
+    /// Each intent's title and examples, normalised once for autocomplete.
+    searchable: Vec<Vec<String>>,
     thresholds: Thresholds,
 }
 
@@ -83,10 +85,21 @@ impl Faq {
                     .collect()
             })
             .collect();
+        let searchable = kb
+            .intents
+            .iter()
+            .map(|i| {
+                std::iter::once(i.title.as_str())
+                    .chain(i.examples.iter().map(|e| e.text.as_str()))
+                    .map(normalize)
+                    .collect()
+            })
+            .collect();
         Faq {
             kb,
             matcher,
             never,
+            searchable,
             thresholds,
         }
     }
@@ -113,8 +126,9 @@ impl Faq {
 
     /// [`Faq::ask`] with other thresholds, for evaluation and for servers that set their own.
     pub fn ask_with(&self, question: &str, ctx: Context, thresholds: Thresholds) -> Reply<'_> {
-        let ranked = self.matcher.rank(question);
-        let padded = format!(" {} ", normalize(question));
+        let normalized = normalize(question);
+        let ranked = self.matcher.rank_normalized(&normalized);
+        let padded = format!(" {normalized} ");
         let allowed: Vec<Candidate> = ranked
             .iter()
             .copied()
@@ -170,17 +184,16 @@ impl Faq {
         let mut scored: Vec<(i64, usize)> = visible
             .iter()
             .filter_map(|&n| {
-                let intent = &self.kb.intents[n];
-                std::iter::once(intent.title.as_str())
-                    .chain(intent.examples.iter().map(|e| e.text.as_str()))
-                    .filter_map(|t| fuzzy.fuzzy_match(&normalize(t), &typed_norm))
+                self.searchable[n]
+                    .iter()
+                    .filter_map(|t| fuzzy.fuzzy_match(t, &typed_norm))
                     .max()
                     .map(|s| (s, n))
             })
             .collect();
         scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut out: Vec<usize> = Vec::new();
-        for c in self.matcher.rank(typed) {
+        for c in self.matcher.rank_normalized(&typed_norm) {
             if c.confidence >= self.thresholds.suggest && visible.contains(&c.intent) {
                 out.push(c.intent);
             }

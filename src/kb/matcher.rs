@@ -167,7 +167,12 @@ impl Matcher {
     /// The best intents for a raw message, most confident first (at most [`SHORTLIST`]).
     /// An empty or wordless message gets no candidates.
     pub fn rank(&self, text: &str) -> Vec<Candidate> {
-        let x = self.featurizer.transform(&normalize(text));
+        self.rank_normalized(&normalize(text))
+    }
+
+    /// [`Matcher::rank`] for text already passed through [`normalize`].
+    pub fn rank_normalized(&self, normalized: &str) -> Vec<Candidate> {
+        let x = self.featurizer.transform(normalized);
         if x.is_empty() || self.labels.is_empty() {
             return Vec::new();
         }
