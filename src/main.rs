@@ -32,8 +32,8 @@ enum Command {
         /// Answer as if a crisis were running (crisis-only intents may answer).
         #[arg(long)]
         crisis: bool,
-        /// Confidence needed to answer (default: the built-in threshold).
-        #[arg(long)]
+        /// Confidence needed to answer, from 0 to 1 (default: the built-in threshold).
+        #[arg(long, value_parser = parse_threshold)]
         threshold: Option<f32>,
     },
     /// Work with the knowledge base files.
@@ -49,8 +49,8 @@ enum Command {
         /// A `text,intent` CSV of questions; an empty intent marks an out-of-scope question.
         #[arg(long)]
         queries: PathBuf,
-        /// Confidence needed to answer (default: the built-in threshold).
-        #[arg(long)]
+        /// Confidence needed to answer, from 0 to 1 (default: the built-in threshold).
+        #[arg(long, value_parser = parse_threshold)]
         threshold: Option<f32>,
     },
 }
@@ -64,6 +64,13 @@ enum IntentsCommand {
         #[arg(default_value = "intents")]
         dir: PathBuf,
     },
+}
+
+fn parse_threshold(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(t) if (0.0..=1.0).contains(&t) => Ok(t),
+        _ => Err(format!("{s:?} is not a number from 0 to 1")),
+    }
 }
 
 fn thresholds(answer: Option<f32>) -> Thresholds {

@@ -56,6 +56,7 @@ pub struct Findings {
 pub fn check(kb: &KnowledgeBase) -> Findings {
     let mut findings = Findings::default();
     languages(kb, &mut findings.problems);
+    repeated_examples(kb, &mut findings.problems);
     confusions(kb, &mut findings);
     findings
         .problems
@@ -109,6 +110,26 @@ fn languages(kb: &KnowledgeBase, out: &mut Vec<Problem>) {
                         intent.id
                     ),
                     &format!("add at least {MIN_EXAMPLES_PER_LANGUAGE} natural {name} phrasings"),
+                ));
+            }
+        }
+    }
+}
+
+/// The same example twice under one intent is harmless but is usually a copy-paste slip, and
+/// it weighs that phrasing double.
+fn repeated_examples(kb: &KnowledgeBase, out: &mut Vec<Problem>) {
+    for intent in &kb.intents {
+        let mut seen = std::collections::HashSet::new();
+        for e in &intent.examples {
+            if !seen.insert(super::normalize::normalize(&e.text)) {
+                out.push(warning(
+                    &e.at,
+                    format!(
+                        "the example {:?} is listed twice under {:?}",
+                        e.text, intent.id
+                    ),
+                    "delete the second copy",
                 ));
             }
         }

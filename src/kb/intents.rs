@@ -94,6 +94,17 @@ pub enum Action {
     Unsubscribe,
 }
 
+impl Action {
+    /// The name as written in intent files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Handoff => "handoff",
+            Action::Subscribe => "subscribe",
+            Action::Unsubscribe => "unsubscribe",
+        }
+    }
+}
+
 /// Where something was written, for messages that point at it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
@@ -152,13 +163,6 @@ impl KnowledgeBase {
     pub fn get(&self, id: &str) -> Option<&Intent> {
         self.intents.iter().find(|i| i.id == id)
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    #[serde(default)]
-    intent: Vec<RawIntent>,
 }
 
 #[derive(Deserialize)]
@@ -263,35 +267,61 @@ pub fn parse_file(file: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<I
         lines: Lines::new(text),
         problems,
     };
-    let raw: RawFile = match toml::from_str(text) {
-        Ok(raw) => raw,
+    // Parse the document first, then read each intent on its own, so that a misspelt key in
+    // one intent does not hide the problems of the others.
+    let doc = match toml::de::DeTable::parse(text) {
+        Ok(doc) => doc,
         Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim().to_string();
-            let fix = if message.contains("unknown field") {
-                "check the spelling; the keys an intent may have are listed in README.md, \
-                 \"The intent file format\""
-            } else if message.contains("missing field") {
-                "add the missing key to this [[intent]] (README.md shows a complete example)"
-            } else {
+            check.error(
+                e.span().unwrap_or(0..0),
+                e.message().trim(),
                 "this is not valid TOML here; compare with the example in README.md (strings \
-                 need quotes, lists need [ ], multi-line answers use \"\"\")"
-            };
-            check.error(span, message, fix);
+                 need quotes, lists need [ ], multi-line answers use \"\"\")",
+            );
             return Vec::new();
         }
     };
-    if raw.intent.is_empty() {
+    let mut tables = Vec::new();
+    let before = check.problems.len();
+    for (key, value) in doc.into_inner() {
+        match (key.get_ref().as_ref(), value.into_inner()) {
+            ("intent", toml::de::DeValue::Array(items)) => tables.extend(items),
+            (name, _) => check.error(
+                key.span(),
+                format!("unknown top-level key `{name}`"),
+                "a file holds [[intent]] tables only; put this key inside an [[intent]]",
+            ),
+        }
+    }
+    if tables.is_empty() && check.problems.len() == before {
         check.error(
             0..0,
             "this file defines no intent",
             "add at least one [[intent]] table, or delete the file",
         );
     }
-    raw.intent
-        .into_iter()
-        .filter_map(|r| validate(&mut check, r))
-        .collect()
+    let mut intents = Vec::new();
+    for table in tables {
+        let whole = table.span();
+        match RawIntent::deserialize(toml::de::ValueDeserializer::from(table)) {
+            Ok(raw) => intents.extend(validate(&mut check, raw)),
+            Err(e) => {
+                let message = e.message().trim().to_string();
+                let fix = if message.contains("unknown field") {
+                    "check the spelling; the keys an intent may have are listed in README.md, \
+                     \"The intent file format\""
+                } else if message.contains("missing field") {
+                    "add the missing key to this [[intent]] (README.md shows a complete example)"
+                } else if message.contains("unknown variant") {
+                    "use one of the values the message lists, or remove the key"
+                } else {
+                    "this value has the wrong type; compare with the example in README.md"
+                };
+                check.error(e.span().unwrap_or(whole), message, fix);
+            }
+        }
+    }
+    intents
 }
 
 fn validate(check: &mut FileCheck<'_>, raw: RawIntent) -> Option<Intent> {
@@ -437,8 +467,10 @@ pub fn cross_check(intents: &[Intent], problems: &mut Vec<Problem>) {
             problems.push(error(
                 &intent.at,
                 format!(
-                    "action {action:?} is already on intent {:?} ({})",
-                    first.id, first.at
+                    "action \"{}\" is already on intent {:?} ({})",
+                    action.name(),
+                    first.id,
+                    first.at
                 ),
                 "only one intent may carry each action; merge the two intents".into(),
             ));
