@@ -12,6 +12,14 @@ use beacon::kb::intents::{self, Severity};
 use beacon::kb::matcher::Thresholds;
 use clap::{Parser, Subcommand};
 
+/// `println!` that ignores a closed stdout (`beacon ask ... | head`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(name = "beacon", version, about = "A customer-support bot for Discord")]
 struct Cli {
@@ -99,17 +107,17 @@ fn ask(text: &str, dir: &Path, crisis: bool, threshold: Option<f32>) -> ExitCode
     };
     let reply = faq.ask(text, Context { crisis });
     match &reply.outcome {
-        Outcome::Answer(i) => println!("decision: answer ({})", i.id),
+        Outcome::Answer(i) => say!("decision: answer ({})", i.id),
         Outcome::Suggest(list) => {
             let ids: Vec<&str> = list.iter().map(|i| i.id.as_str()).collect();
-            println!("decision: suggest ({})", ids.join(", "));
+            say!("decision: suggest ({})", ids.join(", "));
         }
-        Outcome::Abstain => println!("decision: abstain"),
+        Outcome::Abstain => say!("decision: abstain"),
     }
-    println!("language: {}", reply.lang.unwrap_or("unknown"));
-    println!("top intents:");
+    say!("language: {}", reply.lang.unwrap_or("unknown"));
+    say!("top intents:");
     if reply.top.is_empty() {
-        println!("  (none: the question has no words the knowledge base knows)");
+        say!("  (none: the question has no words the knowledge base knows)");
     }
     for (n, s) in reply.top.iter().take(3).enumerate() {
         let crisis_note = if s.intent.crisis_only && !crisis {
@@ -117,7 +125,7 @@ fn ask(text: &str, dir: &Path, crisis: bool, threshold: Option<f32>) -> ExitCode
         } else {
             ""
         };
-        println!(
+        say!(
             "  {}. {:<24} {:.2}  {}{crisis_note}",
             n + 1,
             s.intent.id,
@@ -126,15 +134,15 @@ fn ask(text: &str, dir: &Path, crisis: bool, threshold: Option<f32>) -> ExitCode
         );
     }
     match reply.answer_text() {
-        Some((lang, answer)) => println!("answer ({lang}):\n{answer}"),
+        Some((lang, answer)) => say!("answer ({lang}):\n{answer}"),
         None => match &reply.outcome {
             Outcome::Suggest(list) => {
-                println!("did you mean:");
+                say!("did you mean:");
                 for i in list {
-                    println!("  - {}", i.title);
+                    say!("  - {}", i.title);
                 }
             }
-            _ => println!("no answer: the bot would offer a ticket"),
+            _ => say!("no answer: the bot would offer a ticket"),
         },
     }
     ExitCode::SUCCESS
@@ -158,10 +166,10 @@ fn check_intents(dir: &Path) -> ExitCode {
     };
     let findings = check::check(&kb);
     for w in &findings.problems {
-        println!("{w}");
+        say!("{w}");
     }
     let examples: usize = kb.intents.iter().map(|i| i.examples.len()).sum();
-    println!(
+    say!(
         "{} intents, {examples} examples: 0 errors, {} warning(s)",
         kb.intents.len(),
         findings.problems.len()
@@ -169,7 +177,7 @@ fn check_intents(dir: &Path) -> ExitCode {
     if findings.held_out_total > 0 {
         #[expect(clippy::cast_precision_loss, reason = "example counts are small")]
         let share = findings.held_out_right as f64 / findings.held_out_total as f64;
-        println!(
+        say!(
             "held out in turn, {} of {} examples ({:.0}%) find their own intent first",
             findings.held_out_right,
             findings.held_out_total,
@@ -191,7 +199,7 @@ fn run_eval(kb: &Path, queries: &Path, threshold: Option<f32>) -> Result<()> {
     };
     let build_ms = start.elapsed().as_millis();
     let report = eval::evaluate(answerer.as_ref(), &queries, &th, build_ms);
-    println!(
+    say!(
         "{}",
         serde_json::to_string(&report).context("printing the report")?
     );
