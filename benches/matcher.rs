@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use beacon::eval::{LabelledText, matcher_from_rows, read_csv};
+use beacon::eval::{LabelledText, matcher_from_rows, percentile, read_csv};
 use beacon::kb::matcher::Thresholds;
 use beacon::kb::normalize::normalize;
 use fuzzy_matcher::FuzzyMatcher;
@@ -24,17 +24,13 @@ struct Run {
 }
 
 impl Run {
+    /// Latency quantile in microseconds.
     fn pct(&self, p: f64) -> f64 {
-        let mut l = self.latencies.clone();
-        l.sort_unstable();
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss,
-            reason = "an index into a short list"
-        )]
-        let i = ((l.len() - 1) as f64 * p).round() as usize;
-        l[i].as_secs_f64() * 1e6
+        let mut us: Vec<u128> = self.latencies.iter().map(Duration::as_micros).collect();
+        us.sort_unstable();
+        #[expect(clippy::cast_precision_loss, reason = "microsecond counts are small")]
+        let v = percentile(&us, p) as f64;
+        v
     }
 }
 
@@ -139,7 +135,7 @@ fn bench(name: &str, kb: &Path, queries: &Path) {
         ("naive skim (sample)", &naive),
     ] {
         println!(
-            "  {:<22} {:>8.4} {:>10.1} {:>10.1}   [{}]",
+            "  {:<22} {:>8.4} {:>10.0} {:>10.0}   [{}]",
             label,
             run.top1,
             run.pct(0.5),
@@ -149,7 +145,7 @@ fn bench(name: &str, kb: &Path, queries: &Path) {
     }
     println!(
         "  on the same sample: beacon is {:.0}x faster at p50 and {:+.1} points more accurate",
-        naive.pct(0.5) / beacon_sample.pct(0.5).max(1e-3),
+        naive.pct(0.5) / beacon_sample.pct(0.5).max(1.0),
         (beacon_sample.top1 - naive.top1) * 100.0
     );
 }

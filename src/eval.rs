@@ -97,6 +97,21 @@ pub fn matcher_from_rows(rows: &[LabelledText]) -> Matcher {
     Matcher::build(labels, &examples)
 }
 
+/// The `p` quantile (0 to 1) of sorted values, nearest rank; 0 for none.
+pub fn percentile(sorted: &[u128], p: f64) -> u128 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "an index into a short list"
+    )]
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
 /// Runs every query and computes the report. `build_ms` is passed in because building is the
 /// caller's business (a CSV or an intents directory).
 pub fn evaluate(
@@ -134,19 +149,6 @@ pub fn evaluate(
         }
     }
     times.sort_unstable();
-    let pct = |p: f64| -> u128 {
-        if times.is_empty() {
-            return 0;
-        }
-        #[expect(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss,
-            reason = "an index into a short list"
-        )]
-        let i = ((times.len() - 1) as f64 * p).round() as usize;
-        times[i]
-    };
     let ratio = |a: usize, b: usize| -> f64 {
         #[expect(clippy::cast_precision_loss, reason = "counts are far below 2^52")]
         let r = if b == 0 { 0.0 } else { a as f64 / b as f64 };
@@ -163,7 +165,7 @@ pub fn evaluate(
         oos_abstain: (out_of_scope > 0).then(|| ratio(oos_abstained, out_of_scope)),
         threshold: thresholds.answer,
         build_ms,
-        p50_us: pct(0.50),
-        p99_us: pct(0.99),
+        p50_us: percentile(&times, 0.50),
+        p99_us: percentile(&times, 0.99),
     }
 }

@@ -29,23 +29,6 @@ pub struct SparseVec {
 }
 
 impl SparseVec {
-    /// Dot product of two sorted sparse vectors.
-    pub fn dot(&self, other: &SparseVec) -> f32 {
-        let (mut i, mut j, mut sum) = (0, 0, 0.0);
-        while i < self.idx.len() && j < other.idx.len() {
-            match self.idx[i].cmp(&other.idx[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    sum += self.val[i] * other.val[j];
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        sum
-    }
-
     pub fn is_empty(&self) -> bool {
         self.idx.is_empty()
     }
@@ -69,7 +52,7 @@ fn gram_key(view: View, parts: &[&str]) -> u64 {
 }
 
 /// Calls `f` with the key of every word unigram and bigram of a normalised text.
-fn word_grams(text: &str, mut f: impl FnMut(u64)) {
+fn word_grams(text: &str, f: &mut dyn FnMut(u64)) {
     let mut prev: Option<&str> = None;
     for w in text.split(' ').filter(|w| !w.is_empty()) {
         f(gram_key(View::Word, &[w]));
@@ -82,7 +65,7 @@ fn word_grams(text: &str, mut f: impl FnMut(u64)) {
 
 /// Calls `f` with the key of every character 1..=5-gram of every word padded with spaces
 /// (the padding marks the beginning and end of a word, where endings and prefixes live).
-fn char_grams(text: &str, mut f: impl FnMut(u64)) {
+fn char_grams(text: &str, f: &mut dyn FnMut(u64)) {
     let mut padded = String::new();
     let mut bounds: Vec<usize> = Vec::new();
     for w in text.split(' ').filter(|w| !w.is_empty()) {
@@ -195,14 +178,6 @@ impl Vocab {
     }
 }
 
-fn word_view(text: &str, f: &mut dyn FnMut(u64)) {
-    word_grams(text, f);
-}
-
-fn char_view(text: &str, f: &mut dyn FnMut(u64)) {
-    char_grams(text, f);
-}
-
 /// The fitted vectoriser: both vocabularies, learnt from a knowledge base's examples.
 #[derive(Debug, Default)]
 pub struct Featurizer {
@@ -213,8 +188,8 @@ pub struct Featurizer {
 impl Featurizer {
     /// Learns the vocabularies from normalised example texts.
     pub fn fit(docs: &[&str]) -> Self {
-        let words = Vocab::fit(docs, word_view, 1, 0);
-        let chars = Vocab::fit(docs, char_view, CHAR_MIN_DF, words.len());
+        let words = Vocab::fit(docs, word_grams, 1, 0);
+        let chars = Vocab::fit(docs, char_grams, CHAR_MIN_DF, words.len());
         Featurizer { words, chars }
     }
 
@@ -224,29 +199,35 @@ impl Featurizer {
     }
 
     /// The vector of a normalised text. Each view has unit length, so the whole has length
-    /// sqrt(2) unless a view is empty; [`cosine`] accounts for that.
+    /// sqrt(2) unless a view is empty; cosine similarity accounts for that.
     pub fn transform(&self, text: &str) -> SparseVec {
         let mut out = SparseVec::default();
-        self.words.transform(text, word_view, 0, &mut out);
+        self.words.transform(text, word_grams, 0, &mut out);
         self.chars
-            .transform(text, char_view, self.words.len(), &mut out);
+            .transform(text, char_grams, self.words.len(), &mut out);
         out
     }
-}
-
-/// Cosine similarity of two vectors made by [`Featurizer::transform`].
-pub fn cosine(a: &SparseVec, b: &SparseVec) -> f32 {
-    let na = a.val.iter().map(|v| v * v).sum::<f32>();
-    let nb = b.val.iter().map(|v| v * v).sum::<f32>();
-    if na == 0.0 || nb == 0.0 {
-        return 0.0;
-    }
-    (a.dot(b) / (na.sqrt() * nb.sqrt())).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cosine(a: &SparseVec, b: &SparseVec) -> f32 {
+        let value: std::collections::HashMap<u32, f32> =
+            b.idx.iter().copied().zip(b.val.iter().copied()).collect();
+        let dot: f32 = a
+            .idx
+            .iter()
+            .zip(&a.val)
+            .map(|(i, v)| v * value.get(i).unwrap_or(&0.0))
+            .sum();
+        let norm = |v: &SparseVec| v.val.iter().map(|x| x * x).sum::<f32>().sqrt();
+        if norm(a) == 0.0 || norm(b) == 0.0 {
+            return 0.0;
+        }
+        dot / (norm(a) * norm(b))
+    }
 
     #[test]
     fn identical_texts_have_cosine_one_and_unrelated_texts_zero() {
