@@ -1,7 +1,12 @@
 //! Beacon, a customer-support bot for Discord community servers.
 //!
 //! - [`kb`]: the knowledge base and the matcher (pure).
+//! - [`desk`]: the support domain (no Discord types), reaching storage through a trait.
+//! - [`store`]: the database, through sqlx (SQLite by default, PostgreSQL for large servers).
 //! - [`eval`]: measuring the matcher on labelled data.
 
+pub mod desk;
 pub mod eval;
 pub mod kb;
+pub mod locale;
+pub mod store;

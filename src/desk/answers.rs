@@ -1,0 +1,348 @@
+//! Journey J1: a customer asks, the FAQ decides, the desk stores what happened.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use super::cooldown::{Cooldown, Verdict};
+use super::{EventKind, EventRecord, GuildSettings, Ledger, QuestionRecord, StoreError, now_ms};
+use crate::kb::faq::{Context, Faq, Outcome};
+use crate::kb::intents::{Action, Intent};
+use crate::kb::lang;
+use crate::kb::matcher::Thresholds;
+
+/// Where a question came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A message in a help channel.
+    Message,
+    /// The first post of a support-forum thread.
+    Forum,
+    /// The `/faq` command.
+    Slash,
+}
+
+impl Source {
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Message => "message",
+            Source::Forum => "forum",
+            Source::Slash => "slash",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Source> {
+        match name {
+            "message" => Some(Source::Message),
+            "forum" => Some(Source::Forum),
+            "slash" => Some(Source::Slash),
+            _ => None,
+        }
+    }
+}
+
+/// A question as the adapter hands it over.
+#[derive(Clone, Debug)]
+pub struct Question {
+    pub guild_id: u64,
+    pub channel_id: u64,
+    pub user_id: u64,
+    pub source: Source,
+    pub source_id: u64,
+    pub text: String,
+    /// The Discord client's locale (`en-US`, `fr`, ...) when the question came as an interaction.
+    pub locale: Option<String>,
+}
+
+/// An intent as offered to a customer: its id and a label in the customer's language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Offer {
+    pub intent: String,
+    pub label: String,
+}
+
+/// What to tell the customer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Asked {
+    /// A confident answer.
+    Answer {
+        question_id: i64,
+        intent: String,
+        text: String,
+        lang: String,
+        /// What the intent asks the bot to do besides answering (hand over to a person, ...).
+        action: Option<Action>,
+    },
+    /// A close call: "did you mean" one of these.
+    Suggest {
+        question_id: i64,
+        offers: Vec<Offer>,
+        lang: String,
+    },
+    /// Nothing fits: offer a person instead.
+    Abstain { question_id: i64, lang: String },
+    /// Too many questions too fast. `notify` is false when the user was told already.
+    Cooldown {
+        wait: Duration,
+        notify: bool,
+        lang: String,
+    },
+    /// This message or interaction was handled before (a redelivered event): say nothing.
+    Duplicate,
+}
+
+/// The result of a press on a button or a pick in a list under an answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pressed {
+    pub question: QuestionRecord,
+    pub question_id: i64,
+    /// The person who asked pressed (not a bystander).
+    pub by_asker: bool,
+    /// For a picked suggestion: the answer in the question's language.
+    pub answer: Option<(String, String)>,
+}
+
+/// Statistics of a loaded knowledge base, for the moderator who reloaded it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KbStats {
+    pub intents: usize,
+    pub examples: usize,
+}
+
+impl KbStats {
+    pub fn of(faq: &Faq) -> Self {
+        let kb = faq.knowledge_base();
+        KbStats {
+            intents: kb.intents.len(),
+            examples: kb.intents.iter().map(|i| i.examples.len()).sum(),
+        }
+    }
+}
+
+/// The help desk: the FAQ in use, the flood guard, and the ledger.
+pub struct Desk<L> {
+    ledger: L,
+    faq: RwLock<Arc<Faq>>,
+    cooldown: Cooldown,
+    settings: Mutex<HashMap<u64, Arc<GuildSettings>>>,
+}
+
+impl<L: Ledger> Desk<L> {
+    pub fn new(ledger: L, faq: Faq, cooldown: Cooldown) -> Self {
+        Desk {
+            ledger,
+            faq: RwLock::new(Arc::new(faq)),
+            cooldown,
+            settings: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn ledger(&self) -> &L {
+        &self.ledger
+    }
+
+    /// The FAQ answering now.
+    pub fn faq(&self) -> Arc<Faq> {
+        self.faq.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Start answering from another FAQ; questions already being answered finish on the old one.
+    pub fn replace_faq(&self, faq: Faq) -> KbStats {
+        let stats = KbStats::of(&faq);
+        *self.faq.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(faq);
+        stats
+    }
+
+    /// A server's settings, cached: only `/setup` changes them, and it goes through
+    /// [`Desk::save_settings`].
+    pub async fn settings(&self, guild_id: u64) -> Result<Arc<GuildSettings>, StoreError> {
+        if let Some(s) = self.cache().get(&guild_id) {
+            return Ok(s.clone());
+        }
+        let loaded = Arc::new(self.ledger.settings(guild_id).await?);
+        self.cache().insert(guild_id, loaded.clone());
+        Ok(loaded)
+    }
+
+    pub async fn save_settings(&self, mut settings: GuildSettings) -> Result<(), StoreError> {
+        settings.updated_at_ms = now_ms();
+        self.ledger.save_settings(&settings).await?;
+        self.cache().insert(settings.guild_id, Arc::new(settings));
+        Ok(())
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<GuildSettings>>> {
+        self.settings.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Answer a question: decide, store the question and the decision, and say what to reply.
+    /// The row is stored before anything is sent, so a reply a customer saw always has its row.
+    pub async fn ask(&self, q: &Question) -> Result<Asked, StoreError> {
+        let settings = self.settings(q.guild_id).await?;
+        let faq = self.faq();
+        let reply_lang = choose_lang(&q.text, q.locale.as_deref());
+        let mut record = QuestionRecord {
+            guild_id: q.guild_id,
+            channel_id: q.channel_id,
+            user_id: q.user_id,
+            source: q.source,
+            source_id: q.source_id,
+            text: q.text.clone(),
+            lang: reply_lang.to_string(),
+            outcome: String::new(),
+            intent: None,
+            confidence: 0.0,
+            suggestions: Vec::new(),
+            asked_at_ms: now_ms(),
+        };
+        if let Verdict::Wait { wait, first } =
+            self.cooldown.check(q.guild_id, q.user_id, Instant::now())
+        {
+            record.outcome = "cooldown".into();
+            if self.ledger.record_question(&record).await?.is_none() {
+                return Ok(Asked::Duplicate);
+            }
+            return Ok(Asked::Cooldown {
+                wait,
+                notify: first,
+                lang: reply_lang.to_string(),
+            });
+        }
+        let mut thresholds = faq.thresholds();
+        if let Some(t) = settings.threshold {
+            thresholds = Thresholds {
+                answer: t as f32,
+                suggest: thresholds.suggest.min(t as f32),
+            };
+        }
+        // Crisis mode (issue 5) will set this from the server's state.
+        let reply = faq.ask_with(&q.text, Context::default(), thresholds);
+        if let Some(best) = reply.top.first() {
+            record.confidence = f64::from(best.confidence);
+        }
+        match &reply.outcome {
+            Outcome::Answer(intent) => {
+                record.outcome = "answer".into();
+                record.intent = Some(intent.id.clone());
+            }
+            Outcome::Suggest(list) => {
+                record.outcome = "suggest".into();
+                record.suggestions = list.iter().map(|i| i.id.clone()).collect();
+            }
+            Outcome::Abstain => record.outcome = "abstain".into(),
+        }
+        let Some(question_id) = self.ledger.record_question(&record).await? else {
+            return Ok(Asked::Duplicate);
+        };
+        let lang = reply_lang.to_string();
+        Ok(match &reply.outcome {
+            Outcome::Answer(intent) => Asked::Answer {
+                question_id,
+                intent: intent.id.clone(),
+                text: intent.answer_in(Some(reply_lang)).1.to_string(),
+                lang,
+                action: intent.action,
+            },
+            Outcome::Suggest(list) => Asked::Suggest {
+                question_id,
+                offers: list.iter().map(|i| offer(i, reply_lang)).collect(),
+                lang,
+            },
+            Outcome::Abstain => Asked::Abstain { question_id, lang },
+        })
+    }
+
+    /// Remember the message that carried the reply to a question.
+    pub async fn replied(&self, question_id: i64, reply_id: u64) -> Result<(), StoreError> {
+        self.ledger.set_reply(question_id, reply_id).await
+    }
+
+    /// Someone pressed a button or picked from a list under the reply to question `question_id`.
+    /// `None` when there is no such question (a forged or stale custom id).
+    pub async fn press(
+        &self,
+        question_id: i64,
+        user_id: u64,
+        kind: EventKind,
+        picked: Option<&str>,
+    ) -> Result<Option<Pressed>, StoreError> {
+        let Some((question, _)) = self.ledger.question(question_id).await? else {
+            return Ok(None);
+        };
+        let faq = self.faq();
+        let answer = match (kind, picked) {
+            (EventKind::Picked, Some(id)) => match faq.intent(id) {
+                // Only what was offered may be picked: a custom id is the client's to forge.
+                Some(intent) if question.suggestions.iter().any(|s| s == id) => {
+                    let (_, text) = intent.answer_in(Some(&question.lang));
+                    Some((intent.id.clone(), text.to_string()))
+                }
+                _ => return Ok(None),
+            },
+            (EventKind::Picked, None) => return Ok(None),
+            _ => None,
+        };
+        self.ledger
+            .record_event(&EventRecord {
+                question_id,
+                user_id,
+                kind,
+                intent: answer.as_ref().map(|(id, _)| id.clone()),
+                at_ms: now_ms(),
+            })
+            .await?;
+        Ok(Some(Pressed {
+            by_asker: question.user_id == user_id,
+            question,
+            question_id,
+            answer,
+        }))
+    }
+}
+
+/// The language to answer in: the question's own script when it is not Latin (Discord has no
+/// Persian, Arabic or Armenian client locale), else the client's locale when Beacon speaks it,
+/// else English.
+pub fn choose_lang(text: &str, locale: Option<&str>) -> &'static str {
+    let detected = lang::detect(text);
+    if let Some(l) = detected.filter(|l| *l != "en") {
+        return l;
+    }
+    let from_locale = locale
+        .and_then(|l| l.split('-').next())
+        .and_then(|l| lang::SUPPORTED.iter().find(|s| **s == l).copied());
+    from_locale.or(detected).unwrap_or("en")
+}
+
+/// An intent offered in a "did you mean" list, labelled with its first example in the customer's
+/// language (titles are written in English), or its title when it has none.
+fn offer(intent: &Intent, lang: &str) -> Offer {
+    let label = if lang == "en" {
+        None
+    } else {
+        intent
+            .examples
+            .iter()
+            .find(|e| lang::detect(&e.text) == Some(lang))
+            .map(|e| e.text.clone())
+    };
+    Offer {
+        intent: intent.id.clone(),
+        label: label.unwrap_or_else(|| intent.title.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_follows_the_script_then_the_client_locale() {
+        assert_eq!(choose_lang("پولم را پس بدهید", Some("en-US")), "fa");
+        assert_eq!(choose_lang("أريد استرداد أموالي", None), "ar");
+        assert_eq!(choose_lang("Ինչպես վերադարձնել գումարը", Some("fr")), "hy");
+        assert_eq!(choose_lang("refund please", Some("en-GB")), "en");
+        assert_eq!(choose_lang("refund please", Some("fr")), "en");
+        assert_eq!(choose_lang("🙂", None), "en");
+    }
+}

@@ -1,0 +1,127 @@
+//! The support domain: what Beacon decides and remembers, with no Discord types.
+//!
+//! The adapter in `discord` turns gateway events into calls here and the results into messages.
+//! Storage is reached through the [`Ledger`] trait, implemented by `store::Store` (sqlx) and, for
+//! fast unit tests, by [`memory::MemoryLedger`].
+
+pub mod answers;
+pub mod cooldown;
+pub mod memory;
+pub mod settings;
+
+use std::future::Future;
+
+pub use answers::{Asked, Desk, Question, Source};
+pub use settings::{GuildSettings, OpeningHours, SettingsError};
+
+/// A storage failure, kept opaque to the domain: it is logged and the user gets a polite notice.
+#[derive(Debug, thiserror::Error)]
+#[error("storage: {0}")]
+pub struct StoreError(pub String);
+
+/// A question as it is stored, with what the bot decided.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuestionRecord {
+    pub guild_id: u64,
+    pub channel_id: u64,
+    pub user_id: u64,
+    pub source: Source,
+    /// The Discord message or interaction the question came in: a redelivered event is
+    /// recognised by it and not answered twice.
+    pub source_id: u64,
+    pub text: String,
+    pub lang: String,
+    /// `answer`, `suggest`, `abstain` or `cooldown`.
+    pub outcome: String,
+    pub intent: Option<String>,
+    pub confidence: f64,
+    /// The suggested intents, in order, for a "did you mean" list.
+    pub suggestions: Vec<String>,
+    pub asked_at_ms: i64,
+}
+
+/// Something a person did with an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// "Solved": the answer helped.
+    Solved,
+    /// "Talk to a person".
+    Human,
+    /// Picked a suggestion from the "did you mean" list.
+    Picked,
+    /// Said none of the suggestions fit.
+    NoneFit,
+    /// Asked for a ticket after no answer was found.
+    TicketOffer,
+}
+
+impl EventKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Solved => "solved",
+            EventKind::Human => "human",
+            EventKind::Picked => "picked",
+            EventKind::NoneFit => "none_fit",
+            EventKind::TicketOffer => "ticket_offer",
+        }
+    }
+}
+
+/// A stored event on a question.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRecord {
+    pub question_id: i64,
+    pub user_id: u64,
+    pub kind: EventKind,
+    pub intent: Option<String>,
+    pub at_ms: i64,
+}
+
+/// Where the desk keeps what it must not forget. Every method is one transaction: when it
+/// returns `Ok`, the row survives a crash of the process.
+pub trait Ledger: Send + Sync + 'static {
+    /// A server's settings; the defaults when a moderator has not run setup yet.
+    fn settings(
+        &self,
+        guild_id: u64,
+    ) -> impl Future<Output = Result<GuildSettings, StoreError>> + Send;
+    /// Replace a server's settings, help channels included.
+    fn save_settings(
+        &self,
+        settings: &GuildSettings,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Store a question. `None` when a question from the same source was stored before.
+    fn record_question(
+        &self,
+        question: &QuestionRecord,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    /// Remember the message that carried the bot's reply.
+    fn set_reply(
+        &self,
+        question_id: i64,
+        reply_id: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// A stored question by id.
+    fn question(
+        &self,
+        question_id: i64,
+    ) -> impl Future<Output = Result<Option<(QuestionRecord, Option<u64>)>, StoreError>> + Send;
+    /// Store an event on a question.
+    fn record_event(
+        &self,
+        event: &EventRecord,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// The events stored on a question, oldest first.
+    fn events(
+        &self,
+        question_id: i64,
+    ) -> impl Future<Output = Result<Vec<EventRecord>, StoreError>> + Send;
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,217 @@
+//! Per-server settings chosen by a moderator with `/setup`: nothing about a server is hard-coded.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// What a moderator set up for one server. `None` means "not set yet".
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GuildSettings {
+    pub guild_id: u64,
+    /// Channels where the bot answers every message.
+    pub help_channels: BTreeSet<u64>,
+    /// The support forum: each new post gets an answer.
+    pub forum_channel: Option<u64>,
+    /// Where agents see the queue (tickets, issue 4).
+    pub agents_channel: Option<u64>,
+    /// Where crisis updates are announced.
+    pub announce_channel: Option<u64>,
+    /// Where the source-of-truth status message lives.
+    pub status_channel: Option<u64>,
+    pub agent_role: Option<u64>,
+    pub moderator_role: Option<u64>,
+    pub opening_hours: Option<OpeningHours>,
+    /// An IANA time zone name such as `Europe/Berlin`.
+    pub time_zone: Option<String>,
+    /// The answer threshold for this server; the configured default when `None`.
+    pub threshold: Option<f64>,
+    pub updated_by: Option<u64>,
+    pub updated_at_ms: i64,
+}
+
+impl GuildSettings {
+    pub fn new(guild_id: u64) -> Self {
+        GuildSettings {
+            guild_id,
+            ..Default::default()
+        }
+    }
+}
+
+/// A setting a moderator typed that Beacon cannot use, with what to type instead.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("opening hours `{0}`: {1}")]
+    Hours(String, String),
+    #[error("`{0}` is not a time zone Beacon knows; use a name like Europe/Berlin or Asia/Tehran")]
+    TimeZone(String),
+    #[error("the threshold must be a number from 0 to 1, not {0}")]
+    Threshold(String),
+}
+
+/// Check an IANA time zone name against the system's time zone database.
+pub fn check_time_zone(name: &str) -> Result<String, SettingsError> {
+    let name = name.trim();
+    match jiff::tz::TimeZone::get(name) {
+        Ok(_) => Ok(name.to_string()),
+        Err(_) => Err(SettingsError::TimeZone(name.to_string())),
+    }
+}
+
+/// Check an answer threshold typed by a moderator.
+pub fn check_threshold(value: f64) -> Result<f64, SettingsError> {
+    if value.is_finite() && (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(SettingsError::Threshold(value.to_string()))
+    }
+}
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// When people answer: for each weekday (Monday first), an opening and closing minute of the day.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpeningHours {
+    pub days: [Option<(u16, u16)>; 7],
+}
+
+impl OpeningHours {
+    /// Parse `mon-fri 09:00-17:00, sat 10:00-14:00` (also `daily 08:00-20:00`).
+    pub fn parse(text: &str) -> Result<Self, SettingsError> {
+        let err = |why: &str| SettingsError::Hours(text.to_string(), why.to_string());
+        let mut days = [None; 7];
+        let mut any = false;
+        for part in text
+            .split([',', ';'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let (day_spec, time_spec) = part
+                .split_once(char::is_whitespace)
+                .ok_or_else(|| err("each part needs days and times, like `mon-fri 09:00-17:00`"))?;
+            let (open, close) = parse_span(time_spec.trim())
+                .ok_or_else(|| err("times look like 09:00-17:00 (24-hour clock)"))?;
+            if close <= open {
+                return Err(err("closing time must be after opening time"));
+            }
+            for day in parse_days(&day_spec.to_lowercase())
+                .ok_or_else(|| err("days look like mon-fri, sat, or daily"))?
+            {
+                if days[day].is_some() {
+                    return Err(err("a day is given twice"));
+                }
+                days[day] = Some((open, close));
+                any = true;
+            }
+        }
+        if !any {
+            return Err(err("give at least one day, like `mon-fri 09:00-17:00`"));
+        }
+        Ok(OpeningHours { days })
+    }
+
+    /// Whether people answer at this weekday (0 = Monday) and minute of the day.
+    pub fn is_open(&self, weekday: usize, minute: u16) -> bool {
+        self.days
+            .get(weekday)
+            .copied()
+            .flatten()
+            .is_some_and(|(open, close)| (open..close).contains(&minute))
+    }
+}
+
+fn parse_days(spec: &str) -> Option<Vec<usize>> {
+    if spec == "daily" {
+        return Some((0..7).collect());
+    }
+    let index = |d: &str| DAYS.iter().position(|x| *x == d);
+    match spec.split_once('-') {
+        Some((a, b)) => {
+            let (a, b) = (index(a)?, index(b)?);
+            (a <= b).then(|| (a..=b).collect())
+        }
+        None => Some(vec![index(spec)?]),
+    }
+}
+
+fn parse_span(spec: &str) -> Option<(u16, u16)> {
+    let (a, b) = spec.split_once('-')?;
+    Some((parse_clock(a.trim())?, parse_clock(b.trim())?))
+}
+
+fn parse_clock(text: &str) -> Option<u16> {
+    let (h, m) = text.split_once(':')?;
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    // 24:00 closes at midnight.
+    (m < 60 && (h < 24 || (h == 24 && m == 0))).then_some(h * 60 + m)
+}
+
+impl fmt::Display for OpeningHours {
+    /// The canonical form, which [`OpeningHours::parse`] reads back.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        let mut day = 0;
+        while day < 7 {
+            let Some(span) = self.days[day] else {
+                day += 1;
+                continue;
+            };
+            let mut last = day;
+            while last + 1 < 7 && self.days[last + 1] == Some(span) {
+                last += 1;
+            }
+            let days = if day == 0 && last == 6 {
+                "daily".to_string()
+            } else if day == last {
+                DAYS[day].to_string()
+            } else {
+                format!("{}-{}", DAYS[day], DAYS[last])
+            };
+            let clock = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+            parts.push(format!("{days} {}-{}", clock(span.0), clock(span.1)));
+            day = last + 1;
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opening_hours_round_trip_in_canonical_form() {
+        let hours = OpeningHours::parse("Mon-Fri 09:00-17:00; sat 10:00-14:30").unwrap();
+        assert_eq!(hours.to_string(), "mon-fri 09:00-17:00, sat 10:00-14:30");
+        assert_eq!(OpeningHours::parse(&hours.to_string()).unwrap(), hours);
+        assert!(hours.is_open(0, 9 * 60));
+        assert!(!hours.is_open(0, 17 * 60));
+        assert!(hours.is_open(5, 14 * 60 + 29));
+        assert!(!hours.is_open(6, 12 * 60));
+        let daily = OpeningHours::parse("daily 00:00-24:00").unwrap();
+        assert_eq!(daily.to_string(), "daily 00:00-24:00");
+    }
+
+    #[test]
+    fn bad_opening_hours_say_what_to_type() {
+        for (text, why) in [
+            ("", "at least one day"),
+            ("mon-fri", "days and times"),
+            ("mon-fri 9-17", "24-hour clock"),
+            ("mon-fri 17:00-09:00", "after opening"),
+            ("fri-mon 09:00-17:00", "mon-fri"),
+            ("mon 09:00-12:00, mon 13:00-17:00", "twice"),
+            ("mon 25:00-26:00", "24-hour"),
+        ] {
+            let e = OpeningHours::parse(text).unwrap_err().to_string();
+            assert!(e.contains(why), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn thresholds_and_time_zones_are_checked() {
+        assert_eq!(check_threshold(0.6), Ok(0.6));
+        assert!(check_threshold(1.5).is_err());
+        assert!(check_threshold(f64::NAN).is_err());
+        assert!(check_time_zone("Not/AZone").is_err());
+    }
+}

@@ -1,0 +1,391 @@
+//! Storage with sqlx: one SQLite file by default, PostgreSQL when `DATABASE_URL` says
+//! `postgres://`. The SQL is written once, in the dialect both accept (`$1` parameters,
+//! `ON CONFLICT`, `RETURNING`); the migrations differ only in column types and live in
+//! `migrations/sqlite` and `migrations/postgres`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::desk::settings::OpeningHours;
+use crate::desk::{
+    EventKind, EventRecord, GuildSettings, Ledger, QuestionRecord, Source, StoreError,
+};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which database a [`Store`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The database, behind a pool. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// Runs `$body` with `$p` bound to whichever pool the store has: the same SQL, compiled once
+/// per backend.
+macro_rules! with_pool {
+    ($store:expr, $p:ident => $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite($p) => $body,
+            Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError(e.to_string())
+    }
+}
+
+/// Snowflakes fit in 63 bits, so they are stored as signed 64-bit integers.
+fn sql_id(id: u64) -> i64 {
+    id as i64
+}
+
+fn opt_id(id: Option<u64>) -> Option<i64> {
+    id.map(sql_id)
+}
+
+fn from_sql_id(id: Option<i64>) -> Option<u64> {
+    id.map(|i| i as u64)
+}
+
+impl Store {
+    /// Connect to `url`: `postgres://...` or `postgresql://...` for PostgreSQL; `sqlite://PATH`,
+    /// `sqlite::memory:` or a plain file path for SQLite (the file is created when missing, in
+    /// WAL mode with a busy timeout, so readers never wait for the writer).
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            return Ok(Store {
+                pool: Pool::Postgres(pool),
+            });
+        }
+        let url = if url.starts_with("sqlite:") {
+            url.to_string()
+        } else {
+            format!("sqlite://{url}")
+        };
+        let options = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // In WAL mode, NORMAL loses nothing when the process dies; only a power cut can
+            // lose the last transactions.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let memory = url.contains(":memory:");
+        let pool = SqlitePoolOptions::new()
+            // An in-memory database lives in one connection.
+            .max_connections(if memory { 1 } else { 4 })
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        Ok(Store {
+            pool: Pool::Sqlite(pool),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Apply the migrations not applied yet; returns how many were applied.
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        let before = self.applied_migrations().await.unwrap_or(0);
+        let result = match &self.pool {
+            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await,
+            Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await,
+        };
+        result.map_err(|e| StoreError(format!("migration failed: {e}")))?;
+        Ok(self.applied_migrations().await?.saturating_sub(before))
+    }
+
+    async fn applied_migrations(&self) -> Result<usize, StoreError> {
+        let n: i64 = with_pool!(self, p => {
+            sqlx::query("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(p)
+                .await?
+                .try_get(0)?
+        });
+        Ok(n as usize)
+    }
+
+    /// Close the pool, waiting for queries in flight.
+    pub async fn close(&self) {
+        with_pool!(self, p => p.close().await)
+    }
+
+    /// Every question of a server, oldest first (for reports and tests).
+    pub async fn questions(
+        &self,
+        guild_id: u64,
+    ) -> Result<Vec<(i64, QuestionRecord, Option<u64>)>, StoreError> {
+        with_pool!(self, p => {
+            let rows = sqlx::query(&format!("{QUESTION_SELECT} WHERE guild_id = $1 ORDER BY id"))
+                .bind(sql_id(guild_id))
+                .fetch_all(p)
+                .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("id")?, question_from_row(r)?, from_sql_id(r.try_get("reply_id")?))))
+                .collect()
+        })
+    }
+}
+
+const QUESTION_SELECT: &str = "SELECT id, guild_id, channel_id, user_id, source, source_id, text, \
+     lang, outcome, intent, confidence, suggestions, asked_at, reply_id FROM questions";
+
+fn question_from_row<R: Row>(r: &R) -> Result<QuestionRecord, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    f64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    String: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: for<'a> sqlx::Decode<'a, R::Database>,
+{
+    let source: String = r.try_get("source")?;
+    let suggestions: String = r.try_get("suggestions")?;
+    Ok(QuestionRecord {
+        guild_id: r.try_get::<i64, _>("guild_id")? as u64,
+        channel_id: r.try_get::<i64, _>("channel_id")? as u64,
+        user_id: r.try_get::<i64, _>("user_id")? as u64,
+        source: Source::from_name(&source)
+            .ok_or_else(|| StoreError(format!("unknown question source {source:?}")))?,
+        source_id: r.try_get::<i64, _>("source_id")? as u64,
+        text: r.try_get("text")?,
+        lang: r.try_get("lang")?,
+        outcome: r.try_get("outcome")?,
+        intent: r.try_get("intent")?,
+        confidence: r.try_get("confidence")?,
+        suggestions: serde_json::from_str(&suggestions)
+            .map_err(|e| StoreError(format!("suggestions column: {e}")))?,
+        asked_at_ms: r.try_get("asked_at")?,
+    })
+}
+
+fn event_kind(name: &str) -> Result<EventKind, StoreError> {
+    [
+        EventKind::Solved,
+        EventKind::Human,
+        EventKind::Picked,
+        EventKind::NoneFit,
+        EventKind::TicketOffer,
+    ]
+    .into_iter()
+    .find(|k| k.name() == name)
+    .ok_or_else(|| StoreError(format!("unknown event kind {name:?}")))
+}
+
+impl Ledger for Store {
+    async fn settings(&self, guild_id: u64) -> Result<GuildSettings, StoreError> {
+        with_pool!(self, p => {
+            let mut s = GuildSettings::new(guild_id);
+            let row = sqlx::query(
+                "SELECT forum_channel, agents_channel, announce_channel, status_channel, \
+                 agent_role, moderator_role, opening_hours, time_zone, threshold, updated_by, \
+                 updated_at FROM guild_settings WHERE guild_id = $1",
+            )
+            .bind(sql_id(guild_id))
+            .fetch_optional(p)
+            .await?;
+            if let Some(r) = row {
+                s.forum_channel = from_sql_id(r.try_get("forum_channel")?);
+                s.agents_channel = from_sql_id(r.try_get("agents_channel")?);
+                s.announce_channel = from_sql_id(r.try_get("announce_channel")?);
+                s.status_channel = from_sql_id(r.try_get("status_channel")?);
+                s.agent_role = from_sql_id(r.try_get("agent_role")?);
+                s.moderator_role = from_sql_id(r.try_get("moderator_role")?);
+                let hours: Option<String> = r.try_get("opening_hours")?;
+                s.opening_hours = match hours {
+                    Some(h) => Some(OpeningHours::parse(&h).map_err(|e| StoreError(e.to_string()))?),
+                    None => None,
+                };
+                s.time_zone = r.try_get("time_zone")?;
+                s.threshold = r.try_get("threshold")?;
+                s.updated_by = from_sql_id(r.try_get("updated_by")?);
+                s.updated_at_ms = r.try_get("updated_at")?;
+            }
+            let channels = sqlx::query("SELECT channel_id FROM help_channels WHERE guild_id = $1")
+                .bind(sql_id(guild_id))
+                .fetch_all(p)
+                .await?;
+            for c in channels {
+                s.help_channels.insert(c.try_get::<i64, _>(0)? as u64);
+            }
+            Ok(s)
+        })
+    }
+
+    async fn save_settings(&self, s: &GuildSettings) -> Result<(), StoreError> {
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "INSERT INTO guild_settings (guild_id, forum_channel, agents_channel, \
+                 announce_channel, status_channel, agent_role, moderator_role, opening_hours, \
+                 time_zone, threshold, updated_by, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (guild_id) DO UPDATE SET forum_channel = excluded.forum_channel, \
+                 agents_channel = excluded.agents_channel, announce_channel = excluded.announce_channel, \
+                 status_channel = excluded.status_channel, agent_role = excluded.agent_role, \
+                 moderator_role = excluded.moderator_role, opening_hours = excluded.opening_hours, \
+                 time_zone = excluded.time_zone, threshold = excluded.threshold, \
+                 updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            )
+            .bind(sql_id(s.guild_id))
+            .bind(opt_id(s.forum_channel))
+            .bind(opt_id(s.agents_channel))
+            .bind(opt_id(s.announce_channel))
+            .bind(opt_id(s.status_channel))
+            .bind(opt_id(s.agent_role))
+            .bind(opt_id(s.moderator_role))
+            .bind(s.opening_hours.as_ref().map(|h| h.to_string()))
+            .bind(s.time_zone.clone())
+            .bind(s.threshold)
+            .bind(opt_id(s.updated_by))
+            .bind(s.updated_at_ms)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM help_channels WHERE guild_id = $1")
+                .bind(sql_id(s.guild_id))
+                .execute(&mut *tx)
+                .await?;
+            for c in &s.help_channels {
+                sqlx::query("INSERT INTO help_channels (guild_id, channel_id) VALUES ($1, $2)")
+                    .bind(sql_id(s.guild_id))
+                    .bind(sql_id(*c))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    async fn record_question(&self, q: &QuestionRecord) -> Result<Option<i64>, StoreError> {
+        let suggestions = serde_json::to_string(&q.suggestions).unwrap_or_else(|_| "[]".into());
+        with_pool!(self, p => {
+            let row = sqlx::query(
+                "INSERT INTO questions (guild_id, channel_id, user_id, source, source_id, text, \
+                 lang, outcome, intent, confidence, suggestions, asked_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (source_id) DO NOTHING RETURNING id",
+            )
+            .bind(sql_id(q.guild_id))
+            .bind(sql_id(q.channel_id))
+            .bind(sql_id(q.user_id))
+            .bind(q.source.name())
+            .bind(sql_id(q.source_id))
+            .bind(&q.text)
+            .bind(&q.lang)
+            .bind(&q.outcome)
+            .bind(q.intent.clone())
+            .bind(q.confidence)
+            .bind(&suggestions)
+            .bind(q.asked_at_ms)
+            .fetch_optional(p)
+            .await?;
+            Ok(match row {
+                Some(r) => Some(r.try_get::<i64, _>(0)?),
+                None => None,
+            })
+        })
+    }
+
+    async fn set_reply(&self, question_id: i64, reply_id: u64) -> Result<(), StoreError> {
+        with_pool!(self, p => {
+            sqlx::query("UPDATE questions SET reply_id = $1 WHERE id = $2")
+                .bind(sql_id(reply_id))
+                .bind(question_id)
+                .execute(p)
+                .await?;
+            Ok(())
+        })
+    }
+
+    async fn question(
+        &self,
+        question_id: i64,
+    ) -> Result<Option<(QuestionRecord, Option<u64>)>, StoreError> {
+        with_pool!(self, p => {
+            let row = sqlx::query(&format!("{QUESTION_SELECT} WHERE id = $1"))
+                .bind(question_id)
+                .fetch_optional(p)
+                .await?;
+            match row {
+                Some(r) => Ok(Some((question_from_row(&r)?, from_sql_id(r.try_get("reply_id")?)))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    async fn record_event(&self, e: &EventRecord) -> Result<i64, StoreError> {
+        with_pool!(self, p => {
+            let row = sqlx::query(
+                "INSERT INTO question_events (question_id, user_id, kind, intent, at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(e.question_id)
+            .bind(sql_id(e.user_id))
+            .bind(e.kind.name())
+            .bind(e.intent.clone())
+            .bind(e.at_ms)
+            .fetch_one(p)
+            .await?;
+            Ok(row.try_get::<i64, _>(0)?)
+        })
+    }
+
+    async fn events(&self, question_id: i64) -> Result<Vec<EventRecord>, StoreError> {
+        with_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT question_id, user_id, kind, intent, at FROM question_events \
+                 WHERE question_id = $1 ORDER BY id",
+            )
+            .bind(question_id)
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    let kind: String = r.try_get("kind")?;
+                    Ok(EventRecord {
+                        question_id: r.try_get("question_id")?,
+                        user_id: r.try_get::<i64, _>("user_id")? as u64,
+                        kind: event_kind(&kind)?,
+                        intent: r.try_get("intent")?,
+                        at_ms: r.try_get("at")?,
+                    })
+                })
+                .collect()
+        })
+    }
+}
