@@ -5,8 +5,11 @@
 //! - [`store`]: the database, through sqlx (SQLite by default, PostgreSQL for large servers).
 //! - [`eval`]: measuring the matcher on labelled data.
 
+pub mod config;
 pub mod desk;
+pub mod discord;
 pub mod eval;
 pub mod kb;
 pub mod locale;
+pub mod logging;
 pub mod store;

@@ -5,11 +5,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
+use beacon::config::Config;
 use beacon::eval::{self, Answerer};
 use beacon::kb::check;
 use beacon::kb::faq::{Context, Faq, Outcome};
 use beacon::kb::intents::{self, Severity};
 use beacon::kb::matcher::Thresholds;
+use beacon::store::Store;
 use clap::{Parser, Subcommand};
 
 /// `println!` that ignores a closed stdout (`beacon ask ... | head`) instead of panicking.
@@ -29,6 +31,21 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the bot: connect to Discord and answer. Needs DISCORD_TOKEN; everything else has a
+    /// default (SQLite file beacon.db, intents in ./intents). See `beacon config`.
+    Run {
+        /// A configuration file (default: beacon.toml when it exists).
+        #[arg(long, env = "BEACON_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Apply the database migrations not applied yet, then exit (`run` does this too).
+    Migrate {
+        /// A configuration file (default: beacon.toml when it exists).
+        #[arg(long, env = "BEACON_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Print the documented configuration file with every default.
+    Config,
     /// Ask the knowledge base a question, as a customer would: prints the decision, the top 3
     /// intents with their confidence, and the answer in the question's language.
     Ask {
@@ -206,9 +223,92 @@ fn run_eval(kb: &Path, queries: &Path, threshold: Option<f32>) -> Result<()> {
     Ok(())
 }
 
+/// The configuration from the file and the environment, or the reason it cannot be read.
+fn load_config(file: Option<&Path>) -> Result<Config, ExitCode> {
+    Config::load(file, |name| std::env::var(name).ok()).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts")
+}
+
+fn run_bot(file: Option<&Path>) -> ExitCode {
+    let config = match load_config(file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    // Say what to do about a missing token before anything else happens.
+    if let Err(e) = config.token() {
+        eprintln!("{e}");
+        return ExitCode::from(2);
+    }
+    if let Err(e) = beacon::logging::init(&config.log) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
+    match runtime().block_on(beacon::discord::run(config, shutdown_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn migrate(file: Option<&Path>) -> ExitCode {
+    let config = match load_config(file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let result = runtime().block_on(async {
+        let store = Store::connect(&config.database.url).await?;
+        let applied = store.migrate().await?;
+        store.close().await;
+        Ok::<_, beacon::desk::StoreError>((store.backend(), applied))
+    });
+    match result {
+        Ok((backend, applied)) => {
+            say!("{backend:?}: {applied} migration(s) applied, schema up to date");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run { config } => run_bot(config.as_deref()),
+        Command::Migrate { config } => migrate(config.as_deref()),
+        Command::Config => {
+            say!("{}", beacon::config::EXAMPLE.trim_end());
+            ExitCode::SUCCESS
+        }
         Command::Ask {
             text,
             intents,

@@ -52,6 +52,8 @@ pub struct Question {
     pub text: String,
     /// The Discord client's locale (`en-US`, `fr`, ...) when the question came as an interaction.
     pub locale: Option<String>,
+    /// An intent the customer chose from `/faq` autocomplete: answered as chosen.
+    pub chosen: Option<String>,
 }
 
 /// An intent as offered to a customer: its id and a label in the customer's language.
@@ -216,9 +218,17 @@ impl<L: Ledger> Desk<L> {
             };
         }
         // Crisis mode (issue 5) will set this from the server's state.
-        let reply = faq.ask_with(&q.text, Context::default(), thresholds);
+        let ctx = Context::default();
+        let mut reply = faq.ask_with(&q.text, ctx, thresholds);
         if let Some(best) = reply.top.first() {
             record.confidence = f64::from(best.confidence);
+        }
+        // A choice from autocomplete is answered as chosen, unless it may not answer now.
+        if let Some(intent) = q.chosen.as_deref().and_then(|id| faq.intent(id))
+            && (ctx.crisis || !intent.crisis_only)
+        {
+            reply.outcome = Outcome::Answer(intent);
+            record.confidence = 1.0;
         }
         match &reply.outcome {
             Outcome::Answer(intent) => {
@@ -314,9 +324,17 @@ pub fn choose_lang(text: &str, locale: Option<&str>) -> &'static str {
     from_locale.or(detected).unwrap_or("en")
 }
 
-/// An intent offered in a "did you mean" list, labelled with its first example in the customer's
-/// language (titles are written in English), or its title when it has none.
+/// An intent offered in a "did you mean" list.
 fn offer(intent: &Intent, lang: &str) -> Offer {
+    Offer {
+        intent: intent.id.clone(),
+        label: label_in(intent, lang),
+    }
+}
+
+/// How to name an intent to a customer: its first example in the customer's language (titles are
+/// written in English), or its title when it has none.
+pub fn label_in(intent: &Intent, lang: &str) -> String {
     let label = if lang == "en" {
         None
     } else {
@@ -326,10 +344,7 @@ fn offer(intent: &Intent, lang: &str) -> Offer {
             .find(|e| lang::detect(&e.text) == Some(lang))
             .map(|e| e.text.clone())
     };
-    Offer {
-        intent: intent.id.clone(),
-        label: label.unwrap_or_else(|| intent.title.clone()),
-    }
+    label.unwrap_or_else(|| intent.title.clone())
 }
 
 #[cfg(test)]

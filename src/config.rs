@@ -1,0 +1,308 @@
+//! Configuration: a TOML file (`beacon.toml` by default, every key optional) and environment
+//! variables, which win over the file. `beacon config` prints the documented defaults.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The documented configuration file, with every default. Printed by `beacon config`.
+pub const EXAMPLE: &str = r#"# beacon.toml: every key is optional; environment variables win over this file.
+
+[discord]
+# The bot token from https://discord.com/developers/applications (your app > Bot > Reset Token).
+# Better kept out of files: set DISCORD_TOKEN instead.
+# token = ""
+# Where Discord's REST API and gateway are. Point it at an HTTP rate-limit proxy in production,
+# or at a fake Discord in tests. Environment: BEACON_DISCORD_API_URL.
+api_url = "https://discord.com"
+
+[database]
+# A SQLite file (created when missing), or postgres://user@host/db for large servers.
+# Environment: DATABASE_URL.
+url = "sqlite://beacon.db"
+
+[knowledge_base]
+# The folder of intent files. Environment: BEACON_INTENTS.
+dir = "intents"
+
+[answers]
+# Answer when the matcher is at least this confident (0 to 1); servers may set their own
+# with /setup threshold. Lower answers more questions and gets more of them wrong.
+threshold = 0.57
+# Flood guard: at most this many questions per member...
+cooldown_questions = 4
+# ...in this many seconds.
+cooldown_seconds = 30
+
+[log]
+# "text" (readable) or "json" (one object per line). Environment: BEACON_LOG_FORMAT.
+format = "text"
+# A tracing filter such as "info" or "beacon=debug,serenity=warn". Environment: BEACON_LOG.
+level = "info"
+"#;
+
+/// A secret that never shows in logs or debug output.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"<redacted>\"")
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub discord: DiscordConfig,
+    pub database: DatabaseConfig,
+    pub knowledge_base: KbConfig,
+    pub answers: AnswersConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordConfig {
+    pub token: Option<Secret>,
+    pub api_url: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub url: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct KbConfig {
+    pub dir: PathBuf,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnswersConfig {
+    pub threshold: f64,
+    pub cooldown_questions: usize,
+    pub cooldown_seconds: u64,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+/// Discord's own API, used unless configured otherwise.
+pub const DISCORD_API: &str = "https://discord.com";
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        DiscordConfig {
+            token: None,
+            api_url: DISCORD_API.into(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://beacon.db".into(),
+        }
+    }
+}
+
+impl Default for KbConfig {
+    fn default() -> Self {
+        KbConfig {
+            dir: "intents".into(),
+        }
+    }
+}
+
+impl Default for AnswersConfig {
+    fn default() -> Self {
+        AnswersConfig {
+            threshold: f64::from(crate::kb::matcher::DEFAULT_ANSWER_THRESHOLD),
+            cooldown_questions: 4,
+            cooldown_seconds: 30,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+/// The default configuration file, read when it exists and no other is named.
+pub const DEFAULT_FILE: &str = "beacon.toml";
+
+impl Config {
+    /// Read the configuration: `file` (which must exist) or `beacon.toml` when present, then
+    /// the environment as `env` reports it.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, String> {
+        let mut config = match file {
+            Some(path) => Self::from_file(path)?,
+            None if Path::new(DEFAULT_FILE).exists() => Self::from_file(Path::new(DEFAULT_FILE))?,
+            None => Config::default(),
+        };
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        if let Some(token) = env("DISCORD_TOKEN") {
+            config.discord.token = Some(Secret::new(token.trim()));
+        }
+        if let Some(url) = env("BEACON_DISCORD_API_URL") {
+            config.discord.api_url = url;
+        }
+        if let Some(url) = env("DATABASE_URL") {
+            config.database.url = url;
+        }
+        if let Some(dir) = env("BEACON_INTENTS") {
+            config.knowledge_base.dir = dir.into();
+        }
+        if let Some(format) = env("BEACON_LOG_FORMAT") {
+            config.log.format = match format.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => {
+                    return Err(format!(
+                        "BEACON_LOG_FORMAT is {other:?}; use \"text\" or \"json\""
+                    ));
+                }
+            };
+        }
+        if let Some(level) = env("BEACON_LOG") {
+            config.log.level = level;
+        }
+        config.check()?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let a = &self.answers;
+        if !(0.0..=1.0).contains(&a.threshold) {
+            return Err(format!(
+                "answers.threshold is {}; it must be from 0 to 1",
+                a.threshold
+            ));
+        }
+        if a.cooldown_questions == 0 || a.cooldown_seconds == 0 {
+            return Err("answers.cooldown_questions and cooldown_seconds must be above 0".into());
+        }
+        if !self.discord.api_url.starts_with("http://")
+            && !self.discord.api_url.starts_with("https://")
+        {
+            return Err(format!(
+                "discord.api_url {:?} must start with http:// or https://",
+                self.discord.api_url
+            ));
+        }
+        Ok(())
+    }
+
+    /// The token, or the sentence that tells a newcomer how to get one.
+    pub fn token(&self) -> Result<&Secret, String> {
+        self.discord
+            .token
+            .as_ref()
+            .filter(|t| !t.expose().is_empty())
+            .ok_or_else(|| {
+                "No Discord bot token: create a bot at https://discord.com/developers/applications \
+             (your app > Bot > Reset Token), then run again with DISCORD_TOKEN=<token> \
+             (or set token under [discord] in beacon.toml)."
+                    .to_string()
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn the_documented_example_is_the_default() {
+        let parsed: Config = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn environment_wins_over_the_file_and_the_token_never_prints() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("b.toml");
+        std::fs::write(
+            &file,
+            "[discord]\ntoken = \"from-file\"\n[database]\nurl = \"sqlite://x.db\"\n",
+        )
+        .unwrap();
+        let c = Config::load(
+            Some(&file),
+            env(&[
+                ("DISCORD_TOKEN", " secret-token "),
+                ("BEACON_DISCORD_API_URL", "http://127.0.0.1:9"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.token().unwrap().expose(), "secret-token");
+        assert_eq!(c.discord.api_url, "http://127.0.0.1:9");
+        assert_eq!(c.database.url, "sqlite://x.db");
+        assert!(!format!("{c:?}").contains("secret-token"));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("b.toml");
+        std::fs::write(&file, "[answers]\nthreshhold = 0.5\n").unwrap();
+        let e = Config::load(Some(&file), env(&[])).unwrap_err();
+        assert!(e.contains("b.toml") && e.contains("threshhold"), "{e}");
+        let e = Config::load(None, env(&[("BEACON_LOG_FORMAT", "xml")])).unwrap_err();
+        assert!(e.contains("BEACON_LOG_FORMAT"), "{e}");
+        let no_token = Config::load(None, env(&[])).unwrap();
+        assert!(no_token.token().unwrap_err().contains("DISCORD_TOKEN"));
+        assert!(Config::load(Some(Path::new("/nonexistent/b.toml")), env(&[])).is_err());
+    }
+}

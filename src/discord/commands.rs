@@ -1,0 +1,503 @@
+//! Slash commands: `/faq` (with autocomplete), `/setup` and `/kb-reload` for moderators. The bot
+//! registers them itself when it connects.
+
+use serenity::all::{
+    ChannelType, Command, CommandInteraction, CommandOptionType, Context,
+    CreateAutocompleteResponse, CreateCommand, CreateCommandOption, CreateInteractionResponse,
+    CreateInteractionResponseMessage, EditInteractionResponse, Permissions, ResolvedOption,
+    ResolvedValue,
+};
+use serenity::http::Http;
+use tracing::{error, info};
+
+use super::render::{fit, no_pings};
+use super::{Bot, render_asked, retry};
+use crate::desk::answers::choose_lang;
+use crate::desk::settings::{OpeningHours, check_threshold, check_time_zone};
+use crate::desk::{GuildSettings, Question, Source};
+use crate::kb::faq::Context as FaqContext;
+use crate::kb::intents::Severity;
+
+/// Discord's limit on autocomplete choices.
+const MAX_CHOICES: usize = 25;
+/// Autocomplete values that name an intent start with this; anything else is a typed question.
+const CHOSEN: char = '#';
+
+/// Every command the bot offers.
+pub fn definitions() -> Vec<CreateCommand> {
+    let channel = |name: &str, description: &str, kinds: Vec<ChannelType>| {
+        CreateCommandOption::new(CommandOptionType::Channel, name, description).channel_types(kinds)
+    };
+    let sub = |name: &str, description: &str| {
+        CreateCommandOption::new(CommandOptionType::SubCommand, name, description)
+    };
+    let text_kinds = || vec![ChannelType::Text, ChannelType::News];
+    vec![
+        CreateCommand::new("faq")
+            .description("Ask the FAQ a question")
+            .dm_permission(false)
+            .add_option(
+                CreateCommandOption::new(CommandOptionType::String, "question", "Your question")
+                    .required(true)
+                    .set_autocomplete(true)
+                    .max_length(500),
+            ),
+        CreateCommand::new("setup")
+            .description("Set Beacon up for this server (moderators)")
+            .dm_permission(false)
+            .default_member_permissions(Permissions::MANAGE_GUILD)
+            .add_option(sub("show", "Show the current settings"))
+            .add_option(
+                sub(
+                    "help-channel",
+                    "Answer every question in a channel, or stop",
+                )
+                .add_sub_option(channel("channel", "The help channel", text_kinds()).required(true))
+                .add_sub_option(CreateCommandOption::new(
+                    CommandOptionType::Boolean,
+                    "enabled",
+                    "Answer there (default yes)",
+                )),
+            )
+            .add_option(
+                sub("channels", "Choose the support forum and staff channels")
+                    .add_sub_option(channel("forum", "Support forum", vec![ChannelType::Forum]))
+                    .add_sub_option(channel("agents", "Agents' channel", text_kinds()))
+                    .add_sub_option(channel("announcements", "Announcements", text_kinds()))
+                    .add_sub_option(channel("status", "Status message channel", text_kinds())),
+            )
+            .add_option(
+                sub("roles", "Choose the agent and moderator roles")
+                    .add_sub_option(CreateCommandOption::new(
+                        CommandOptionType::Role,
+                        "agent",
+                        "Agents",
+                    ))
+                    .add_sub_option(CreateCommandOption::new(
+                        CommandOptionType::Role,
+                        "moderator",
+                        "Moderators",
+                    )),
+            )
+            .add_option(
+                sub("hours", "Set opening hours and time zone")
+                    .add_sub_option(
+                        CreateCommandOption::new(
+                            CommandOptionType::String,
+                            "hours",
+                            "Like: mon-fri 09:00-17:00, sat 10:00-14:00",
+                        )
+                        .required(true)
+                        .max_length(200),
+                    )
+                    .add_sub_option(
+                        CreateCommandOption::new(
+                            CommandOptionType::String,
+                            "time-zone",
+                            "Like: Europe/Berlin",
+                        )
+                        .required(true)
+                        .max_length(64),
+                    ),
+            )
+            .add_option(
+                sub("threshold", "How sure the FAQ must be to answer (0 to 1)").add_sub_option(
+                    CreateCommandOption::new(
+                        CommandOptionType::Number,
+                        "value",
+                        "Leave empty for the default",
+                    )
+                    .min_number_value(0.0)
+                    .max_number_value(1.0),
+                ),
+            ),
+        CreateCommand::new("kb-reload")
+            .description("Reload the knowledge base from its files (moderators)")
+            .dm_permission(false)
+            .default_member_permissions(Permissions::MANAGE_GUILD),
+    ]
+}
+
+/// Register the commands globally (one bulk overwrite, so a removed command disappears too).
+pub async fn register(http: &Http) -> serenity::Result<()> {
+    let registered = Command::set_global_commands(http, definitions()).await?;
+    info!(commands = registered.len(), "slash commands registered");
+    Ok(())
+}
+
+/// A slash command.
+pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Result<()> {
+    // Acknowledge at once (privately): the database may be slow, Discord waits 3 seconds.
+    let defer =
+        CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
+    retry(|| cmd.create_response(&ctx.http, defer.clone())).await?;
+    let lang = choose_lang("", Some(&cmd.locale));
+    let reply = match cmd.data.name.as_str() {
+        "faq" => return faq(bot, ctx, cmd).await,
+        _ if cmd.guild_id.is_none() => Reply::text(bot.locales.get(lang, "error.guild_only")),
+        "setup" | "kb-reload" if !is_moderator(bot, cmd).await? => {
+            Reply::text(bot.locales.get(lang, "permission.moderator"))
+        }
+        "setup" => setup(bot, cmd, lang).await?,
+        "kb-reload" => reload(bot, lang).await,
+        _ => return Ok(()),
+    };
+    reply.send(ctx, cmd).await?;
+    Ok(())
+}
+
+struct Reply {
+    content: String,
+    components: Vec<serenity::all::CreateActionRow>,
+}
+
+impl Reply {
+    fn text(content: impl Into<String>) -> Reply {
+        Reply {
+            content: content.into(),
+            components: vec![],
+        }
+    }
+
+    async fn send(
+        self,
+        ctx: &Context,
+        cmd: &CommandInteraction,
+    ) -> anyhow::Result<serenity::all::Message> {
+        let edit = EditInteractionResponse::new()
+            .content(fit(&self.content, super::render::MAX_CONTENT))
+            .components(self.components)
+            .allowed_mentions(no_pings());
+        retry(|| cmd.edit_response(&ctx.http, edit.clone())).await
+    }
+}
+
+/// Moderators: members who may manage the server, or who have the moderator role set up.
+async fn is_moderator(bot: &Bot, cmd: &CommandInteraction) -> anyhow::Result<bool> {
+    let Some(member) = &cmd.member else {
+        return Ok(false);
+    };
+    let perms = member.permissions.unwrap_or_else(Permissions::empty);
+    if perms.contains(Permissions::MANAGE_GUILD) || perms.contains(Permissions::ADMINISTRATOR) {
+        return Ok(true);
+    }
+    let Some(guild) = cmd.guild_id else {
+        return Ok(false);
+    };
+    let settings = bot.desk.settings(guild.get()).await?;
+    Ok(settings
+        .moderator_role
+        .is_some_and(|r| member.roles.iter().any(|m| m.get() == r)))
+}
+
+/// `/faq question`: the same journey as a help-channel message, answered privately.
+async fn faq(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Result<()> {
+    let typed = string_option(&cmd.data.options(), "question").unwrap_or_default();
+    let lang = choose_lang(&typed, Some(&cmd.locale));
+    let Some(guild) = cmd.guild_id else {
+        Reply::text(bot.locales.get(lang, "error.guild_only"))
+            .send(ctx, cmd)
+            .await?;
+        return Ok(());
+    };
+    if typed.trim().is_empty() {
+        Reply::text(bot.locales.get(lang, "faq.empty"))
+            .send(ctx, cmd)
+            .await?;
+        return Ok(());
+    }
+    let faq = bot.desk.faq();
+    let chosen = typed
+        .strip_prefix(CHOSEN)
+        .and_then(|id| faq.intent(id))
+        .map(|i| i.id.clone());
+    // A chosen intent is asked by its title, so the stored question reads like one.
+    let text = match &chosen {
+        Some(id) => faq.intent(id).map(|i| i.title.clone()).unwrap_or_default(),
+        None => typed.clone(),
+    };
+    let question = Question {
+        guild_id: guild.get(),
+        channel_id: cmd.channel_id.get(),
+        user_id: cmd.user.id.get(),
+        source: Source::Slash,
+        source_id: cmd.id.get(),
+        text,
+        locale: Some(cmd.locale.clone()),
+        chosen,
+    };
+    let settings = bot.desk.settings(guild.get()).await?;
+    let asked = match bot.desk.ask(&question).await {
+        Ok(a) => a,
+        Err(e) => {
+            error!("cannot store the question: {e}");
+            Reply::text(bot.locales.get(lang, "error.generic"))
+                .send(ctx, cmd)
+                .await?;
+            return Ok(());
+        }
+    };
+    let agent_role = settings.agent_role.map(serenity::all::RoleId::new);
+    let (content, components, question_id) =
+        render_asked(bot, &asked, cmd.user.id.get(), agent_role).unwrap_or_else(|| {
+            // The deferred reply must say something: a repeated flood notice is still a notice.
+            let text = match &asked {
+                crate::desk::Asked::Cooldown { wait, lang, .. } => bot.locales.fill(
+                    lang,
+                    "cooldown.text",
+                    &[("seconds", &wait.as_secs().max(1))],
+                ),
+                _ => bot.locales.get(lang, "error.generic").to_string(),
+            };
+            (text, vec![], None)
+        });
+    let sent = Reply {
+        content,
+        components,
+    }
+    .send(ctx, cmd)
+    .await?;
+    if let Some(q) = question_id {
+        bot.desk.replied(q, sent.id.get()).await?;
+    }
+    Ok(())
+}
+
+/// `/faq` autocomplete: the matcher's and the fuzzy finder's best intents for what is typed,
+/// labelled in the customer's language. No database: autocomplete must be fast.
+pub async fn on_autocomplete(
+    bot: &Bot,
+    ctx: &Context,
+    cmd: &CommandInteraction,
+) -> anyhow::Result<()> {
+    let typed = cmd
+        .data
+        .autocomplete()
+        .map(|o| o.value.to_string())
+        .unwrap_or_default();
+    let lang = choose_lang(&typed, Some(&cmd.locale));
+    let faq = bot.desk.faq();
+    let mut response = CreateAutocompleteResponse::new();
+    for intent in faq.autocomplete(&typed, FaqContext::default(), MAX_CHOICES) {
+        let label = crate::desk::answers::label_in(intent, lang);
+        response = response.add_string_choice(fit(&label, 100), format!("{CHOSEN}{}", intent.id));
+    }
+    cmd.create_response(&ctx.http, CreateInteractionResponse::Autocomplete(response))
+        .await?;
+    Ok(())
+}
+
+fn string_option(options: &[ResolvedOption<'_>], name: &str) -> Option<String> {
+    options.iter().find_map(|o| match o.value {
+        ResolvedValue::String(s) if o.name == name => Some(s.to_string()),
+        _ => None,
+    })
+}
+
+/// `/setup ...`: change one group of settings, then show them all.
+async fn setup(bot: &Bot, cmd: &CommandInteraction, lang: &str) -> anyhow::Result<Reply> {
+    let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+    let current = bot.desk.settings(guild).await?;
+    let mut s: GuildSettings = (*current).clone();
+    let options = cmd.data.options();
+    let Some(ResolvedOption {
+        name: sub,
+        value: ResolvedValue::SubCommand(args),
+        ..
+    }) = options.first()
+    else {
+        return Ok(Reply::text(summary(bot, &current, lang)));
+    };
+    let channel = |name: &str| {
+        args.iter().find_map(|o| match &o.value {
+            ResolvedValue::Channel(c) if o.name == name => Some(c.id.get()),
+            _ => None,
+        })
+    };
+    let role = |name: &str| {
+        args.iter().find_map(|o| match &o.value {
+            ResolvedValue::Role(r) if o.name == name => Some(r.id.get()),
+            _ => None,
+        })
+    };
+    let changed: Result<bool, crate::desk::SettingsError> = match *sub {
+        "show" => Ok(false),
+        "help-channel" => {
+            let enabled = args
+                .iter()
+                .find_map(|o| match o.value {
+                    ResolvedValue::Boolean(b) if o.name == "enabled" => Some(b),
+                    _ => None,
+                })
+                .unwrap_or(true);
+            if let Some(c) = channel("channel") {
+                if enabled {
+                    s.help_channels.insert(c);
+                } else {
+                    s.help_channels.remove(&c);
+                }
+            }
+            Ok(true)
+        }
+        "channels" => {
+            for (name, slot) in [
+                ("forum", &mut s.forum_channel),
+                ("agents", &mut s.agents_channel),
+                ("announcements", &mut s.announce_channel),
+                ("status", &mut s.status_channel),
+            ] {
+                if let Some(c) = channel(name) {
+                    *slot = Some(c);
+                }
+            }
+            Ok(true)
+        }
+        "roles" => {
+            if let Some(r) = role("agent") {
+                s.agent_role = Some(r);
+            }
+            if let Some(r) = role("moderator") {
+                s.moderator_role = Some(r);
+            }
+            Ok(true)
+        }
+        "hours" => (|| {
+            let hours = OpeningHours::parse(&string_option(args, "hours").unwrap_or_default())?;
+            let zone = check_time_zone(&string_option(args, "time-zone").unwrap_or_default())?;
+            s.opening_hours = Some(hours);
+            s.time_zone = Some(zone);
+            Ok(true)
+        })(),
+        "threshold" => {
+            let value = args.iter().find_map(|o| match o.value {
+                ResolvedValue::Number(n) if o.name == "value" => Some(n),
+                _ => None,
+            });
+            match value.map(check_threshold).transpose() {
+                Ok(v) => {
+                    s.threshold = v;
+                    Ok(true)
+                }
+                Err(e) => Err(e),
+            }
+        }
+        _ => Ok(false),
+    };
+    match changed {
+        Err(e) => Ok(Reply::text(bot.locales.fill(
+            lang,
+            "setup.refused",
+            &[("error", &e)],
+        ))),
+        Ok(false) => Ok(Reply::text(summary(bot, &current, lang))),
+        Ok(true) => {
+            s.updated_by = Some(cmd.user.id.get());
+            bot.desk.save_settings(s.clone()).await?;
+            info!(guild, by = %cmd.user.id, what = sub, "settings changed");
+            Ok(Reply::text(format!(
+                "{}\n\n{}",
+                bot.locales.get(lang, "setup.saved"),
+                summary(bot, &s, lang)
+            )))
+        }
+    }
+}
+
+/// All of a server's settings, one per line, with channels and roles as mentions (allowed
+/// mentions keep role mentions from pinging).
+fn summary(bot: &Bot, s: &GuildSettings, lang: &str) -> String {
+    let l = bot.locales;
+    let not_set = || l.get(lang, "setup.not_set").to_string();
+    let channel = |c: Option<u64>| c.map(|c| format!("<#{c}>")).unwrap_or_else(not_set);
+    let role = |r: Option<u64>| r.map(|r| format!("<@&{r}>")).unwrap_or_else(not_set);
+    let help = if s.help_channels.is_empty() {
+        not_set()
+    } else {
+        s.help_channels
+            .iter()
+            .map(|c| format!("<#{c}>"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let threshold = match s.threshold {
+        Some(t) => format!("{t}"),
+        None => l.fill(
+            lang,
+            "setup.default_threshold",
+            &[("value", &bot.desk.faq().thresholds().answer)],
+        ),
+    };
+    let lines = [
+        ("setup.help_channels", help),
+        ("setup.forum", channel(s.forum_channel)),
+        ("setup.agents", channel(s.agents_channel)),
+        ("setup.announcements", channel(s.announce_channel)),
+        ("setup.status", channel(s.status_channel)),
+        ("setup.agent_role", role(s.agent_role)),
+        ("setup.moderator_role", role(s.moderator_role)),
+        (
+            "setup.hours",
+            s.opening_hours
+                .as_ref()
+                .map(|h| h.to_string())
+                .unwrap_or_else(not_set),
+        ),
+        (
+            "setup.time_zone",
+            s.time_zone.clone().unwrap_or_else(not_set),
+        ),
+        ("setup.threshold", threshold),
+    ];
+    lines
+        .iter()
+        .map(|(key, value)| format!("**{}**: {value}", l.get(lang, key)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `/kb-reload`: the new files answer from now on, or the errors reach the moderator and the old
+/// knowledge base keeps answering.
+async fn reload(bot: &Bot, lang: &str) -> Reply {
+    let l = bot.locales;
+    match bot.reload().await {
+        Ok(stats) => {
+            info!(
+                intents = stats.intents,
+                examples = stats.examples,
+                "knowledge base reloaded by a moderator"
+            );
+            Reply::text(l.fill(
+                lang,
+                "reload.done",
+                &[("intents", &stats.intents), ("examples", &stats.examples)],
+            ))
+        }
+        Err(e) => {
+            let errors: Vec<String> = e
+                .problems
+                .iter()
+                .filter(|p| p.severity == Severity::Error)
+                .map(|p| p.to_string())
+                .collect();
+            error!("knowledge base reload refused: {e}");
+            let mut text = l.fill(lang, "reload.refused", &[("count", &errors.len())]);
+            text.push_str("\n```\n");
+            let mut shown = 0;
+            for line in &errors {
+                // Leave room for the closing fence and the "... and N more" line.
+                if text.chars().count() + line.chars().count() + 120 > super::render::MAX_CONTENT {
+                    break;
+                }
+                text.push_str(&line.replace("```", "'''"));
+                text.push('\n');
+                shown += 1;
+            }
+            text.push_str("```");
+            if shown < errors.len() {
+                text.push('\n');
+                text.push_str(&l.fill(lang, "reload.more", &[("count", &(errors.len() - shown))]));
+            }
+            Reply::text(text)
+        }
+    }
+}

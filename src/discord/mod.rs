@@ -1,0 +1,563 @@
+//! The serenity adapter: the only place Discord types appear. Gateway events and interactions
+//! become desk calls; desk results become messages and components.
+
+pub mod commands;
+pub mod render;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow};
+use serenity::all::{
+    ChannelId, ComponentInteraction, ComponentInteractionDataKind, Context,
+    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage,
+    EditInteractionResponse, EventHandler, GatewayIntents, GuildChannel, Interaction, Message,
+    Ready, ResumedEvent,
+};
+use serenity::async_trait;
+use serenity::http::{Http, HttpBuilder};
+use tracing::{error, info, warn};
+
+use crate::config::{Config, DISCORD_API};
+use crate::desk::answers::KbStats;
+use crate::desk::cooldown::Cooldown;
+use crate::desk::{Asked, Desk, EventKind, Question, Source};
+use crate::kb::faq::Faq;
+use crate::kb::intents::{self, Action as IntentAction, LoadError};
+use crate::kb::matcher::Thresholds;
+use crate::locale::Locales;
+use crate::store::Store;
+use render::{Action, NONE_FIT, fit, no_pings};
+
+/// The running bot's shared state.
+pub struct Bot {
+    pub desk: Desk<Store>,
+    locales: &'static Locales,
+    kb_dir: PathBuf,
+    thresholds: Thresholds,
+    /// Threads seen, with their parent channel: a forum post is a thread of the support forum.
+    threads: Mutex<HashMap<u64, u64>>,
+    /// One reload at a time.
+    reloading: tokio::sync::Mutex<()>,
+}
+
+/// The thresholds a configured answer threshold gives.
+pub fn thresholds(answer: f64) -> Thresholds {
+    let answer = answer as f32;
+    Thresholds {
+        answer,
+        suggest: Thresholds::default().suggest.min(answer),
+    }
+}
+
+impl Bot {
+    pub fn new(config: &Config, store: Store, faq: Faq) -> Bot {
+        let cooldown = Cooldown::new(
+            config.answers.cooldown_questions,
+            Duration::from_secs(config.answers.cooldown_seconds),
+        );
+        Bot {
+            desk: Desk::new(store, faq, cooldown),
+            locales: Locales::embedded(),
+            kb_dir: config.knowledge_base.dir.clone(),
+            thresholds: thresholds(config.answers.threshold),
+            threads: Mutex::new(HashMap::new()),
+            reloading: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Load the knowledge base again from its folder. A broken version is refused and the one in
+    /// use keeps answering.
+    pub async fn reload(&self) -> Result<KbStats, LoadError> {
+        let _one_at_a_time = self.reloading.lock().await;
+        let faq = load_faq(self.kb_dir.clone(), self.thresholds).await?;
+        Ok(self.desk.replace_faq(faq))
+    }
+
+    fn remember_thread(&self, thread: u64, parent: u64) {
+        self.threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(thread, parent);
+    }
+
+    fn thread_parent(&self, thread: u64) -> Option<u64> {
+        self.threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&thread)
+            .copied()
+    }
+}
+
+/// Load and train the FAQ off the async threads (training takes a moment).
+pub async fn load_faq(dir: PathBuf, thresholds: Thresholds) -> Result<Faq, LoadError> {
+    tokio::task::spawn_blocking(move || intents::load_dir(&dir).map(|kb| Faq::new(kb, thresholds)))
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+}
+
+/// Gateway intents: message content is privileged and only needed for help channels and forums.
+pub fn intents() -> GatewayIntents {
+    GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::MESSAGE_CONTENT
+}
+
+/// serenity's HTTP client for the configured API: Discord itself, or another Discord-compatible
+/// base URL (a rate-limit proxy, or a fake Discord in tests). serenity's own rate limiter
+/// ignores a proxy, so it is switched off there and the proxy (or Beacon's pacing) limits.
+pub fn http_client(config: &Config) -> Result<Http, String> {
+    let token = config.token()?;
+    let mut builder = HttpBuilder::new(token.expose());
+    let api = config.discord.api_url.trim_end_matches('/');
+    if api != DISCORD_API {
+        builder = builder.proxy(api).ratelimiter_disabled(true);
+    }
+    Ok(builder.build())
+}
+
+/// Run the bot until `shutdown` resolves (or the gateway fails for good). SIGHUP reloads the
+/// knowledge base.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let http = http_client(&config).map_err(|e| anyhow!(e))?;
+    let me = http.get_current_user().await.map_err(|e| {
+        let refused = matches!(&e, serenity::Error::Http(h) if h.status_code().is_some_and(|s| s.as_u16() == 401));
+        if refused {
+            anyhow!(
+                "Discord refused the token (401 Unauthorized): copy a fresh one from \
+                 https://discord.com/developers/applications (your app > Bot > Reset Token) \
+                 into DISCORD_TOKEN."
+            )
+        } else {
+            anyhow!(
+                "cannot reach Discord at {}: {e}",
+                config.discord.api_url
+            )
+        }
+    })?;
+    info!(bot = %me.name, id = %me.id, "token accepted");
+
+    let store = Store::connect(&config.database.url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                redact_url(&config.database.url)
+            )
+        })?;
+    let applied = store.migrate().await?;
+    info!(backend = ?store.backend(), applied, "database ready");
+
+    let started = std::time::Instant::now();
+    let faq = load_faq(
+        config.knowledge_base.dir.clone(),
+        thresholds(config.answers.threshold),
+    )
+    .await
+    .map_err(|e| anyhow!("{}: {e}", config.knowledge_base.dir.display()))?;
+    let stats = KbStats::of(&faq);
+    info!(
+        intents = stats.intents,
+        examples = stats.examples,
+        ms = started.elapsed().as_millis() as u64,
+        "knowledge base loaded"
+    );
+
+    let bot = Arc::new(Bot::new(&config, store.clone(), faq));
+    let mut client = serenity::all::ClientBuilder::new_with_http(http, intents())
+        .event_handler(Handler(bot.clone()))
+        .await
+        .context("cannot start the Discord client")?;
+    let shards = client.shard_manager.clone();
+
+    #[cfg(unix)]
+    let hangups = {
+        let bot = bot.clone();
+        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                match bot.reload().await {
+                    Ok(s) => info!(
+                        intents = s.intents,
+                        examples = s.examples,
+                        "SIGHUP: knowledge base reloaded"
+                    ),
+                    Err(e) => error!(
+                        "SIGHUP: new knowledge base refused, the old one keeps answering: {e}"
+                    ),
+                }
+            }
+        })
+    };
+
+    let result = tokio::select! {
+        r = client.start() => r.map_err(|e| match e {
+            serenity::Error::Gateway(serenity::gateway::GatewayError::InvalidAuthentication) => anyhow!(
+                "Discord refused the token at the gateway: copy a fresh one into DISCORD_TOKEN."),
+            serenity::Error::Gateway(serenity::gateway::GatewayError::DisallowedGatewayIntents) => anyhow!(
+                "Discord refused the Message Content intent: switch it on at \
+                 https://discord.com/developers/applications (your app > Bot > Privileged Gateway Intents)."),
+            other => anyhow!("Discord connection failed: {other}"),
+        }),
+        () = shutdown => {
+            info!("shutting down");
+            shards.shutdown_all().await;
+            Ok(())
+        }
+    };
+    #[cfg(unix)]
+    hangups.abort();
+    store.close().await;
+    info!("stopped");
+    result
+}
+
+/// A database URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// serenity's event handler, holding the bot.
+pub struct Handler(pub Arc<Bot>);
+
+#[async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        ctx.http.set_application_id(ready.application.id);
+        info!(guilds = ready.guilds.len(), "connected to the gateway");
+        if let Err(e) = commands::register(&ctx.http).await {
+            error!("cannot register slash commands: {e}");
+        }
+    }
+
+    async fn resume(&self, _ctx: Context, _: ResumedEvent) {
+        info!("gateway session resumed");
+    }
+
+    async fn guild_create(
+        &self,
+        _ctx: Context,
+        guild: serenity::all::Guild,
+        _is_new: Option<bool>,
+    ) {
+        for thread in &guild.threads {
+            if let Some(parent) = thread.parent_id {
+                self.0.remember_thread(thread.id.get(), parent.get());
+            }
+        }
+    }
+
+    async fn thread_create(&self, _ctx: Context, thread: GuildChannel) {
+        if let Some(parent) = thread.parent_id {
+            self.0.remember_thread(thread.id.get(), parent.get());
+        }
+    }
+
+    async fn message(&self, ctx: Context, msg: Message) {
+        if let Err(e) = on_message(&self.0, &ctx, &msg).await {
+            error!(channel = %msg.channel_id, message = %msg.id, "question not answered: {e:#}");
+        }
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let result = match &interaction {
+            Interaction::Command(cmd) => commands::on_command(&self.0, &ctx, cmd).await,
+            Interaction::Autocomplete(cmd) => commands::on_autocomplete(&self.0, &ctx, cmd).await,
+            Interaction::Component(c) => on_component(&self.0, &ctx, c).await,
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            error!(interaction = %interaction.id(), "interaction failed: {e:#}");
+        }
+    }
+}
+
+/// A message in a help channel, or the first post of a support-forum thread, is a question.
+async fn on_message(bot: &Bot, ctx: &Context, msg: &Message) -> anyhow::Result<()> {
+    if msg.author.bot || msg.content.trim().is_empty() {
+        return Ok(());
+    }
+    let Some(guild) = msg.guild_id else {
+        return Ok(());
+    };
+    let settings = bot.desk.settings(guild.get()).await?;
+    let channel = msg.channel_id.get();
+    let source = if settings.help_channels.contains(&channel) {
+        Source::Message
+    } else if settings.forum_channel.is_some() && msg.id.get() == channel {
+        // A forum post's first message has the thread's id. THREAD_CREATE usually tells the
+        // parent first, but serenity runs handlers concurrently, so ask Discord when unsure.
+        let parent = match bot.thread_parent(channel) {
+            Some(p) => Some(p),
+            None => fetch_parent(ctx, msg.channel_id).await,
+        };
+        if parent.is_some() && parent == settings.forum_channel {
+            Source::Forum
+        } else {
+            return Ok(());
+        }
+    } else {
+        return Ok(());
+    };
+    let question = Question {
+        guild_id: guild.get(),
+        channel_id: channel,
+        user_id: msg.author.id.get(),
+        source,
+        source_id: msg.id.get(),
+        text: msg.content.clone(),
+        locale: None,
+        chosen: None,
+    };
+    let asked = match bot.desk.ask(&question).await {
+        Ok(a) => a,
+        Err(e) => {
+            error!("cannot store the question: {e}");
+            let lang = crate::desk::answers::choose_lang(&msg.content, None);
+            send_reply(
+                ctx,
+                msg,
+                bot.locales.get(lang, "error.generic").to_string(),
+                vec![],
+            )
+            .await?;
+            return Ok(());
+        }
+    };
+    let settings_role = settings.agent_role.map(serenity::all::RoleId::new);
+    let Some((content, components, question_id)) =
+        render_asked(bot, &asked, msg.author.id.get(), settings_role)
+    else {
+        return Ok(());
+    };
+    let sent = send_reply(ctx, msg, content, components).await?;
+    if let Some(q) = question_id {
+        bot.desk.replied(q, sent.id.get()).await?;
+    }
+    Ok(())
+}
+
+async fn fetch_parent(ctx: &Context, channel: ChannelId) -> Option<u64> {
+    match ctx.http.get_channel(channel).await {
+        Ok(serenity::all::Channel::Guild(c)) => c.parent_id.map(|p| p.get()),
+        Ok(_) => None,
+        Err(e) => {
+            warn!(%channel, "cannot look up a thread's parent: {e}");
+            None
+        }
+    }
+}
+
+/// Send a reply under a customer's message, pinging nobody. A REST failure (a 429 or a 5xx)
+/// is retried a few times, after the time Discord asks for.
+async fn send_reply(
+    ctx: &Context,
+    msg: &Message,
+    content: String,
+    components: Vec<serenity::all::CreateActionRow>,
+) -> anyhow::Result<Message> {
+    let builder = CreateMessage::new()
+        .content(fit(&content, render::MAX_CONTENT))
+        .components(components)
+        .allowed_mentions(no_pings())
+        .reference_message(msg);
+    let builder = if msg.id.get() == msg.channel_id.get() {
+        // A forum post's starter message: the reply goes in its thread, no quote needed.
+        builder.reference_message(serenity::all::MessageReference::from((
+            msg.channel_id,
+            msg.id,
+        )))
+    } else {
+        builder
+    };
+    retry(|| msg.channel_id.send_message(&ctx.http, builder.clone())).await
+}
+
+/// Retry a REST call on 429 (after `retry_after`) and on 5xx (with backoff), at most 4 tries.
+/// serenity's rate limiter is off when Beacon talks through a proxy, so this is the last line.
+pub async fn retry<T, F, Fut>(mut call: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = serenity::Result<T>>,
+{
+    let mut delay = Duration::from_millis(200);
+    for attempt in 1.. {
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err(serenity::Error::Http(e)) if attempt < 4 => {
+                let status = e.status_code().map(|s| s.as_u16());
+                // serenity keeps only the message of an error body and drops Discord's
+                // `retry_after`, so a doubling backoff stands in for it.
+                let wait = match status {
+                    Some(429) => delay,
+                    Some(s) if s >= 500 => delay,
+                    _ => return Err(serenity::Error::Http(e).into()),
+                };
+                warn!(
+                    ?status,
+                    attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    "Discord asked to wait; retrying"
+                );
+                tokio::time::sleep(wait.min(Duration::from_secs(10))).await;
+                delay *= 2;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// A desk answer as message content and components, with the question id to remember the reply
+/// under. `None` when nothing should be sent (a redelivered event, a repeated flood notice).
+pub(crate) fn render_asked(
+    bot: &Bot,
+    asked: &Asked,
+    asker: u64,
+    agent_role: Option<serenity::all::RoleId>,
+) -> Option<(String, Vec<serenity::all::CreateActionRow>, Option<i64>)> {
+    let l = bot.locales;
+    Some(match asked {
+        Asked::Answer {
+            question_id,
+            text,
+            lang,
+            action,
+            ..
+        } => {
+            if *action == Some(IntentAction::Handoff) {
+                let content = format!("{text}\n\n{}", human_notice(l, lang, agent_role));
+                (content, vec![], Some(*question_id))
+            } else {
+                (
+                    text.clone(),
+                    render::answer_buttons(l, lang, *question_id),
+                    Some(*question_id),
+                )
+            }
+        }
+        Asked::Suggest {
+            question_id,
+            offers,
+            lang,
+        } => (
+            l.get(lang, "suggest.intro").to_string(),
+            render::suggestion_menu(l, lang, *question_id, asker, offers),
+            Some(*question_id),
+        ),
+        Asked::Abstain { question_id, lang } => (
+            l.get(lang, "abstain.text").to_string(),
+            render::person_button(l, lang, *question_id),
+            Some(*question_id),
+        ),
+        Asked::Cooldown {
+            wait,
+            notify: true,
+            lang,
+        } => (
+            l.fill(
+                lang,
+                "cooldown.text",
+                &[("seconds", &wait.as_secs().max(1))],
+            ),
+            vec![],
+            None,
+        ),
+        Asked::Cooldown { notify: false, .. } | Asked::Duplicate => return None,
+    })
+}
+
+/// How to reach a person, until tickets exist (issue 4).
+fn human_notice(l: &Locales, lang: &str, agent_role: Option<serenity::all::RoleId>) -> String {
+    match agent_role {
+        // A role mention shows the role's name; allowed mentions keep it from pinging.
+        Some(role) => l.fill(
+            lang,
+            "human.staff_role",
+            &[("role", &format!("<@&{role}>"))],
+        ),
+        None => l.get(lang, "human.staff").to_string(),
+    }
+}
+
+/// A button or a list choice under an answer.
+async fn on_component(bot: &Bot, ctx: &Context, c: &ComponentInteraction) -> anyhow::Result<()> {
+    let Some(action) = Action::parse(&c.data.custom_id) else {
+        return Ok(());
+    };
+    let user = c.user.id.get();
+    // Acknowledge first, whatever the database is doing: the asker's own pick updates the list
+    // in place, everything else gets a private reply.
+    let picked_value = match &c.data.kind {
+        ComponentInteractionDataKind::StringSelect { values } => values.first().cloned(),
+        _ => None,
+    };
+    let in_place = matches!(action, Action::Pick { asker, .. } if asker == user)
+        && picked_value.as_deref() != Some(NONE_FIT);
+    let ack = if in_place {
+        CreateInteractionResponse::Acknowledge
+    } else {
+        CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))
+    };
+    retry(|| c.create_response(&ctx.http, ack.clone())).await?;
+
+    let (question, kind, picked) = match action {
+        Action::Solved(q) => (q, EventKind::Solved, None),
+        Action::Human(q) => (q, EventKind::Human, None),
+        Action::Ticket(q) => (q, EventKind::TicketOffer, None),
+        Action::Pick { question, .. } => match picked_value.as_deref() {
+            Some(NONE_FIT) | None => (question, EventKind::NoneFit, None),
+            Some(id) => (question, EventKind::Picked, Some(id)),
+        },
+    };
+    let settings = match c.guild_id {
+        Some(g) => Some(bot.desk.settings(g.get()).await?),
+        None => None,
+    };
+    let agent_role = settings
+        .and_then(|s| s.agent_role)
+        .map(serenity::all::RoleId::new);
+    let l = bot.locales;
+    let fallback_lang = crate::desk::answers::choose_lang("", Some(&c.locale));
+    let (content, components) = match bot.desk.press(question, user, kind, picked).await {
+        Err(e) => {
+            error!("cannot store a button press: {e}");
+            (l.get(fallback_lang, "error.generic").to_string(), vec![])
+        }
+        Ok(None) => (l.get(fallback_lang, "error.expired").to_string(), vec![]),
+        Ok(Some(p)) => {
+            let lang = p.question.lang.as_str();
+            match kind {
+                EventKind::Solved => (l.get(lang, "solved.thanks").to_string(), vec![]),
+                EventKind::Human | EventKind::TicketOffer => {
+                    (human_notice(l, lang, agent_role), vec![])
+                }
+                EventKind::NoneFit => (
+                    l.get(lang, "none_fit.text").to_string(),
+                    render::person_button(l, lang, question),
+                ),
+                EventKind::Picked => {
+                    let text = p.answer.map(|(_, t)| t).unwrap_or_default();
+                    (text, render::answer_buttons(l, lang, question))
+                }
+            }
+        }
+    };
+    let edit = EditInteractionResponse::new()
+        .content(fit(&content, render::MAX_CONTENT))
+        .components(components)
+        .allowed_mentions(no_pings());
+    retry(|| c.edit_response(&ctx.http, edit.clone())).await?;
+    Ok(())
+}
