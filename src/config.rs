@@ -145,7 +145,9 @@ impl Default for KbConfig {
 impl Default for AnswersConfig {
     fn default() -> Self {
         AnswersConfig {
-            threshold: f64::from(crate::kb::matcher::DEFAULT_ANSWER_THRESHOLD),
+            // The matcher's f32 threshold, as the two-decimal number the documentation shows.
+            threshold: (f64::from(crate::kb::matcher::DEFAULT_ANSWER_THRESHOLD) * 100.0).round()
+                / 100.0,
             cooldown_questions: 4,
             cooldown_seconds: 30,
         }
