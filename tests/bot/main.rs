@@ -1,0 +1,5 @@
+//! Beacon's runtime tests: storage on both backends, and the end-to-end journeys through the
+//! real serenity client against the fake Discord in `tests/fake_discord/`.
+
+mod db;
+mod store;

@@ -1,0 +1,211 @@
+//! The storage suite: the same tests on SQLite and on PostgreSQL.
+
+use beacon::desk::settings::OpeningHours;
+use beacon::desk::{EventKind, EventRecord, GuildSettings, Ledger, QuestionRecord, Source};
+use beacon::store::Store;
+
+use crate::on_both_backends;
+
+on_both_backends!(
+    migrations_apply_once,
+    settings_round_trip_and_help_channels_are_replaced,
+    a_question_is_stored_once_per_source,
+    events_keep_their_order,
+    snowflakes_at_the_top_of_the_range_round_trip,
+    concurrent_writers_lose_nothing,
+    rows_survive_a_reconnect,
+);
+
+async fn store(url: &str) -> Store {
+    let store = Store::connect(url).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    store
+}
+
+fn question(source_id: u64, text: &str) -> QuestionRecord {
+    QuestionRecord {
+        guild_id: 1_100_000_000_000_000_001,
+        channel_id: 1_100_000_000_000_000_002,
+        user_id: 1_100_000_000_000_000_003,
+        source: Source::Message,
+        source_id,
+        text: text.to_string(),
+        lang: "fa".into(),
+        outcome: "suggest".into(),
+        intent: None,
+        confidence: 0.42,
+        suggestions: vec!["refund-request".into(), "refund-status".into()],
+        asked_at_ms: 1_790_000_000_000,
+    }
+}
+
+async fn migrations_apply_once(url: String) {
+    let store = Store::connect(&url).await.unwrap();
+    assert!(
+        store.migrate().await.unwrap() >= 1,
+        "first run applies the schema"
+    );
+    assert_eq!(
+        store.migrate().await.unwrap(),
+        0,
+        "second run has nothing to do"
+    );
+}
+
+async fn settings_round_trip_and_help_channels_are_replaced(url: String) {
+    let store = store(&url).await;
+    let guild = 1_100_000_000_000_000_010;
+    assert_eq!(
+        store.settings(guild).await.unwrap(),
+        GuildSettings::new(guild)
+    );
+
+    let mut s = GuildSettings::new(guild);
+    s.help_channels = [11, 12, 13].into();
+    s.forum_channel = Some(20);
+    s.agents_channel = Some(21);
+    s.announce_channel = Some(22);
+    s.status_channel = Some(23);
+    s.agent_role = Some(30);
+    s.moderator_role = Some(31);
+    s.opening_hours = Some(OpeningHours::parse("mon-fri 09:00-17:00, sat 10:00-14:00").unwrap());
+    s.time_zone = Some("Asia/Yerevan".into());
+    s.threshold = Some(0.65);
+    s.updated_by = Some(40);
+    s.updated_at_ms = 1_790_000_000_000;
+    store.save_settings(&s).await.unwrap();
+    assert_eq!(store.settings(guild).await.unwrap(), s);
+
+    s.help_channels = [12, 14].into();
+    s.threshold = None;
+    s.forum_channel = None;
+    store.save_settings(&s).await.unwrap();
+    assert_eq!(store.settings(guild).await.unwrap(), s);
+    // Another server is untouched.
+    assert_eq!(
+        store.settings(guild + 1).await.unwrap(),
+        GuildSettings::new(guild + 1)
+    );
+}
+
+async fn a_question_is_stored_once_per_source(url: String) {
+    let store = store(&url).await;
+    let q = question(1_100_000_000_000_000_100, "پولم را پس بدهید 🙏 «فوری»");
+    let id = store
+        .record_question(&q)
+        .await
+        .unwrap()
+        .expect("first time stored");
+    assert_eq!(
+        store.record_question(&q).await.unwrap(),
+        None,
+        "redelivery is recognised"
+    );
+    let (back, reply) = store.question(id).await.unwrap().expect("stored");
+    assert_eq!(back, q);
+    assert_eq!(reply, None);
+    store
+        .set_reply(id, 1_100_000_000_000_000_200)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.question(id).await.unwrap().unwrap().1,
+        Some(1_100_000_000_000_000_200)
+    );
+    assert_eq!(store.question(id + 1000).await.unwrap(), None);
+    let all = store.questions(q.guild_id).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].0, id);
+}
+
+async fn events_keep_their_order(url: String) {
+    let store = store(&url).await;
+    let id = store
+        .record_question(&question(500, "refund"))
+        .await
+        .unwrap()
+        .unwrap();
+    let kinds = [
+        EventKind::Picked,
+        EventKind::Solved,
+        EventKind::Human,
+        EventKind::NoneFit,
+        EventKind::TicketOffer,
+    ];
+    for (n, kind) in kinds.iter().enumerate() {
+        store
+            .record_event(&EventRecord {
+                question_id: id,
+                user_id: 7,
+                kind: *kind,
+                intent: (*kind == EventKind::Picked).then(|| "refund-request".to_string()),
+                at_ms: 1_000 + n as i64,
+            })
+            .await
+            .unwrap();
+    }
+    let events = store.events(id).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.kind).collect::<Vec<_>>(), kinds);
+    assert_eq!(events[0].intent.as_deref(), Some("refund-request"));
+    assert_eq!(events[1].intent, None);
+}
+
+async fn snowflakes_at_the_top_of_the_range_round_trip(url: String) {
+    let store = store(&url).await;
+    let big = (1u64 << 63) - 1;
+    let mut q = question(big, "x");
+    q.guild_id = big - 1;
+    q.user_id = big - 2;
+    q.channel_id = big - 3;
+    let id = store.record_question(&q).await.unwrap().unwrap();
+    assert_eq!(store.question(id).await.unwrap().unwrap().0, q);
+    let mut s = GuildSettings::new(big);
+    s.help_channels = [big - 5].into();
+    store.save_settings(&s).await.unwrap();
+    assert_eq!(store.settings(big).await.unwrap(), s);
+}
+
+async fn concurrent_writers_lose_nothing(url: String) {
+    let store = store(&url).await;
+    let tasks: Vec<_> = (0..200u64)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                // Half the tasks write a source twice: exactly one write may win.
+                let q = question(10_000 + n / 2, &format!("question {n}"));
+                store.record_question(&q).await.unwrap()
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for t in tasks {
+        if let Some(id) = t.await.unwrap() {
+            ids.push(id);
+        }
+    }
+    assert_eq!(ids.len(), 100, "one row per source");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 100, "distinct ids");
+    assert_eq!(
+        store
+            .questions(question(0, "").guild_id)
+            .await
+            .unwrap()
+            .len(),
+        100
+    );
+}
+
+async fn rows_survive_a_reconnect(url: String) {
+    let first = store(&url).await;
+    let id = first
+        .record_question(&question(77, "where is my order"))
+        .await
+        .unwrap()
+        .unwrap();
+    first.close().await;
+    let second = store(&url).await;
+    let (q, _) = second.question(id).await.unwrap().expect("still there");
+    assert_eq!(q.text, "where is my order");
+}
