@@ -1,5 +1,10 @@
 //! Beacon's runtime tests: storage on both backends, and the end-to-end journeys through the
 //! real serenity client against the fake Discord in `tests/fake_discord/`.
 
+#[path = "../fake_discord/mod.rs"]
+mod fake_discord;
+
 mod db;
+mod harness;
+mod j1;
 mod store;

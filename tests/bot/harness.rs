@@ -1,0 +1,302 @@
+//! A Beacon bot running in-process against the fake Discord, on a test database: a server with
+//! a help channel, a support forum, a moderator, an agent role and customers in four languages.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use beacon::config::{Config, Secret};
+use beacon::store::Store;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::fake_discord::{FakeDiscord, Interaction};
+
+/// Long enough for a loaded 2-core machine; only a failure waits this long.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// Discord's MANAGE_GUILD permission bit.
+pub const MANAGE_GUILD: u64 = 1 << 5;
+
+pub struct Options {
+    pub kb_dir: PathBuf,
+    pub cooldown_questions: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            kb_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("intents"),
+            cooldown_questions: 50,
+        }
+    }
+}
+
+pub struct Bot {
+    pub fake: FakeDiscord,
+    pub store: Store,
+    pub guild: u64,
+    pub help: u64,
+    pub general: u64,
+    pub forum: u64,
+    pub agent_role: u64,
+    pub moderator_role: u64,
+    /// Has the moderator role (MANAGE_GUILD).
+    pub moderator: u64,
+    /// A customer with no roles.
+    pub customer: u64,
+    /// More customers, so per-user limits do not interfere between steps.
+    pub others: Vec<u64>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Bot {
+    pub async fn start(db_url: &str) -> Bot {
+        Bot::start_with(db_url, Options::default()).await
+    }
+
+    pub async fn start_with(db_url: &str, options: Options) -> Bot {
+        let fake = FakeDiscord::start().await;
+        let guild = fake.add_guild("Acme Community");
+        let help = fake.add_text_channel(guild, "help");
+        let general = fake.add_text_channel(guild, "general");
+        let forum = fake.add_forum_channel(guild, "support");
+        let agent_role = fake.add_role(guild, "Agents", 0);
+        let moderator_role = fake.add_role(guild, "Moderators", MANAGE_GUILD);
+        let moderator = fake.add_member(guild, "mod", &[moderator_role]);
+        let customer = fake.add_member(guild, "alex", &[]);
+        let others = ["sara", "omar", "ani", "noor", "arman", "lena"]
+            .iter()
+            .map(|n| fake.add_member(guild, n, &[]))
+            .collect();
+
+        let mut config = Config::default();
+        config.discord.token = Some(Secret::new(FakeDiscord::TOKEN));
+        config.discord.api_url = fake.api_url();
+        config.database.url = db_url.to_string();
+        config.knowledge_base.dir = options.kb_dir;
+        config.answers.cooldown_questions = options.cooldown_questions;
+
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(beacon::discord::run(config, async {
+            let _ = rx.await;
+        }));
+        fake.wait_ready(WAIT).await;
+        fake.wait_commands_registered(WAIT).await;
+        let store = Store::connect(db_url).await.expect("a second connection");
+        Bot {
+            fake,
+            store,
+            guild,
+            help,
+            general,
+            forum,
+            agent_role,
+            moderator_role,
+            moderator,
+            customer,
+            others,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// The server set up as a moderator would: a help channel, the forum, the agent role.
+    pub async fn configured(db_url: &str) -> Bot {
+        let bot = Bot::start(db_url).await;
+        bot.setup(
+            "help-channel",
+            json!([{"name": "channel", "type": 7, "value": bot.help.to_string()}]),
+        )
+        .await;
+        bot.setup(
+            "channels",
+            json!([{"name": "forum", "type": 7, "value": bot.forum.to_string()}]),
+        )
+        .await;
+        bot.setup(
+            "roles",
+            json!([{"name": "agent", "type": 8, "value": bot.agent_role.to_string()}]),
+        )
+        .await;
+        bot
+    }
+
+    /// Run `/setup <sub> ...` as the moderator; returns the reply text.
+    pub async fn setup(&self, sub: &str, options: Value) -> String {
+        self.setup_as(self.moderator, sub, options).await
+    }
+
+    pub async fn setup_as(&self, user: u64, sub: &str, options: Value) -> String {
+        let options = json!([{"name": sub, "type": 1, "options": options}]);
+        let i =
+            self.fake
+                .push_slash_command(self.guild, self.general, user, "setup", options, "en-US");
+        self.final_text(&i).await
+    }
+
+    /// The text of the bot's final answer to a deferred interaction.
+    pub async fn final_text(&self, i: &Interaction) -> String {
+        let reply = self.final_reply(i).await;
+        reply["message"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// The bot's answer to an interaction that carries something to show (after a deferral,
+    /// the edit of the original response).
+    pub async fn final_reply(&self, i: &Interaction) -> Value {
+        self.fake.wait_interaction_reply(i, WAIT).await
+    }
+
+    /// Post `text` in `channel` as `user` and wait for the bot's reply to it.
+    pub async fn ask(&self, channel: u64, user: u64, text: &str) -> Value {
+        let message = self.fake.push_message(channel, user, text);
+        self.reply_to(channel, message).await
+    }
+
+    /// The bot's message replying to `message` in `channel`, once it exists.
+    pub async fn reply_to(&self, channel: u64, message: u64) -> Value {
+        self.fake
+            .wait_until("the bot's reply", WAIT, |f| reply_in(f, channel, message))
+            .await
+    }
+
+    /// Stop the bot as SIGTERM would, and check everything the fake saw.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let result = tokio::time::timeout(WAIT, task)
+                .await
+                .expect("the bot stops within the wait")
+                .expect("the bot task does not panic");
+            result.expect("the bot stops cleanly");
+        }
+        self.fake.assert_clean();
+        assert_nobody_pinged(&self.fake);
+        self.store.close().await;
+    }
+}
+
+/// The bot's reply to `message` in `channel`, if there is one yet.
+pub fn reply_in(fake: &FakeDiscord, channel: u64, message: u64) -> Option<Value> {
+    fake.bot_messages(channel)
+        .into_iter()
+        .find(|m| m["message_reference"]["message_id"].as_str() == Some(&message.to_string()))
+}
+
+/// Every message the bot sent or edited set allowed mentions that ping nobody.
+pub fn assert_nobody_pinged(fake: &FakeDiscord) {
+    for r in fake.requests() {
+        let sends_message = (r.method == "POST" && r.path.ends_with("/messages"))
+            || (r.method == "PATCH" && r.path.starts_with("/webhooks/"))
+            || (r.method == "POST" && r.path.starts_with("/webhooks/"));
+        let Some(body) = &r.body else { continue };
+        if !sends_message || body.get("content").is_none() {
+            continue;
+        }
+        let allowed = &body["allowed_mentions"];
+        assert_eq!(
+            allowed["parse"],
+            json!([]),
+            "{} {}: allowed_mentions {allowed}",
+            r.method,
+            r.path
+        );
+        assert!(
+            allowed["users"].as_array().is_none_or(|u| u.is_empty())
+                && allowed["roles"].as_array().is_none_or(|u| u.is_empty())
+                && allowed["replied_user"] != json!(true),
+            "{} {}: allowed_mentions {allowed}",
+            r.method,
+            r.path
+        );
+    }
+}
+
+/// The custom ids of a message's components, in order.
+pub fn custom_ids(message: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for row in message["components"].as_array().into_iter().flatten() {
+        for c in row["components"].as_array().into_iter().flatten() {
+            if let Some(id) = c["custom_id"].as_str() {
+                out.push(id.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The labels of a message's buttons, or the options of its select menu, in order.
+pub fn labels(message: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for row in message["components"].as_array().into_iter().flatten() {
+        for c in row["components"].as_array().into_iter().flatten() {
+            if let Some(l) = c["label"].as_str() {
+                out.push(l.to_string());
+            }
+            for o in c["options"].as_array().into_iter().flatten() {
+                out.push(o["label"].as_str().unwrap_or_default().to_string());
+            }
+        }
+    }
+    out
+}
+
+pub fn id_of(message: &Value) -> u64 {
+    message["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("a message id")
+}
+
+/// The server's stored questions once the one that came in `source_id` is among them.
+pub async fn wait_stored(
+    bot: &Bot,
+    source_id: u64,
+) -> Vec<(i64, beacon::desk::QuestionRecord, Option<u64>)> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let stored = bot.store.questions(bot.guild).await.expect("questions");
+        if stored.iter().any(|(_, q, _)| q.source_id == source_id) {
+            return stored;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "question {source_id} was never stored"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// The stored question that came in `source_id`, once its reply has been remembered too.
+pub async fn wait_replied(bot: &Bot, source_id: u64) -> (i64, beacon::desk::QuestionRecord, u64) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let stored = bot.store.questions(bot.guild).await.expect("questions");
+        if let Some((id, q, Some(reply))) = stored
+            .into_iter()
+            .find(|(_, q, _)| q.source_id == source_id)
+        {
+            return (id, q, reply);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "question {source_id} never got its reply stored"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Whether the bot's acknowledgement of an interaction was private (ephemeral).
+pub fn acked_privately(fake: &FakeDiscord, i: &Interaction) -> bool {
+    let responses = fake.interaction_responses(i.id);
+    let flags = responses
+        .first()
+        .map(|r| r["body"]["data"]["flags"].as_u64().unwrap_or(0));
+    flags.is_some_and(|f| f & 64 == 64)
+}

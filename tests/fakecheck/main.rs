@@ -1,0 +1,1 @@
+#[path = "../fake_discord/mod.rs"] mod fake_discord;
