@@ -88,14 +88,14 @@ impl OpeningHours {
             let (day_spec, time_spec) = part
                 .split_once(char::is_whitespace)
                 .ok_or_else(|| err("each part needs days and times, like `mon-fri 09:00-17:00`"))?;
+            let days_given = parse_days(&day_spec.to_lowercase())
+                .ok_or_else(|| err("days look like mon-fri, sat, or daily"))?;
             let (open, close) = parse_span(time_spec.trim())
                 .ok_or_else(|| err("times look like 09:00-17:00 (24-hour clock)"))?;
             if close <= open {
                 return Err(err("closing time must be after opening time"));
             }
-            for day in parse_days(&day_spec.to_lowercase())
-                .ok_or_else(|| err("days look like mon-fri, sat, or daily"))?
-            {
+            for day in days_given {
                 if days[day].is_some() {
                     return Err(err("a day is given twice"));
                 }
