@@ -145,6 +145,14 @@ impl Store {
         with_pool!(self, p => p.close().await)
     }
 
+    /// How many questions are stored, all servers together.
+    pub async fn question_count(&self) -> Result<usize, StoreError> {
+        let n: i64 = with_pool!(self, p => {
+            sqlx::query("SELECT COUNT(*) FROM questions").fetch_one(p).await?.try_get(0)?
+        });
+        Ok(n as usize)
+    }
+
     /// Every question of a server, oldest first (for reports and tests).
     pub async fn questions(
         &self,

@@ -7,4 +7,6 @@ mod fake_discord;
 mod db;
 mod harness;
 mod j1;
+mod process;
+mod resilience;
 mod store;
