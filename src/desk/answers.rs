@@ -350,6 +350,208 @@ pub fn label_in(intent: &Intent, lang: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::desk::memory::MemoryLedger;
+    use crate::kb::intents::{KnowledgeBase, parse_file};
+
+    const KB: &str = r#"
+[[intent]]
+id = "refund"
+title = "Asking for a refund"
+examples = ["i want a refund", "refund please", "give me my money back", "how do i get a refund",
+  "can i get my money back", "return my money", "پولم را پس بدهید", "میخواهم پولم را پس بگیرم",
+  "بازپرداخت می‌خواهم", "چطور پولم را پس بگیرم", "پول من را برگردانید"]
+answer = "Refunds take 5 days."
+answers.fa = "بازپرداخت ۵ روز طول می‌کشد."
+
+[[intent]]
+id = "shipping"
+title = "My order is late"
+examples = ["where is my order", "my package is late", "order not arrived", "shipping is slow",
+  "parcel still not here", "when will my order arrive"]
+answer = "Orders arrive within 10 days."
+
+[[intent]]
+id = "outage"
+title = "The outage"
+crisis_only = true
+examples = ["is the site down", "outage", "service is down", "site not loading", "servers down",
+  "cannot reach the website"]
+answer = "We are on it."
+"#;
+
+    fn desk() -> Desk<MemoryLedger> {
+        let mut problems = Vec::new();
+        let intents = parse_file(std::path::Path::new("test.toml"), KB, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let faq = Faq::new(KnowledgeBase { intents }, Thresholds::default());
+        Desk::new(
+            MemoryLedger::default(),
+            faq,
+            Cooldown::new(100, Duration::from_secs(30)),
+        )
+    }
+
+    fn question(source_id: u64, text: &str) -> Question {
+        Question {
+            guild_id: 1,
+            channel_id: 2,
+            user_id: 3,
+            source: Source::Message,
+            source_id,
+            text: text.into(),
+            locale: None,
+            chosen: None,
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn answers_are_stored_before_they_are_returned_and_never_twice() {
+        block_on(async {
+            let desk = desk();
+            let asked = desk
+                .ask(&question(10, "i want a refund please"))
+                .await
+                .unwrap();
+            let Asked::Answer {
+                question_id,
+                intent,
+                text,
+                lang,
+                ..
+            } = asked
+            else {
+                panic!("expected an answer, got {asked:?}");
+            };
+            assert_eq!(
+                (intent.as_str(), text.as_str(), lang.as_str()),
+                ("refund", "Refunds take 5 days.", "en")
+            );
+            let stored = desk.ledger().questions();
+            assert_eq!(stored.len(), 1);
+            assert_eq!(stored[0].outcome, "answer");
+            assert_eq!(question_id, 1);
+            // The same message again (a redelivered event) is not answered again.
+            assert_eq!(
+                desk.ask(&question(10, "i want a refund please"))
+                    .await
+                    .unwrap(),
+                Asked::Duplicate
+            );
+            assert_eq!(desk.ledger().questions().len(), 1);
+        });
+    }
+
+    #[test]
+    fn a_server_threshold_and_a_chosen_intent_change_the_decision() {
+        block_on(async {
+            let desk = desk();
+            let mut strict = GuildSettings::new(1);
+            strict.threshold = Some(0.999);
+            desk.save_settings(strict).await.unwrap();
+            let asked = desk
+                .ask(&question(11, "i want a refund please"))
+                .await
+                .unwrap();
+            assert!(
+                matches!(asked, Asked::Suggest { .. } | Asked::Abstain { .. }),
+                "{asked:?}"
+            );
+            // A choice from autocomplete answers as chosen, but never a crisis-only intent.
+            let mut chosen = question(12, "Asking for a refund");
+            chosen.chosen = Some("refund".into());
+            assert!(matches!(
+                desk.ask(&chosen).await.unwrap(),
+                Asked::Answer { .. }
+            ));
+            let mut crisis = question(13, "The outage");
+            crisis.chosen = Some("outage".into());
+            assert!(
+                !matches!(desk.ask(&crisis).await.unwrap(), Asked::Answer { ref intent, .. } if intent == "outage")
+            );
+        });
+    }
+
+    #[test]
+    fn only_offered_intents_may_be_picked_and_answers_follow_the_question_language() {
+        block_on(async {
+            let desk = desk();
+            // A close call in Persian that offered the refund intent.
+            let record = QuestionRecord {
+                guild_id: 1,
+                channel_id: 2,
+                user_id: 7,
+                source: Source::Message,
+                source_id: 20,
+                text: "پول".into(),
+                lang: "fa".into(),
+                outcome: "suggest".into(),
+                intent: None,
+                confidence: 0.4,
+                suggestions: vec!["refund".into()],
+                asked_at_ms: 0,
+            };
+            let id = desk
+                .ledger()
+                .record_question(&record)
+                .await
+                .unwrap()
+                .unwrap();
+            let p = desk
+                .press(id, 7, EventKind::Picked, Some("refund"))
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(p.by_asker);
+            assert_eq!(
+                p.answer.unwrap(),
+                (
+                    "refund".to_string(),
+                    "بازپرداخت ۵ روز طول می‌کشد.".to_string()
+                )
+            );
+            // Never offered, or unknown: refused, and nothing is recorded.
+            assert!(
+                desk.press(id, 7, EventKind::Picked, Some("shipping"))
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+            assert!(
+                desk.press(id, 7, EventKind::Picked, Some("nope"))
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+            assert!(
+                desk.press(99, 7, EventKind::Solved, None)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+            let solved = desk
+                .press(id, 8, EventKind::Solved, None)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(!solved.by_asker);
+            let kinds: Vec<EventKind> = desk
+                .ledger()
+                .events(id)
+                .await
+                .unwrap()
+                .iter()
+                .map(|e| e.kind)
+                .collect();
+            assert_eq!(kinds, [EventKind::Picked, EventKind::Solved]);
+        });
+    }
 
     #[test]
     fn language_follows_the_script_then_the_client_locale() {
