@@ -67,6 +67,8 @@ pub struct GatewayState {
     pub resumes_at_drop: u32,
     /// READY and every GUILD_CREATE have been sent for the current session.
     pub ready: bool,
+    /// Events not sent because the session's intents exclude them, for diagnostics.
+    pub withheld: u32,
     /// Frames the client sent that the fake did not expect, for diagnostics.
     pub client_ops: Vec<u64>,
 }
@@ -82,6 +84,7 @@ impl GatewayState {
             resumes: 0,
             resumes_at_drop: 0,
             ready: false,
+            withheld: 0,
             client_ops: Vec::new(),
         }
     }
@@ -109,6 +112,9 @@ async fn connection(inner: Arc<Inner>, tcp: TcpStream) {
         s.gateway.next_connection += 1;
         s.gateway.next_connection
     });
+    if super::log_enabled() {
+        eprintln!("[fake-discord] gateway connection {id} opened");
+    }
     let hello = json!({ "op": 10, "s": null, "t": null, "d": { "heartbeat_interval": HEARTBEAT_INTERVAL_MS } });
     if sink.send(Message::Text(hello.to_string())).await.is_err() {
         return;
@@ -140,6 +146,9 @@ async fn connection(inner: Arc<Inner>, tcp: TcpStream) {
     }
     // Dropping both halves closes the socket; without a close frame when told to `Drop`.
     drop((sink, stream));
+    if super::log_enabled() {
+        eprintln!("[fake-discord] gateway connection {id} closed");
+    }
     inner.update(|s| {
         if s.gateway.live.as_ref().is_some_and(|l| l.id == id) {
             s.gateway.live = None;
@@ -157,6 +166,9 @@ fn client_frame(state: &mut State, connection: u64, tx: &UnboundedSender<Outgoin
         return;
     };
     let op = frame["op"].as_u64().unwrap_or(u64::MAX);
+    if super::log_enabled() && op != 1 {
+        eprintln!("[fake-discord] gateway connection {connection} sent op {op}");
+    }
     let live = state
         .gateway
         .live
@@ -384,6 +396,7 @@ pub fn dispatch(state: &mut State, t: &str, mut d: Value) {
         return;
     };
     if !filter_by_intents(session.intents, t, &mut d) {
+        state.gateway.withheld += 1;
         return;
     }
     session.seq += 1;
@@ -391,6 +404,14 @@ pub fn dispatch(state: &mut State, t: &str, mut d: Value) {
     let payload = json!({ "op": 0, "s": seq, "t": t, "d": d });
     let text = payload.to_string();
     session.log.push((seq, t.to_string(), text.clone()));
+    if super::log_enabled() {
+        let to = state
+            .gateway
+            .live
+            .as_ref()
+            .map_or("queued".to_string(), |l| format!("connection {}", l.id));
+        eprintln!("[fake-discord] gateway {t} s={seq} -> {to}");
+    }
     if let Err(problem) = serenity_accepts(t, payload) {
         state
             .violations

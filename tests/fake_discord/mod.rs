@@ -51,6 +51,15 @@ use gateway::{GatewayState, Outgoing, dispatch};
 use rest::{Fault, RestState};
 use world::{Deletion, World};
 
+/// Whether `FAKE_DISCORD_LOG` is set: then the fake prints every request, gateway frame and
+/// connection change to stderr (for debugging a test; `cargo test -- --nocapture`).
+pub(crate) fn log_enabled() -> bool {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ENABLED.get_or_init(|| {
+        std::env::var_os("FAKE_DISCORD_LOG").is_some_and(|v| !v.is_empty() && v != "0")
+    })
+}
+
 /// Everything behind the fake's lock.
 pub(crate) struct State {
     pub world: World,
@@ -170,16 +179,36 @@ impl FakeDiscord {
         })
     }
 
-    fn add_channel(&self, guild: u64, kind: u8, name: &str, parent: Option<u64>) -> u64 {
+    /// Adds a channel (a thread if `kind` is one, owned by `owner`) and announces it if the bot
+    /// has a session.
+    fn add_channel(
+        &self,
+        guild: u64,
+        kind: u8,
+        name: &str,
+        parent: Option<u64>,
+        owner: Option<u64>,
+    ) -> u64 {
         self.update(|s| {
             assert!(
                 s.world.guilds.contains_key(&guild),
                 "fake Discord: unknown guild {guild}"
             );
             let id = s.world.add_channel(Some(guild), kind, name, parent);
+            if let Some(c) = s.world.channels.get_mut(&id) {
+                c.owner_id = owner;
+                if let (Some(t), Some(owner)) = (c.thread.as_mut(), owner) {
+                    t.members.insert(owner);
+                }
+            }
             if s.gateway.session.is_some() {
-                let v = s.world.channel_json(&s.world.channels[&id]);
-                dispatch(s, "CHANNEL_CREATE", v);
+                let mut v = s.world.channel_json(&s.world.channels[&id]);
+                if channel_type::is_thread(kind) {
+                    v["newly_created"] = true.into();
+                    dispatch(s, "THREAD_CREATE", v);
+                } else {
+                    dispatch(s, "CHANNEL_CREATE", v);
+                }
             }
             id
         })
@@ -187,22 +216,22 @@ impl FakeDiscord {
 
     /// Adds a text channel (type 0).
     pub fn add_text_channel(&self, guild: u64, name: &str) -> u64 {
-        self.add_channel(guild, channel_type::GUILD_TEXT, name, None)
+        self.add_channel(guild, channel_type::GUILD_TEXT, name, None, None)
     }
 
     /// Adds a forum channel (type 15); users post into it with [`push_forum_post`](Self::push_forum_post).
     pub fn add_forum_channel(&self, guild: u64, name: &str) -> u64 {
-        self.add_channel(guild, channel_type::GUILD_FORUM, name, None)
+        self.add_channel(guild, channel_type::GUILD_FORUM, name, None, None)
     }
 
     /// Adds an announcement channel (type 5), whose messages can be crossposted.
     pub fn add_announcement_channel(&self, guild: u64, name: &str) -> u64 {
-        self.add_channel(guild, channel_type::GUILD_ANNOUNCEMENT, name, None)
+        self.add_channel(guild, channel_type::GUILD_ANNOUNCEMENT, name, None, None)
     }
 
     /// Adds a category (type 4).
     pub fn add_category(&self, guild: u64, name: &str) -> u64 {
-        self.add_channel(guild, channel_type::GUILD_CATEGORY, name, None)
+        self.add_channel(guild, channel_type::GUILD_CATEGORY, name, None, None)
     }
 
     /// Adds a public thread (type 11) under a text channel, started by `owner`.
@@ -210,16 +239,13 @@ impl FakeDiscord {
         let guild = self
             .read(|s| s.world.guild_of(parent))
             .expect("fake Discord: unknown parent channel");
-        let id = self.add_channel(guild, channel_type::PUBLIC_THREAD, name, Some(parent));
-        self.update(|s| {
-            if let Some(c) = s.world.channels.get_mut(&id) {
-                c.owner_id = Some(owner);
-                if let Some(t) = c.thread.as_mut() {
-                    t.members.insert(owner);
-                }
-            }
-        });
-        id
+        self.add_channel(
+            guild,
+            channel_type::PUBLIC_THREAD,
+            name,
+            Some(parent),
+            Some(owner),
+        )
     }
 
     /// Adds a role with a permission bit set (see [`perm`]).
@@ -551,6 +577,36 @@ impl FakeDiscord {
         })
     }
 
+    /// The bot's reply to a message (a bot message whose `message_reference` points at it), in
+    /// its current state. Cheaper than scanning `bot_messages` in a loop.
+    pub fn reply_to(&self, message: u64) -> Option<Value> {
+        self.read(|s| {
+            let target = message.to_string();
+            s.world
+                .messages
+                .range(message + 1..)
+                .map(|(_, m)| m)
+                .find(|m| {
+                    m.by_bot
+                        && m.deleted.is_none()
+                        && m.value["message_reference"]["message_id"].as_str()
+                            == Some(target.as_str())
+                })
+                .map(|m| m.value.clone())
+        })
+    }
+
+    /// How many messages the bot created in a channel and has not deleted.
+    pub fn bot_message_count(&self, channel: u64) -> usize {
+        self.read(|s| {
+            s.world
+                .messages
+                .values()
+                .filter(|m| m.channel_id == channel && m.by_bot && m.deleted.is_none())
+                .count()
+        })
+    }
+
     /// A channel's current state as Discord would return it (threads: `thread_metadata`).
     pub fn channel(&self, id: u64) -> Option<Value> {
         self.read(|s| {
@@ -657,6 +713,7 @@ impl FakeDiscord {
         }
     }
 
+    /// The state a timeout message shows: gateway, violations, the last requests.
     fn diagnostics(&self) -> String {
         self.read(|s| {
             let recent: Vec<String> = s
@@ -664,16 +721,33 @@ impl FakeDiscord {
                 .requests
                 .iter()
                 .rev()
-                .take(8)
+                .take(10)
                 .rev()
-                .map(|r| format!("  {} {} -> {}", r.method, r.path, r.status))
+                .map(|r| {
+                    let note = r
+                        .note
+                        .as_deref()
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default();
+                    format!("  {} {} -> {}{note}", r.method, r.path, r.status)
+                })
                 .collect();
+            let intents = s
+                .gateway
+                .session
+                .as_ref()
+                .map(|x| format!("{:#x}", x.intents));
             format!(
-                "gateway: identifies={} resumes={} connected={} ready={}\nviolations: {:#?}\nlast requests:\n{}",
+                "gateway: identifies={} resumes={} connected={} ready={} intents={} \
+                 events withheld by intents={} queued before any session={}\n\
+                 violations: {:#?}\nlast requests:\n{}",
                 s.gateway.identifies,
                 s.gateway.resumes,
                 s.gateway.live.is_some(),
                 s.gateway.ready,
+                intents.as_deref().unwrap_or("none"),
+                s.gateway.withheld,
+                s.gateway.before_session.len(),
                 s.violations,
                 recent.join("\n")
             )

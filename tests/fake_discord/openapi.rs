@@ -262,12 +262,6 @@ impl Spec {
             .unwrap_or_default()
     }
 
-    /// Whether the operation accepts a request body at all.
-    pub fn takes_body(&self, template: &str, method: &str) -> bool {
-        self.operation(template, method)
-            .is_some_and(|op| op.get("requestBody").is_some())
-    }
-
     /// The declared parameters (path item's and operation's) with the given `in`.
     fn parameters(&self, template: &str, method: &str, location: &str) -> Vec<&Value> {
         let item = &self.doc["paths"][template];

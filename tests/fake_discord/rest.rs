@@ -377,6 +377,20 @@ fn process(state: &mut State, incoming: &Incoming, gateway_url: &str) -> Answer 
     if matches!(answer.status, 401 | 403 | 429) {
         state.rest.invalid_requests += 1;
     }
+    if super::log_enabled() {
+        eprintln!(
+            "[fake-discord] REST #{} {} {} -> {}{}",
+            record.index,
+            record.method,
+            record.path,
+            record.status,
+            record
+                .note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        );
+    }
     state.rest.requests.push(record);
     answer
 }
@@ -1363,7 +1377,7 @@ fn mention_filter(body: &Value) -> (Option<Vec<u64>>, Option<Vec<u64>>, bool, bo
 
 /// Fills mentions, embeds, components, flags and attachments of a message from a create/edit
 /// body.
-fn apply_message_body(state: &State, ctx: &Ctx, channel_id: u64, v: &mut Value, body: &Value) {
+fn apply_message_body(state: &mut State, ctx: &Ctx, channel_id: u64, v: &mut Value, body: &Value) {
     let (users, roles, everyone_allowed, _) = mention_filter(body);
     if let Some(content) = body.get("content") {
         let content = content.as_str().unwrap_or("");
@@ -1423,8 +1437,8 @@ fn apply_message_body(state: &State, ctx: &Ctx, channel_id: u64, v: &mut Value, 
     }
     if !ctx.files.is_empty() || body.get("attachments").is_some() {
         let mut attachments: Vec<Value> = Vec::new();
-        for (i, f) in ctx.files.iter().enumerate() {
-            let id = APPLICATION_ID + 1_000_000 + i as u64;
+        for f in &ctx.files {
+            let id = state.world.next_id();
             attachments.push(json!({
                 "id": id.to_string(),
                 "filename": f.filename,

@@ -1,6 +1,7 @@
 //! Self-tests: the real serenity client against the fake. They prove the fake's payloads reach
 //! serenity's handlers, its answers deserialize, and its checks catch what Discord would refuse.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,6 +76,7 @@ impl EventHandler for Recorder {
 struct Bot {
     http: Arc<Http>,
     seen: UnboundedReceiver<Seen>,
+    pending: VecDeque<Seen>,
 }
 
 impl Bot {
@@ -94,38 +96,97 @@ impl Bot {
                 eprintln!("test bot stopped: {e}");
             }
         });
-        Bot { http, seen }
+        Bot {
+            http,
+            seen,
+            pending: VecDeque::new(),
+        }
     }
 
-    /// The next event the handler saw that `pick` accepts (others are skipped).
-    async fn next<T>(&mut self, what: &str, mut pick: impl FnMut(Seen) -> Option<T>) -> T {
+    /// The first event the handler saw that `pick` accepts. Others are kept for later calls:
+    /// serenity runs every handler call in its own task, so handlers see events in any order.
+    async fn next<T>(
+        &mut self,
+        what: &str,
+        mut pick: impl FnMut(&Seen) -> bool,
+        take: impl FnOnce(Seen) -> Option<T>,
+    ) -> T {
+        if let Some(i) = self.pending.iter().position(&mut pick) {
+            let seen = self.pending.remove(i).expect("index in range");
+            return take(seen).expect("picked event has the expected kind");
+        }
         let wait = async {
             while let Some(seen) = self.seen.recv().await {
-                if let Some(v) = pick(seen) {
-                    return Some(v);
+                if pick(&seen) {
+                    return Some(seen);
                 }
+                self.pending.push_back(seen);
             }
             None
         };
         match tokio::time::timeout(LIMIT, wait).await {
-            Ok(Some(v)) => v,
+            Ok(Some(seen)) => take(seen).expect("picked event has the expected kind"),
             _ => panic!("test bot: no {what} within {LIMIT:?}"),
         }
     }
 
     async fn next_message(&mut self) -> Message {
-        self.next("message", |s| match s {
-            Seen::Message(m) => Some(*m),
-            _ => None,
-        })
+        self.next(
+            "message",
+            |s| matches!(s, Seen::Message(_)),
+            |s| match s {
+                Seen::Message(m) => Some(*m),
+                _ => None,
+            },
+        )
         .await
     }
 
     async fn next_interaction(&mut self) -> Interaction {
-        self.next("interaction", |s| match s {
-            Seen::Interaction(i) => Some(*i),
-            _ => None,
-        })
+        self.next(
+            "interaction",
+            |s| matches!(s, Seen::Interaction(_)),
+            |s| match s {
+                Seen::Interaction(i) => Some(*i),
+                _ => None,
+            },
+        )
+        .await
+    }
+
+    async fn next_ready(&mut self) -> Ready {
+        self.next(
+            "ready",
+            |s| matches!(s, Seen::Ready(_)),
+            |s| match s {
+                Seen::Ready(r) => Some(*r),
+                _ => None,
+            },
+        )
+        .await
+    }
+
+    async fn next_guild_create(&mut self) -> Guild {
+        self.next(
+            "guild_create",
+            |s| matches!(s, Seen::GuildCreate(_)),
+            |s| match s {
+                Seen::GuildCreate(g) => Some(*g),
+                _ => None,
+            },
+        )
+        .await
+    }
+
+    async fn next_thread_create(&mut self) -> GuildChannel {
+        self.next(
+            "thread_create",
+            |s| matches!(s, Seen::ThreadCreate(_)),
+            |s| match s {
+                Seen::ThreadCreate(t) => Some(*t),
+                _ => None,
+            },
+        )
         .await
     }
 }
@@ -158,10 +219,7 @@ async fn setup() -> Setup {
     let alice = discord.add_member(guild, "alice", &[]);
     let mut bot = Bot::start(&discord, all_intents()).await;
     discord.wait_ready(LIMIT).await;
-    bot.next("guild_create", |s| {
-        matches!(s, Seen::GuildCreate(_)).then_some(())
-    })
-    .await;
+    bot.next_guild_create().await;
     Setup {
         discord,
         bot,
@@ -181,20 +239,10 @@ async fn connect_delivers_ready_and_guild_create_with_roles_and_channels() {
     let staff = discord.add_role(guild, "Staff", super::perm::MANAGE_MESSAGES);
     let mut bot = Bot::start(&discord, all_intents()).await;
 
-    let ready = bot
-        .next("ready", |s| match s {
-            Seen::Ready(r) => Some(r),
-            _ => None,
-        })
-        .await;
+    let ready = bot.next_ready().await;
     assert_eq!(ready.user.id, UserId::new(discord.bot_user_id()));
     assert_eq!(ready.guilds.len(), 1);
-    let created = bot
-        .next("guild_create", |s| match s {
-            Seen::GuildCreate(g) => Some(g),
-            _ => None,
-        })
-        .await;
+    let created = bot.next_guild_create().await;
     assert_eq!(created.id, GuildId::new(guild));
     assert!(
         created
@@ -213,13 +261,18 @@ async fn connect_delivers_ready_and_guild_create_with_roles_and_channels() {
 
     // A guild added while connected arrives at once.
     let second = discord.add_guild("Second");
-    let created = bot
-        .next("second guild_create", |s| match s {
-            Seen::GuildCreate(g) => Some(g),
-            _ => None,
-        })
-        .await;
+    let created = bot.next_guild_create().await;
     assert_eq!(created.id, GuildId::new(second));
+
+    // World changes while connected are announced in shapes serenity accepts.
+    let role = discord.add_role(guild, "Helpers", 0);
+    discord.set_role_permissions(role, super::perm::MANAGE_THREADS);
+    let member = discord.add_member(guild, "bob", &[role]);
+    let general = discord.add_text_channel(guild, "general");
+    let thread = discord.add_thread(general, member, "bob's question");
+    discord.archive_thread(thread);
+    discord.delete_channel(thread);
+    assert_eq!(discord.channel(thread).unwrap()["deleted"], true);
     discord.assert_clean();
 }
 
@@ -506,13 +559,8 @@ async fn a_forum_post_arrives_as_thread_create_then_its_starter_message() {
         .discord
         .push_forum_post(s.forum, s.alice, "Refund?", "Where is my refund?");
 
-    let created = s
-        .bot
-        .next("thread_create", |e| match e {
-            Seen::ThreadCreate(t) => Some(t),
-            _ => None,
-        })
-        .await;
+    // serenity runs each handler call in its own task: these two may arrive in either order.
+    let created = s.bot.next_thread_create().await;
     assert_eq!(created.id, ChannelId::new(thread));
     assert_eq!(created.kind, ChannelType::PublicThread);
     assert_eq!(created.parent_id, Some(ChannelId::new(s.forum)));

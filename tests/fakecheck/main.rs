@@ -1,1 +1,0 @@
-#[path = "../fake_discord/mod.rs"] mod fake_discord;
