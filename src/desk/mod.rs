@@ -15,7 +15,7 @@ pub use answers::{Asked, Desk, Question, Source};
 pub use settings::{GuildSettings, OpeningHours, SettingsError};
 
 /// A storage failure, kept opaque to the domain: it is logged and the user gets a polite notice.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("storage: {0}")]
 pub struct StoreError(pub String);
 

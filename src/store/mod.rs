@@ -38,18 +38,25 @@ enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// Writes on the hot path, committed in groups.
+    writer: batch::Writer,
 }
 
-/// Runs `$body` with `$p` bound to whichever pool the store has: the same SQL, compiled once
-/// per backend.
+/// Runs `$body` with `$p` bound to whichever pool the store (or `@pool` a `&Pool`) has: the same
+/// SQL, compiled once per backend.
 macro_rules! with_pool {
-    ($store:expr, $p:ident => $body:expr) => {
-        match &$store.pool {
+    (@pool $pool:expr, $p:ident => $body:expr) => {
+        match $pool {
             Pool::Sqlite($p) => $body,
             Pool::Postgres($p) => $body,
         }
     };
+    ($store:expr, $p:ident => $body:expr) => {
+        with_pool!(@pool &$store.pool, $p => $body)
+    };
 }
+
+mod batch;
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
@@ -81,9 +88,7 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;
-            return Ok(Store {
-                pool: Pool::Postgres(pool),
-            });
+            return Ok(Store::new(Pool::Postgres(pool)));
         }
         let url = if url.starts_with("sqlite:") {
             url.to_string()
@@ -107,9 +112,14 @@ impl Store {
             .max_lifetime(None)
             .connect_with(options)
             .await?;
-        Ok(Store {
-            pool: Pool::Sqlite(pool),
-        })
+        Ok(Store::new(Pool::Sqlite(pool)))
+    }
+
+    fn new(pool: Pool) -> Store {
+        Store {
+            writer: batch::Writer::start(pool.clone()),
+            pool,
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -300,44 +310,11 @@ impl Ledger for Store {
     }
 
     async fn record_question(&self, q: &QuestionRecord) -> Result<Option<i64>, StoreError> {
-        let suggestions = serde_json::to_string(&q.suggestions).unwrap_or_else(|_| "[]".into());
-        with_pool!(self, p => {
-            let row = sqlx::query(
-                "INSERT INTO questions (guild_id, channel_id, user_id, source, source_id, text, \
-                 lang, outcome, intent, confidence, suggestions, asked_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-                 ON CONFLICT (source_id) DO NOTHING RETURNING id",
-            )
-            .bind(sql_id(q.guild_id))
-            .bind(sql_id(q.channel_id))
-            .bind(sql_id(q.user_id))
-            .bind(q.source.name())
-            .bind(sql_id(q.source_id))
-            .bind(&q.text)
-            .bind(&q.lang)
-            .bind(&q.outcome)
-            .bind(q.intent.clone())
-            .bind(q.confidence)
-            .bind(&suggestions)
-            .bind(q.asked_at_ms)
-            .fetch_optional(p)
-            .await?;
-            Ok(match row {
-                Some(r) => Some(r.try_get::<i64, _>(0)?),
-                None => None,
-            })
-        })
+        self.writer.question(q.clone()).await
     }
 
     async fn set_reply(&self, question_id: i64, reply_id: u64) -> Result<(), StoreError> {
-        with_pool!(self, p => {
-            sqlx::query("UPDATE questions SET reply_id = $1 WHERE id = $2")
-                .bind(sql_id(reply_id))
-                .bind(question_id)
-                .execute(p)
-                .await?;
-            Ok(())
-        })
+        self.writer.reply(question_id, reply_id).await
     }
 
     async fn question(

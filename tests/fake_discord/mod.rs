@@ -69,6 +69,19 @@ pub(crate) struct State {
     pub gateway_url: String,
 }
 
+/// Check one in this many REST bodies against the spec and gateway payloads against serenity
+/// (1: every one, the default). Only the throughput benchmark raises it, so that the fake's own
+/// checking does not crowd out the bot it measures on a 2-core machine; the tests check all.
+static CHECK_ONE_IN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+static CHECK_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Whether this request or payload is one to check (see [`FakeDiscord::check_one_in`]).
+pub(crate) fn should_check() -> bool {
+    use std::sync::atomic::Ordering::Relaxed;
+    let every = CHECK_ONE_IN.load(Relaxed).max(1);
+    CHECK_COUNTER.fetch_add(1, Relaxed) % every == 0
+}
+
 /// Shared by the servers and every `FakeDiscord` clone.
 pub(crate) struct Inner {
     state: Mutex<State>,
@@ -463,6 +476,12 @@ impl FakeDiscord {
                 remaining: times,
             })
         })
+    }
+
+    /// Check only one in `n` REST bodies and gateway payloads, process-wide: for the
+    /// throughput benchmark only (see `CHECK_ONE_IN`).
+    pub fn check_one_in(n: u64) {
+        CHECK_ONE_IN.store(n.max(1), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Delays every REST answer by `latency` (a slow Discord).

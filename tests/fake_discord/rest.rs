@@ -241,7 +241,7 @@ async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Result<Response<Body>,
         .await
         .unwrap_or_default();
 
-    let incoming = Incoming {
+    let mut incoming = Incoming {
         method,
         full_path,
         query,
@@ -249,7 +249,9 @@ async fn handle(inner: Arc<Inner>, req: Request<Body>) -> Result<Response<Body>,
         authorization,
         bytes: bytes.to_vec(),
         at,
+        prevalidated: None,
     };
+    incoming.prevalidated = prevalidate(&incoming);
     let gateway_url = inner.gateway_url();
     let (answer, latency) = inner.update(|state| {
         let answer = process(state, &incoming, &gateway_url);
@@ -297,6 +299,30 @@ struct Incoming {
     authorization: Option<String>,
     bytes: Vec<u8>,
     at: Instant,
+    /// The JSON body checked against the spec before taking the world's lock (checking is pure
+    /// and the most expensive step, so requests are checked in parallel). `None` when there was
+    /// nothing to check that way.
+    prevalidated: Option<Vec<openapi::SchemaError>>,
+}
+
+/// Check a JSON body against its operation's schema, outside the lock.
+fn prevalidate(incoming: &Incoming) -> Option<Vec<openapi::SchemaError>> {
+    if !super::should_check() {
+        return Some(Vec::new());
+    }
+    if !incoming
+        .content_type
+        .as_deref()
+        .is_some_and(|c| c.starts_with("application/json"))
+    {
+        return None;
+    }
+    let path = incoming.full_path.strip_prefix("/api/v10")?;
+    let body: Value = serde_json::from_slice(&incoming.bytes).ok()?;
+    let spec = openapi::spec();
+    let matched = spec.match_path(path)?;
+    let schema = spec.json_body_schema(&matched.route.template, &incoming.method)?;
+    Some(spec.validate(schema, &body))
 }
 
 /// Per-request context for the handlers.
@@ -508,7 +534,10 @@ fn route(
     if let (Some(schema), Some(body)) =
         (spec.json_body_schema(&template, method), ctx.body.as_ref())
     {
-        let errors = spec.validate(schema, body);
+        let errors = incoming
+            .prevalidated
+            .clone()
+            .unwrap_or_else(|| spec.validate(schema, body));
         if !errors.is_empty() {
             for e in &errors {
                 ctx.violation(state, e);
