@@ -300,3 +300,43 @@ pub fn acked_privately(fake: &FakeDiscord, i: &Interaction) -> bool {
         .map(|r| r["body"]["data"]["flags"].as_u64().unwrap_or(0));
     flags.is_some_and(|f| f & 64 == 64)
 }
+
+/// A knowledge-base file with one new intent, for reload tests.
+pub const PARTY: &str = r#"
+[[intent]]
+id = "launch-party"
+title = "When is the launch party?"
+examples = [
+  "when is the launch party",
+  "what time does the launch party start",
+  "launch party date",
+  "is there a launch party",
+  "where is the launch party held",
+  "launch party tickets",
+]
+answer = "The launch party is on Friday at 18:00 in the main hall."
+"#;
+
+/// A copy of the starter knowledge base in `to`, for tests that change it.
+pub fn copy_starter_kb(to: &std::path::Path) {
+    let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("intents");
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+impl Bot {
+    /// `/faq question:<text>` as `user` from an English client.
+    pub fn push_faq(&self, user: u64, text: &str) -> Interaction {
+        self.fake.push_slash_command(
+            self.guild,
+            self.general,
+            user,
+            "faq",
+            json!([{"name": "question", "type": 3, "value": text}]),
+            "en-US",
+        )
+    }
+}

@@ -261,14 +261,7 @@ async fn faq_command_with_autocomplete(url: String) {
     assert_eq!(list[0]["value"], json!("#refund-request"), "{list:?}");
 
     // Picking a choice answers that intent.
-    let ask = bot.fake.push_slash_command(
-        bot.guild,
-        bot.general,
-        bot.customer,
-        "faq",
-        json!([{"name": "question", "type": 3, "value": "#refund-request"}]),
-        "en-US",
-    );
+    let ask = bot.push_faq(bot.customer, "#refund-request");
     let reply = bot.final_reply(&ask).await;
     let first = ask.clone();
     let responses = bot.fake.interaction_responses(ask.id);
@@ -280,14 +273,7 @@ async fn faq_command_with_autocomplete(url: String) {
     );
 
     // Free text in Armenian from an English client: answered in Armenian.
-    let ask = bot.fake.push_slash_command(
-        bot.guild,
-        bot.general,
-        bot.others[2],
-        "faq",
-        json!([{"name": "question", "type": 3, "value": QUESTIONS[3].0}]),
-        "en-US",
-    );
+    let ask = bot.push_faq(bot.others[2], QUESTIONS[3].0);
     assert_eq!(
         bot.final_text(&ask).await,
         answer("account-change-email", "hy")

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::fake_discord::FakeDiscord;
-use crate::harness::{MANAGE_GUILD, WAIT, reply_in};
+use crate::harness::{MANAGE_GUILD, PARTY, WAIT, reply_in};
 use crate::on_both_backends;
 
 on_both_backends!(killed_at_any_moment_loses_no_answered_question);
@@ -138,21 +138,6 @@ fn log_lines(log: &Path) -> Vec<Value> {
         .collect()
 }
 
-const PARTY: &str = r#"
-[[intent]]
-id = "launch-party"
-title = "When is the launch party?"
-examples = [
-  "when is the launch party",
-  "what time does the launch party start",
-  "launch party date",
-  "is there a launch party",
-  "where is the launch party held",
-  "launch party tickets",
-]
-answer = "The launch party is on Friday at 18:00 in the main hall."
-"#;
-
 async fn killed_at_any_moment_loses_no_answered_question(db_url: String) {
     let fake = FakeDiscord::start().await;
     let guild = fake.add_guild("Acme");
@@ -164,11 +149,7 @@ async fn killed_at_any_moment_loses_no_answered_question(db_url: String) {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let kb = dir.path().join("intents");
-    std::fs::create_dir_all(&kb).unwrap();
-    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("intents")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), kb.join(entry.file_name())).unwrap();
-    }
+    crate::harness::copy_starter_kb(&kb);
 
     let mut asked: Vec<u64> = Vec::new();
     for round in 0..3 {

@@ -7,7 +7,7 @@ use beacon::locale::Locales;
 use serde_json::json;
 use sqlx::Connection as _;
 
-use crate::harness::{Bot, Options, WAIT, id_of};
+use crate::harness::{Bot, Options, PARTY, WAIT, id_of};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -67,14 +67,7 @@ async fn rest_429_and_500_still_deliver_the_answer_once(url: String) {
 
     // The same for an interaction's deferred answer.
     bot.fake.fail_next("PATCH", "/webhooks/**", 500, 1);
-    let ask = bot.fake.push_slash_command(
-        bot.guild,
-        bot.general,
-        bot.customer,
-        "faq",
-        json!([{"name": "question", "type": 3, "value": "money back?"}]),
-        "en-US",
-    );
+    let ask = bot.push_faq(bot.customer, "money back?");
     let reply = bot.final_reply(&ask).await;
     assert!(
         !reply["message"]["content"]
@@ -133,14 +126,7 @@ impl Lock {
 async fn interactions_are_acknowledged_while_the_database_is_locked(url: String) {
     let bot = Bot::configured(&url).await;
     let lock = Lock::take(&url).await;
-    let ask = bot.fake.push_slash_command(
-        bot.guild,
-        bot.general,
-        bot.customer,
-        "faq",
-        json!([{"name": "question", "type": 3, "value": "money back?"}]),
-        "en-US",
-    );
+    let ask = bot.push_faq(bot.customer, "money back?");
     // The acknowledgement arrives while the question cannot be stored...
     let id = ask.id;
     let ack = bot
@@ -167,35 +153,9 @@ async fn interactions_are_acknowledged_while_the_database_is_locked(url: String)
     bot.stop().await;
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-}
-
-const NEW_INTENT: &str = r#"
-[[intent]]
-id = "launch-party"
-title = "When is the launch party?"
-examples = [
-  "when is the launch party",
-  "what time does the launch party start",
-  "launch party date",
-  "is there a launch party",
-  "where is the launch party held",
-  "launch party tickets",
-]
-answer = "The launch party is on Friday at 18:00 in the main hall."
-"#;
-
 async fn reload_refuses_a_broken_knowledge_base_and_takes_a_good_one(url: String) {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("intents"),
-        dir.path(),
-    );
+    crate::harness::copy_starter_kb(dir.path());
     let bot = Bot::start_with(
         &url,
         Options {
@@ -227,7 +187,7 @@ async fn reload_refuses_a_broken_knowledge_base_and_takes_a_good_one(url: String
     // A broken file is refused with its place, and the old knowledge base keeps answering.
     std::fs::write(
         dir.path().join("party.toml"),
-        NEW_INTENT.replace("answer = ", "answr = "),
+        PARTY.replace("answer = ", "answr = "),
     )
     .unwrap();
     let text = bot.final_text(&reload(bot.moderator)).await;
@@ -249,7 +209,7 @@ async fn reload_refuses_a_broken_knowledge_base_and_takes_a_good_one(url: String
     );
 
     // Fixed: the new intent answers from now on.
-    std::fs::write(dir.path().join("party.toml"), NEW_INTENT).unwrap();
+    std::fs::write(dir.path().join("party.toml"), PARTY).unwrap();
     let text = bot.final_text(&reload(bot.moderator)).await;
     let kb = beacon::kb::intents::load_dir(dir.path()).unwrap();
     let examples: usize = kb.intents.iter().map(|i| i.examples.len()).sum();
