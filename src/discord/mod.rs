@@ -360,7 +360,8 @@ async fn fetch_parent(ctx: &Context, channel: ChannelId) -> Option<u64> {
 }
 
 /// Send a reply under a customer's message, pinging nobody. A REST failure (a 429 or a 5xx)
-/// is retried a few times, after the time Discord asks for.
+/// is retried a few times. The nonce is derived from the customer's message and enforced, so a
+/// retry after a 5xx that Discord did act on returns the first reply instead of a second one.
 async fn send_reply(
     ctx: &Context,
     msg: &Message,
@@ -371,16 +372,9 @@ async fn send_reply(
         .content(fit(&content, render::MAX_CONTENT))
         .components(components)
         .allowed_mentions(no_pings())
-        .reference_message(msg);
-    let builder = if msg.id.get() == msg.channel_id.get() {
-        // A forum post's starter message: the reply goes in its thread, no quote needed.
-        builder.reference_message(serenity::all::MessageReference::from((
-            msg.channel_id,
-            msg.id,
-        )))
-    } else {
-        builder
-    };
+        .reference_message(msg)
+        .nonce(serenity::all::Nonce::String(format!("r{}", msg.id)))
+        .enforce_nonce(true);
     retry(|| msg.channel_id.send_message(&ctx.http, builder.clone())).await
 }
 

@@ -64,6 +64,15 @@ async fn rest_429_and_500_still_deliver_the_answer_once(url: String) {
         "each answer was sent once"
     );
     assert_eq!(bot.fake.bot_messages(bot.help).len(), 3);
+    // A retry carries the first attempt's nonce, enforced, so Discord could never post twice.
+    for pair in sends.chunks(2) {
+        let nonce = |r: &crate::fake_discord::Recorded| r.body.as_ref().map(|b| b["nonce"].clone());
+        assert_eq!(nonce(&pair[0]), nonce(&pair[1]), "retry keeps the nonce");
+        assert!(
+            pair.iter()
+                .all(|r| r.body.as_ref().unwrap()["enforce_nonce"] == json!(true))
+        );
+    }
 
     // The same for an interaction's deferred answer.
     bot.fake.fail_next("PATCH", "/webhooks/**", 500, 1);
