@@ -65,8 +65,11 @@ fn world(fake: FakeDiscord) -> (World, u64) {
 }
 
 /// Beacon on a fresh SQLite file, with the help channel set up by a moderator.
-async fn start_beacon(db_url: String) -> (World, tokio::sync::oneshot::Sender<()>) {
-    let (w, guild) = world(FakeDiscord::start().await);
+async fn start_beacon(
+    fake: FakeDiscord,
+    db_url: String,
+) -> (World, tokio::sync::oneshot::Sender<()>) {
+    let (w, guild) = world(fake);
     let moderator_role = w.fake.add_role(guild, "Moderators", 1 << 5);
     let moderator = w.fake.add_member(guild, "mod", &[moderator_role]);
     let mut config = Config::default();
@@ -95,7 +98,9 @@ async fn start_beacon(db_url: String) -> (World, tokio::sync::oneshot::Sender<()
     (w, tx)
 }
 
-struct Echo;
+/// Bounded like Beacon (`beacon::discord::MAX_ANSWERING`), so a burst does not open a
+/// connection per message.
+struct Echo(tokio::sync::Semaphore);
 
 /// The length of a typical starter-KB answer.
 const ECHO_TEXT: &str = "Refunds go back to the way you paid, within 5 to 10 working days after \
@@ -108,6 +113,9 @@ impl EventHandler for Echo {
         if msg.author.bot {
             return;
         }
+        let Ok(_turn) = self.0.acquire().await else {
+            return;
+        };
         let buttons = beacon::discord::render::answer_buttons(
             beacon::locale::Locales::embedded(),
             "en",
@@ -123,14 +131,16 @@ impl EventHandler for Echo {
 }
 
 /// The baseline: serenity replying with an answer-shaped message, nothing else.
-async fn start_echo() -> World {
-    let (w, _) = world(FakeDiscord::start().await);
+async fn start_echo(fake: FakeDiscord) -> World {
+    let (w, _) = world(fake);
     let http = serenity::http::HttpBuilder::new(FakeDiscord::TOKEN)
         .proxy(w.fake.api_url())
         .ratelimiter_disabled(true)
         .build();
     let mut client = serenity::all::ClientBuilder::new_with_http(http, beacon::discord::intents())
-        .event_handler(Echo)
+        .event_handler(Echo(tokio::sync::Semaphore::new(
+            beacon::discord::MAX_ANSWERING,
+        )))
         .await
         .expect("echo client");
     tokio::spawn(async move { client.start().await });
@@ -240,11 +250,20 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(50),
     );
+    // The fake Discord runs on its own threads, as Discord runs on its own machines: on one
+    // runtime, a long turn of the fake would hold up the bot's tasks and count as the bot's time.
+    let discord = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("the fake's runtime");
+    let (fake_for_beacon, fake_for_echo) =
+        discord.block_on(async { (FakeDiscord::start().await, FakeDiscord::start().await) });
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let (beacon, stop) = start_beacon(db_url.clone()).await;
-        let echo = start_echo().await;
+        let (beacon, stop) = start_beacon(fake_for_beacon, db_url.clone()).await;
+        let echo = start_echo(fake_for_echo).await;
         // Warm both up (connections, caches, the allocator).
         drive(&beacon, 0.0, 500).await;
         drive(&echo, 0.0, 500).await;

@@ -42,7 +42,14 @@ pub struct Bot {
     threads: Mutex<HashMap<u64, u64>>,
     /// One reload at a time.
     reloading: tokio::sync::Mutex<()>,
+    /// Questions being answered at once. serenity starts a task for every event, so a burst of
+    /// messages would otherwise open as many REST connections (and database waits) as it has
+    /// messages; past this many, messages wait their turn.
+    answering: tokio::sync::Semaphore,
 }
+
+/// How many help-channel and forum questions are answered at once (see `Bot::answering`).
+pub const MAX_ANSWERING: usize = 128;
 
 /// The thresholds a configured answer threshold gives.
 pub fn thresholds(answer: f64) -> Thresholds {
@@ -66,6 +73,7 @@ impl Bot {
             thresholds: thresholds(config.answers.threshold),
             threads: Mutex::new(HashMap::new()),
             reloading: tokio::sync::Mutex::new(()),
+            answering: tokio::sync::Semaphore::new(MAX_ANSWERING),
         }
     }
 
@@ -265,6 +273,9 @@ impl EventHandler for Handler {
     }
 
     async fn message(&self, ctx: Context, msg: Message) {
+        let Ok(_turn) = self.0.answering.acquire().await else {
+            return;
+        };
         if let Err(e) = on_message(&self.0, &ctx, &msg).await {
             error!(channel = %msg.channel_id, message = %msg.id, "question not answered: {e:#}");
         }
