@@ -250,20 +250,11 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(50),
     );
-    // The fake Discord runs on its own threads, as Discord runs on its own machines: on one
-    // runtime, a long turn of the fake would hold up the bot's tasks and count as the bot's time.
-    let discord = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("the fake's runtime");
-    let (fake_for_beacon, fake_for_echo) =
-        discord.block_on(async { (FakeDiscord::start().await, FakeDiscord::start().await) });
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let (beacon, stop) = start_beacon(fake_for_beacon, db_url.clone()).await;
-        let echo = start_echo(fake_for_echo).await;
+        let (beacon, stop) = start_beacon(FakeDiscord::start().await, db_url.clone()).await;
+        let echo = start_echo(FakeDiscord::start().await).await;
         // Warm both up (connections, caches, the allocator).
         drive(&beacon, 0.0, 500).await;
         drive(&echo, 0.0, 500).await;

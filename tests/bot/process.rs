@@ -126,6 +126,16 @@ impl Running {
     }
 }
 
+impl Drop for Running {
+    /// A failing test must not leave a bot running behind it.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// The JSON log lines of a run, checked to hold no token.
 fn log_lines(log: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(log).unwrap();
