@@ -8,6 +8,7 @@ pub mod answers;
 pub mod cooldown;
 pub mod memory;
 pub mod settings;
+pub mod tickets;
 
 use std::future::Future;
 

@@ -57,6 +57,7 @@ macro_rules! with_pool {
 }
 
 mod batch;
+mod tickets;
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {

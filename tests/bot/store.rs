@@ -1,6 +1,7 @@
 //! The storage suite: the same tests on SQLite and on PostgreSQL.
 
 use beacon::desk::settings::OpeningHours;
+use beacon::desk::tickets::{Change, NewTicket, Priority, TicketLedger, TicketState};
 use beacon::desk::{EventKind, EventRecord, GuildSettings, Ledger, QuestionRecord, Source};
 use beacon::store::Store;
 
@@ -14,6 +15,9 @@ on_both_backends!(
     snowflakes_at_the_top_of_the_range_round_trip,
     concurrent_writers_lose_nothing,
     rows_survive_a_reconnect,
+    tickets_are_numbered_per_server_even_when_opened_at_once,
+    exactly_one_of_many_racing_claims_wins,
+    closed_tickets_leave_the_customers_open_list,
 );
 
 async fn store(url: &str) -> Store {
@@ -208,4 +212,166 @@ async fn rows_survive_a_reconnect(url: String) {
     let second = store(&url).await;
     let (q, _) = second.question(id).await.unwrap().expect("still there");
     assert_eq!(q.text, "where is my order");
+}
+
+fn new_ticket(guild_id: u64, customer_id: u64) -> NewTicket {
+    NewTicket {
+        guild_id,
+        customer_id,
+        category: "billing".into(),
+        priority: Priority::High,
+        question_id: None,
+        opened_at_ms: 1_790_000_000_000,
+    }
+}
+
+fn change(to: TicketState, actor_id: u64) -> Change {
+    Change {
+        to,
+        actor_id,
+        at_ms: 1_790_000_000_500,
+        agent_id: (to == TicketState::Claimed).then_some(actor_id),
+        reason: (to == TicketState::Closed).then(|| "answered".to_string()),
+    }
+}
+
+async fn tickets_are_numbered_per_server_even_when_opened_at_once(url: String) {
+    let store = store(&url).await;
+    let tasks: Vec<_> = (0..30u64)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let guild = if n % 3 == 0 { 2 } else { 1 };
+                store
+                    .open_ticket(&new_ticket(guild, 500 + n))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut numbers: Vec<(u64, i64)> = Vec::new();
+    for t in tasks {
+        let ticket = t.await.unwrap();
+        assert_eq!(ticket.state, TicketState::Open);
+        assert_eq!(ticket.priority, Priority::High);
+        assert_eq!(store.ticket(ticket.id).await.unwrap(), Some(ticket.clone()));
+        numbers.push((ticket.guild_id, ticket.number));
+    }
+    for (guild, count) in [(1, 20), (2, 10)] {
+        let mut ns: Vec<i64> = numbers
+            .iter()
+            .filter(|(g, _)| *g == guild)
+            .map(|(_, n)| *n)
+            .collect();
+        ns.sort_unstable();
+        assert_eq!(ns, (1..=count).collect::<Vec<i64>>(), "server {guild}");
+    }
+}
+
+async fn exactly_one_of_many_racing_claims_wins(url: String) {
+    let store = store(&url).await;
+    let ticket = store.open_ticket(&new_ticket(1, 42)).await.unwrap();
+    let waiting = store
+        .move_ticket(
+            ticket.id,
+            &[TicketState::Open],
+            &change(TicketState::Waiting, 42),
+        )
+        .await
+        .unwrap()
+        .expect("open -> waiting");
+    assert_eq!(waiting.state, TicketState::Waiting);
+    let claims: Vec<_> = (0..16u64)
+        .map(|agent| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let c = change(TicketState::Claimed, 1000 + agent);
+                store
+                    .move_ticket(ticket.id, &[TicketState::Open, TicketState::Waiting], &c)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for c in claims {
+        if let Some(t) = c.await.unwrap() {
+            winners.push(t);
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one claim wins");
+    let stored = store.ticket(ticket.id).await.unwrap().unwrap();
+    assert_eq!(stored.state, TicketState::Claimed);
+    assert_eq!(stored.agent_id, winners[0].agent_id);
+    assert!(stored.claimed_at_ms.is_some());
+
+    // Released, it can be claimed again.
+    let released = store
+        .move_ticket(
+            ticket.id,
+            &[TicketState::Claimed],
+            &change(TicketState::Waiting, 1000),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (released.state, released.agent_id),
+        (TicketState::Waiting, None)
+    );
+}
+
+async fn closed_tickets_leave_the_customers_open_list(url: String) {
+    let store = store(&url).await;
+    let a = store.open_ticket(&new_ticket(1, 7)).await.unwrap();
+    let b = store.open_ticket(&new_ticket(1, 7)).await.unwrap();
+    store.open_ticket(&new_ticket(1, 8)).await.unwrap();
+    store.open_ticket(&new_ticket(2, 7)).await.unwrap();
+    let open: Vec<i64> = store
+        .open_tickets_of(1, 7)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(open, [a.id, b.id]);
+    let closed = store
+        .move_ticket(
+            a.id,
+            &[
+                TicketState::Open,
+                TicketState::Waiting,
+                TicketState::Claimed,
+            ],
+            &change(TicketState::Closed, 99),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(closed.close_reason.as_deref(), Some("answered"));
+    assert!(closed.closed_at_ms.is_some());
+    // A closed ticket cannot be closed again.
+    assert!(
+        store
+            .move_ticket(
+                a.id,
+                &[
+                    TicketState::Open,
+                    TicketState::Waiting,
+                    TicketState::Claimed
+                ],
+                &change(TicketState::Closed, 99)
+            )
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let open: Vec<i64> = store
+        .open_tickets_of(1, 7)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(open, [b.id]);
 }

@@ -1,0 +1,287 @@
+//! Tickets (journeys J2 and J3): a customer's request for a person, and the rules of who may do
+//! what to it. Storage is through [`super::Ledger`]; claiming is decided by the database, so two
+//! agents pressing Claim at once cannot both win.
+//!
+//! This is the first step of issue 4: the lifecycle and its storage. Opening threads, the
+//! queue cards, timers and the rest are not wired to Discord yet.
+
+use std::fmt;
+
+/// How urgent a ticket is; it orders the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [
+        Priority::Low,
+        Priority::Normal,
+        Priority::High,
+        Priority::Urgent,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Priority> {
+        Priority::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// Where a ticket is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TicketState {
+    /// Opened; nobody has been asked for yet (the customer may still be filling in details).
+    Open,
+    /// In the agents' queue, waiting for someone to claim it.
+    Waiting,
+    /// An agent has it.
+    Claimed,
+    /// Done, with a reason.
+    Closed,
+}
+
+impl TicketState {
+    pub const ALL: [TicketState; 4] = [
+        TicketState::Open,
+        TicketState::Waiting,
+        TicketState::Claimed,
+        TicketState::Closed,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TicketState::Open => "open",
+            TicketState::Waiting => "waiting",
+            TicketState::Claimed => "claimed",
+            TicketState::Closed => "closed",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<TicketState> {
+        TicketState::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether an agent may claim a ticket in this state.
+    pub fn claimable(self) -> bool {
+        matches!(self, TicketState::Open | TicketState::Waiting)
+    }
+}
+
+impl fmt::Display for TicketState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A new ticket, before it has an id and a number.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewTicket {
+    pub guild_id: u64,
+    pub customer_id: u64,
+    pub category: String,
+    pub priority: Priority,
+    /// The FAQ question that led here, if any.
+    pub question_id: Option<i64>,
+    pub opened_at_ms: i64,
+}
+
+/// A stored ticket.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ticket {
+    pub id: i64,
+    pub guild_id: u64,
+    /// Counts up per server: what customers and agents call it ("#42").
+    pub number: i64,
+    pub customer_id: u64,
+    pub category: String,
+    pub priority: Priority,
+    pub state: TicketState,
+    pub thread_id: Option<u64>,
+    pub agent_id: Option<u64>,
+    pub question_id: Option<i64>,
+    pub opened_at_ms: i64,
+    pub claimed_at_ms: Option<i64>,
+    pub first_response_at_ms: Option<i64>,
+    pub closed_at_ms: Option<i64>,
+    pub close_reason: Option<String>,
+}
+
+/// Who is acting on a ticket, as the adapter established it from the member's roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: u64,
+    /// The server the action comes from.
+    pub guild_id: u64,
+    pub is_agent: bool,
+    pub is_moderator: bool,
+}
+
+/// Why an action on a ticket is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("only agents can do that")]
+    NotAnAgent,
+    #[error("that ticket belongs to another server")]
+    OtherServer,
+    #[error("that ticket is not yours")]
+    NotYours,
+    #[error("ticket #{number} is {state} already")]
+    WrongState { number: i64, state: TicketState },
+}
+
+/// Whether `actor` may see `ticket`: its customer, or an agent or moderator of its server.
+pub fn may_see(actor: &Actor, ticket: &Ticket) -> Result<(), Refusal> {
+    if actor.guild_id != ticket.guild_id {
+        return Err(Refusal::OtherServer);
+    }
+    if actor.user_id == ticket.customer_id || actor.is_agent || actor.is_moderator {
+        Ok(())
+    } else {
+        Err(Refusal::NotYours)
+    }
+}
+
+/// Whether `actor` may claim, release, transfer or close `ticket` as staff.
+pub fn may_work(actor: &Actor, ticket: &Ticket) -> Result<(), Refusal> {
+    if actor.guild_id != ticket.guild_id {
+        return Err(Refusal::OtherServer);
+    }
+    if actor.is_agent || actor.is_moderator {
+        Ok(())
+    } else {
+        Err(Refusal::NotAnAgent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket() -> Ticket {
+        Ticket {
+            id: 1,
+            guild_id: 10,
+            number: 7,
+            customer_id: 100,
+            category: "billing".into(),
+            priority: Priority::Normal,
+            state: TicketState::Waiting,
+            thread_id: None,
+            agent_id: None,
+            question_id: None,
+            opened_at_ms: 0,
+            claimed_at_ms: None,
+            first_response_at_ms: None,
+            closed_at_ms: None,
+            close_reason: None,
+        }
+    }
+
+    fn actor(user_id: u64, guild_id: u64, is_agent: bool) -> Actor {
+        Actor {
+            user_id,
+            guild_id,
+            is_agent,
+            is_moderator: false,
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for p in Priority::ALL {
+            assert_eq!(Priority::from_name(p.name()), Some(p));
+        }
+        for s in TicketState::ALL {
+            assert_eq!(TicketState::from_name(s.name()), Some(s));
+        }
+        assert_eq!(Priority::from_name("URGENT"), None);
+        assert!(Priority::Urgent > Priority::High && Priority::Normal > Priority::Low);
+    }
+
+    #[test]
+    fn a_customer_sees_only_their_own_and_only_staff_work_tickets() {
+        let t = ticket();
+        assert_eq!(may_see(&actor(100, 10, false), &t), Ok(()));
+        assert_eq!(may_see(&actor(101, 10, false), &t), Err(Refusal::NotYours));
+        assert_eq!(may_see(&actor(200, 10, true), &t), Ok(()));
+        assert_eq!(
+            may_work(&actor(100, 10, false), &t),
+            Err(Refusal::NotAnAgent)
+        );
+        assert_eq!(may_work(&actor(200, 10, true), &t), Ok(()));
+        // An agent of another server is nobody here.
+        assert_eq!(
+            may_work(&actor(200, 11, true), &t),
+            Err(Refusal::OtherServer)
+        );
+        assert_eq!(
+            may_see(&actor(100, 11, false), &t),
+            Err(Refusal::OtherServer)
+        );
+        let moderator = Actor {
+            is_moderator: true,
+            ..actor(300, 10, false)
+        };
+        assert_eq!(may_work(&moderator, &t), Ok(()));
+    }
+
+    #[test]
+    fn only_open_and_waiting_tickets_can_be_claimed() {
+        let claimable: Vec<TicketState> = TicketState::ALL
+            .into_iter()
+            .filter(|s| s.claimable())
+            .collect();
+        assert_eq!(claimable, [TicketState::Open, TicketState::Waiting]);
+    }
+}
+
+/// Where tickets are kept. Each method is one transaction; the state changes are conditional
+/// updates, so the database decides races (two claims: one wins, the other gets `None`).
+pub trait TicketLedger: Send + Sync + 'static {
+    /// Store a new ticket in state `Open` with the server's next number.
+    fn open_ticket(
+        &self,
+        ticket: &NewTicket,
+    ) -> impl std::future::Future<Output = Result<Ticket, super::StoreError>> + Send;
+    fn ticket(
+        &self,
+        id: i64,
+    ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
+    /// A customer's tickets that are not closed, oldest first.
+    fn open_tickets_of(
+        &self,
+        guild_id: u64,
+        customer_id: u64,
+    ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    /// Move a ticket from one of `from` to `to`, recording who did it; `None` when the ticket
+    /// was not in one of `from` (someone else got there first).
+    fn move_ticket(
+        &self,
+        id: i64,
+        from: &[TicketState],
+        change: &Change,
+    ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
+}
+
+/// A state change, with what it sets besides the state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub to: TicketState,
+    pub actor_id: u64,
+    pub at_ms: i64,
+    /// For `Claimed`: the agent. `None` clears it (a release).
+    pub agent_id: Option<u64>,
+    /// For `Closed`: why.
+    pub reason: Option<String>,
+}
