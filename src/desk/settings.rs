@@ -11,8 +11,11 @@ pub struct GuildSettings {
     pub help_channels: BTreeSet<u64>,
     /// The support forum: each new post gets an answer.
     pub forum_channel: Option<u64>,
-    /// Where agents see the queue (tickets, issue 4).
+    /// Where agents see the queue of tickets.
     pub agents_channel: Option<u64>,
+    /// Where tickets open, as private threads. Until it is set, "Talk to a person" tells the
+    /// customer how to reach staff instead of opening a ticket.
+    pub tickets_channel: Option<u64>,
     /// Where crisis updates are announced.
     pub announce_channel: Option<u64>,
     /// Where the source-of-truth status message lives.

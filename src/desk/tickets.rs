@@ -108,6 +108,8 @@ pub struct Ticket {
     pub priority: Priority,
     pub state: TicketState,
     pub thread_id: Option<u64>,
+    /// The ticket's card in the agents' channel.
+    pub queue_card_id: Option<u64>,
     pub agent_id: Option<u64>,
     pub question_id: Option<i64>,
     pub opened_at_ms: i64,
@@ -178,6 +180,7 @@ mod tests {
             priority: Priority::Normal,
             state: TicketState::Waiting,
             thread_id: None,
+            queue_card_id: None,
             agent_id: None,
             question_id: None,
             opened_at_ms: 0,
@@ -264,6 +267,13 @@ pub trait TicketLedger: Send + Sync + 'static {
         guild_id: u64,
         customer_id: u64,
     ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    /// Remember the ticket's thread and its card in the agents' channel, once they exist.
+    fn attach(
+        &self,
+        id: i64,
+        thread_id: Option<u64>,
+        queue_card_id: Option<u64>,
+    ) -> impl std::future::Future<Output = Result<(), super::StoreError>> + Send;
     /// Move a ticket from one of `from` to `to`, recording who did it; `None` when the ticket
     /// was not in one of `from` (someone else got there first).
     fn move_ticket(

@@ -63,6 +63,7 @@ pub fn definitions() -> Vec<CreateCommand> {
                 sub("channels", "Choose the support forum and staff channels")
                     .add_sub_option(channel("forum", "Support forum", vec![ChannelType::Forum]))
                     .add_sub_option(channel("agents", "Agents' channel", text_kinds()))
+                    .add_sub_option(channel("tickets", "Where tickets open", text_kinds()))
                     .add_sub_option(channel("announcements", "Announcements", text_kinds()))
                     .add_sub_option(channel("status", "Status message channel", text_kinds())),
             )
@@ -238,8 +239,10 @@ async fn faq(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Resu
         }
     };
     let agent_role = settings.agent_role.map(serenity::all::RoleId::new);
+    let handoff =
+        super::handoff_ticket(bot, ctx, guild.get(), cmd.user.id.get(), &asked, &typed).await;
     let (content, components, question_id) =
-        render_asked(bot, &asked, cmd.user.id.get(), agent_role).unwrap_or_else(|| {
+        render_asked(bot, &asked, cmd.user.id.get(), agent_role, handoff).unwrap_or_else(|| {
             // The deferred reply must say something: a repeated flood notice is still a notice.
             let text = match &asked {
                 crate::desk::Asked::Cooldown { wait, lang, .. } => bot.locales.fill(
@@ -343,6 +346,7 @@ async fn setup(bot: &Bot, cmd: &CommandInteraction, lang: &str) -> anyhow::Resul
             for (name, slot) in [
                 ("forum", &mut s.forum_channel),
                 ("agents", &mut s.agents_channel),
+                ("tickets", &mut s.tickets_channel),
                 ("announcements", &mut s.announce_channel),
                 ("status", &mut s.status_channel),
             ] {
@@ -431,6 +435,7 @@ fn summary(bot: &Bot, s: &GuildSettings, lang: &str) -> String {
         ("setup.help_channels", help),
         ("setup.forum", channel(s.forum_channel)),
         ("setup.agents", channel(s.agents_channel)),
+        ("setup.tickets", channel(s.tickets_channel)),
         ("setup.announcements", channel(s.announce_channel)),
         ("setup.status", channel(s.status_channel)),
         ("setup.agent_role", role(s.agent_role)),

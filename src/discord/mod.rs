@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod render;
+pub mod tickets;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -347,8 +348,10 @@ async fn on_message(bot: &Bot, ctx: &Context, msg: &Message) -> anyhow::Result<(
         }
     };
     let settings_role = settings.agent_role.map(serenity::all::RoleId::new);
+    let asker = msg.author.id.get();
+    let handoff = handoff_ticket(bot, ctx, guild.get(), asker, &asked, &msg.content).await;
     let Some((content, components, question_id)) =
-        render_asked(bot, &asked, msg.author.id.get(), settings_role)
+        render_asked(bot, &asked, asker, settings_role, handoff)
     else {
         return Ok(());
     };
@@ -431,6 +434,7 @@ pub(crate) fn render_asked(
     asked: &Asked,
     asker: u64,
     agent_role: Option<serenity::all::RoleId>,
+    handoff: Option<String>,
 ) -> Option<(String, Vec<serenity::all::CreateActionRow>, Option<i64>)> {
     let l = bot.locales;
     Some(match asked {
@@ -442,7 +446,8 @@ pub(crate) fn render_asked(
             ..
         } => {
             if *action == Some(IntentAction::Handoff) {
-                let content = format!("{text}\n\n{}", human_notice(l, lang, agent_role));
+                let next = handoff.unwrap_or_else(|| human_notice(l, lang, agent_role));
+                let content = format!("{text}\n\n{next}");
                 (content, vec![], Some(*question_id))
             } else {
                 (
@@ -483,7 +488,35 @@ pub(crate) fn render_asked(
     })
 }
 
-/// How to reach a person, until tickets exist (issue 4).
+/// For the handoff intent: open the asker's ticket, and say where it is (`None` when the server
+/// has no tickets channel, or opening failed and the notice says how to reach staff instead).
+pub(crate) async fn handoff_ticket(
+    bot: &Bot,
+    ctx: &Context,
+    guild: u64,
+    asker: u64,
+    asked: &Asked,
+    text: &str,
+) -> Option<String> {
+    let Asked::Answer {
+        question_id,
+        action: Some(IntentAction::Handoff),
+        lang,
+        ..
+    } = asked
+    else {
+        return None;
+    };
+    match tickets::open_for(bot, ctx, guild, asker, Some((*question_id, text)), lang).await {
+        Ok(opened) => opened,
+        Err(e) => {
+            error!("cannot open a ticket: {e:#}");
+            None
+        }
+    }
+}
+
+/// How to reach a person when the server has no tickets channel.
 fn human_notice(l: &Locales, lang: &str, agent_role: Option<serenity::all::RoleId>) -> String {
     match agent_role {
         // A role mention shows the role's name; allowed mentions keep it from pinging.
@@ -498,6 +531,19 @@ fn human_notice(l: &Locales, lang: &str, agent_role: Option<serenity::all::RoleI
 
 /// A button or a list choice under an answer.
 async fn on_component(bot: &Bot, ctx: &Context, c: &ComponentInteraction) -> anyhow::Result<()> {
+    if let Some(ticket) = tickets::parse_claim(&c.data.custom_id) {
+        let defer = CreateInteractionResponse::Defer(
+            CreateInteractionResponseMessage::new().ephemeral(true),
+        );
+        retry(|| c.create_response(&ctx.http, defer.clone())).await?;
+        let lang = crate::desk::answers::choose_lang("", Some(&c.locale));
+        let text = tickets::claim(bot, ctx, c, ticket, lang).await?;
+        let edit = EditInteractionResponse::new()
+            .content(fit(&text, render::MAX_CONTENT))
+            .allowed_mentions(no_pings());
+        retry(|| c.edit_response(&ctx.http, edit.clone())).await?;
+        return Ok(());
+    }
     let Some(action) = Action::parse(&c.data.custom_id) else {
         return Ok(());
     };
@@ -546,7 +592,18 @@ async fn on_component(bot: &Bot, ctx: &Context, c: &ComponentInteraction) -> any
             match kind {
                 EventKind::Solved => (l.get(lang, "solved.thanks").to_string(), vec![]),
                 EventKind::Human | EventKind::TicketOffer => {
-                    (human_notice(l, lang, agent_role), vec![])
+                    let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
+                    let asked = Some((question, p.question.text.as_str()));
+                    let opened = tickets::open_for(bot, ctx, guild, user, asked, lang).await;
+                    let text = match opened {
+                        Ok(Some(text)) => text,
+                        Ok(None) => human_notice(l, lang, agent_role),
+                        Err(e) => {
+                            error!("cannot open a ticket: {e:#}");
+                            human_notice(l, lang, agent_role)
+                        }
+                    };
+                    (text, vec![])
                 }
                 EventKind::NoneFit => (
                     l.get(lang, "none_fit.text").to_string(),

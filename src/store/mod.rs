@@ -230,8 +230,8 @@ impl Ledger for Store {
         with_pool!(self, p => {
             let mut s = GuildSettings::new(guild_id);
             let row = sqlx::query(
-                "SELECT forum_channel, agents_channel, announce_channel, status_channel, \
-                 agent_role, moderator_role, opening_hours, time_zone, threshold, updated_by, \
+                "SELECT forum_channel, agents_channel, tickets_channel, announce_channel, \
+                 status_channel, agent_role, moderator_role, opening_hours, time_zone, threshold, updated_by, \
                  updated_at FROM guild_settings WHERE guild_id = $1",
             )
             .bind(sql_id(guild_id))
@@ -240,6 +240,7 @@ impl Ledger for Store {
             if let Some(r) = row {
                 s.forum_channel = from_sql_id(r.try_get("forum_channel")?);
                 s.agents_channel = from_sql_id(r.try_get("agents_channel")?);
+                s.tickets_channel = from_sql_id(r.try_get("tickets_channel")?);
                 s.announce_channel = from_sql_id(r.try_get("announce_channel")?);
                 s.status_channel = from_sql_id(r.try_get("status_channel")?);
                 s.agent_role = from_sql_id(r.try_get("agent_role")?);
@@ -271,14 +272,15 @@ impl Ledger for Store {
             sqlx::query(
                 "INSERT INTO guild_settings (guild_id, forum_channel, agents_channel, \
                  announce_channel, status_channel, agent_role, moderator_role, opening_hours, \
-                 time_zone, threshold, updated_by, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 time_zone, threshold, updated_by, updated_at, tickets_channel) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (guild_id) DO UPDATE SET forum_channel = excluded.forum_channel, \
                  agents_channel = excluded.agents_channel, announce_channel = excluded.announce_channel, \
                  status_channel = excluded.status_channel, agent_role = excluded.agent_role, \
                  moderator_role = excluded.moderator_role, opening_hours = excluded.opening_hours, \
                  time_zone = excluded.time_zone, threshold = excluded.threshold, \
-                 updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                 updated_by = excluded.updated_by, updated_at = excluded.updated_at, \
+                 tickets_channel = excluded.tickets_channel",
             )
             .bind(sql_id(s.guild_id))
             .bind(opt_id(s.forum_channel))
@@ -292,6 +294,7 @@ impl Ledger for Store {
             .bind(s.threshold)
             .bind(opt_id(s.updated_by))
             .bind(s.updated_at_ms)
+            .bind(opt_id(s.tickets_channel))
             .execute(&mut *tx)
             .await?;
             sqlx::query("DELETE FROM help_channels WHERE guild_id = $1")

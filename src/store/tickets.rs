@@ -8,7 +8,7 @@ use crate::desk::StoreError;
 use crate::desk::tickets::{Change, NewTicket, Priority, Ticket, TicketLedger, TicketState};
 
 const TICKET_COLUMNS: &str = "id, guild_id, number, customer_id, category, priority, state, \
-     thread_id, agent_id, question_id, opened_at, claimed_at, first_response_at, closed_at, \
+     thread_id, queue_card_id, agent_id, question_id, opened_at, claimed_at, first_response_at, closed_at, \
      close_reason";
 
 fn ticket_from_row<R: Row>(r: &R) -> Result<Ticket, StoreError>
@@ -32,6 +32,7 @@ where
         state: TicketState::from_name(&state)
             .ok_or_else(|| StoreError(format!("unknown ticket state {state:?}")))?,
         thread_id: from_sql_id(r.try_get("thread_id")?),
+        queue_card_id: from_sql_id(r.try_get("queue_card_id")?),
         agent_id: from_sql_id(r.try_get("agent_id")?),
         question_id: r.try_get("question_id")?,
         opened_at_ms: r.try_get("opened_at")?,
@@ -112,6 +113,26 @@ impl TicketLedger for Store {
             .fetch_all(p)
             .await?;
             rows.iter().map(ticket_from_row).collect()
+        })
+    }
+
+    async fn attach(
+        &self,
+        id: i64,
+        thread_id: Option<u64>,
+        queue_card_id: Option<u64>,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, p => {
+            sqlx::query(
+                "UPDATE tickets SET thread_id = COALESCE($1, thread_id), \
+                 queue_card_id = COALESCE($2, queue_card_id) WHERE id = $3",
+            )
+            .bind(opt_id(thread_id))
+            .bind(opt_id(queue_card_id))
+            .bind(id)
+            .execute(p)
+            .await?;
+            Ok(())
         })
     }
 

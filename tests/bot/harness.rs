@@ -39,6 +39,12 @@ pub struct Bot {
     pub help: u64,
     pub general: u64,
     pub forum: u64,
+    /// Where tickets open (set up only by `Bot::with_tickets`).
+    pub tickets: u64,
+    /// The agents' channel (set up only by `Bot::with_tickets`).
+    pub agents: u64,
+    /// Two members with the agent role.
+    pub agent_members: [u64; 2],
     pub agent_role: u64,
     pub moderator_role: u64,
     /// Has the moderator role (MANAGE_GUILD).
@@ -62,7 +68,13 @@ impl Bot {
         let help = fake.add_text_channel(guild, "help");
         let general = fake.add_text_channel(guild, "general");
         let forum = fake.add_forum_channel(guild, "support");
+        let tickets = fake.add_text_channel(guild, "tickets");
+        let agents = fake.add_text_channel(guild, "agents");
         let agent_role = fake.add_role(guild, "Agents", 0);
+        let agent_members = [
+            fake.add_member(guild, "agent-ana", &[agent_role]),
+            fake.add_member(guild, "agent-bo", &[agent_role]),
+        ];
         let moderator_role = fake.add_role(guild, "Moderators", MANAGE_GUILD);
         let moderator = fake.add_member(guild, "mod", &[moderator_role]);
         let customer = fake.add_member(guild, "alex", &[]);
@@ -92,6 +104,9 @@ impl Bot {
             help,
             general,
             forum,
+            tickets,
+            agents,
+            agent_members,
             agent_role,
             moderator_role,
             moderator,
@@ -118,6 +133,20 @@ impl Bot {
         bot.setup(
             "roles",
             json!([{"name": "agent", "type": 8, "value": bot.agent_role.to_string()}]),
+        )
+        .await;
+        bot
+    }
+
+    /// [`Bot::configured`], with tickets opening in `#tickets` and cards in `#agents`.
+    pub async fn with_tickets(db_url: &str) -> Bot {
+        let bot = Bot::configured(db_url).await;
+        bot.setup(
+            "channels",
+            json!([
+                {"name": "tickets", "type": 7, "value": bot.tickets.to_string()},
+                {"name": "agents", "type": 7, "value": bot.agents.to_string()},
+            ]),
         )
         .await;
         bot
@@ -338,5 +367,20 @@ impl Bot {
             json!([{"name": "question", "type": 3, "value": text}]),
             "en-US",
         )
+    }
+}
+
+impl Bot {
+    /// The server's ticket with this number, as stored.
+    pub async fn desk_ticket(&self, number: i64) -> beacon::desk::tickets::Ticket {
+        use beacon::desk::tickets::TicketLedger as _;
+        for id in 1..=1000 {
+            match self.store.ticket(id).await.expect("ticket") {
+                Some(t) if t.guild_id == self.guild && t.number == number => return t,
+                Some(_) => continue,
+                None => break,
+            }
+        }
+        panic!("no ticket #{number}")
     }
 }

@@ -10,3 +10,4 @@ mod j1;
 mod process;
 mod resilience;
 mod store;
+mod tickets;

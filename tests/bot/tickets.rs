@@ -1,0 +1,153 @@
+//! Tickets, first steps of J2 and J3: "Talk to a person" (or the handoff intent) opens a private
+//! thread with the customer, a header card and a card in the agents' channel; Claim gives the
+//! ticket to exactly one agent, and nobody else.
+
+use beacon::desk::tickets::TicketState;
+use beacon::locale::Locales;
+use serde_json::{Value, json};
+
+use crate::harness::{Bot, WAIT, custom_ids, id_of};
+use crate::on_both_backends;
+
+on_both_backends!(
+    talk_to_a_person_opens_a_private_ticket_that_one_agent_claims,
+    the_handoff_intent_opens_a_ticket_in_the_customers_language,
+);
+
+fn fill(lang: &str, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    Locales::embedded().fill(lang, key, args)
+}
+
+fn content(m: &Value) -> String {
+    m["content"].as_str().unwrap_or_default().to_string()
+}
+
+async fn talk_to_a_person_opens_a_private_ticket_that_one_agent_claims(url: String) {
+    let bot = Bot::with_tickets(&url).await;
+    let question = "how can I get my money back for this order";
+    let answer = bot.ask(bot.help, bot.customer, question).await;
+    let human = &custom_ids(&answer)[1];
+    let press = bot
+        .fake
+        .press_button(id_of(&answer), human, bot.customer, "en-US");
+    let told = bot.final_text(&press).await;
+
+    // A private thread with the customer in it, and a header card.
+    let threads = bot.fake.threads_in(bot.tickets);
+    assert_eq!(threads.len(), 1);
+    let thread: u64 = threads[0]["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(threads[0]["type"], json!(12), "private thread");
+    let members = bot.fake.channel(thread).unwrap()["member_ids"].clone();
+    assert!(
+        members
+            .as_array()
+            .unwrap()
+            .contains(&json!(bot.customer.to_string()))
+    );
+    assert_eq!(
+        told,
+        fill(
+            "en",
+            "ticket.opened",
+            &[("number", &1), ("thread", &format!("<#{thread}>"))]
+        )
+    );
+    let header = &bot.fake.bot_messages(thread)[0];
+    assert!(content(header).contains("#1") && content(header).contains(question));
+
+    // The card in the agents' channel, and the stored ticket.
+    let card = &bot.fake.bot_messages(bot.agents)[0];
+    let claim = &custom_ids(card)[0];
+    let stored = bot.desk_ticket(1).await;
+    assert_eq!(stored.state, TicketState::Waiting);
+    assert_eq!(stored.thread_id, Some(thread));
+    assert_eq!(stored.queue_card_id, Some(id_of(card)));
+
+    // A customer cannot claim.
+    let nope = bot
+        .fake
+        .press_button(id_of(card), claim, bot.customer, "en-US");
+    assert_eq!(
+        bot.final_text(&nope).await,
+        fill("en", "ticket.agent_only", &[])
+    );
+
+    // Two agents at once: exactly one gets it.
+    let [ana, bo] = bot.agent_members;
+    let a = bot.fake.press_button(id_of(card), claim, ana, "en-US");
+    let b = bot.fake.press_button(id_of(card), claim, bo, "en-US");
+    let (ta, tb) = (bot.final_text(&a).await, bot.final_text(&b).await);
+    let yours = fill(
+        "en",
+        "ticket.you_claimed",
+        &[("number", &1), ("thread", &format!("<#{thread}>"))],
+    );
+    let (winner, winner_text, loser_text) = if ta == yours {
+        (ana, ta, tb)
+    } else {
+        (bo, tb, ta)
+    };
+    assert_eq!(winner_text, yours);
+    assert_eq!(
+        loser_text,
+        fill("en", "ticket.claimed_already", &[("number", &1)])
+    );
+    let stored = bot.desk_ticket(1).await;
+    assert_eq!(
+        (stored.state, stored.agent_id),
+        (TicketState::Claimed, Some(winner))
+    );
+
+    // The card says who, and has no Claim any more; the agent is in the thread.
+    let card = bot
+        .fake
+        .wait_until("the card edit", WAIT, |f| {
+            f.message(id_of(card)).filter(|m| custom_ids(m).is_empty())
+        })
+        .await;
+    assert!(content(&card).contains(&format!("<@{winner}>")));
+    let members = bot.fake.channel(thread).unwrap()["member_ids"].clone();
+    assert!(
+        members
+            .as_array()
+            .unwrap()
+            .contains(&json!(winner.to_string()))
+    );
+
+    // Asking again points to the open ticket instead of opening another.
+    let again = bot
+        .fake
+        .press_button(id_of(&answer), human, bot.customer, "en-US");
+    assert_eq!(
+        bot.final_text(&again).await,
+        fill(
+            "en",
+            "ticket.existing",
+            &[("number", &1), ("thread", &format!("<#{thread}>"))]
+        )
+    );
+    assert_eq!(bot.fake.threads_in(bot.tickets).len(), 1);
+    bot.stop().await;
+}
+
+async fn the_handoff_intent_opens_a_ticket_in_the_customers_language(url: String) {
+    let bot = Bot::with_tickets(&url).await;
+    let reply = bot
+        .ask(bot.help, bot.customer, "میخوام با یه آدم حرف بزنم")
+        .await;
+    let thread: u64 = bot.fake.threads_in(bot.tickets)[0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let opened = fill(
+        "fa",
+        "ticket.opened",
+        &[("number", &1), ("thread", &format!("<#{thread}>"))],
+    );
+    assert!(content(&reply).ends_with(&opened), "{}", content(&reply));
+    let ticket = bot.desk_ticket(1).await;
+    assert_eq!(ticket.customer_id, bot.customer);
+    assert!(ticket.question_id.is_some(), "the FAQ exchange is linked");
+    bot.stop().await;
+}
