@@ -267,6 +267,11 @@ pub trait TicketLedger: Send + Sync + 'static {
         guild_id: u64,
         customer_id: u64,
     ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    /// Tickets a stopped process left half-opened: not closed or claimed, and without their
+    /// thread or their card in the agents' channel. Oldest first.
+    fn unfinished_tickets(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
     /// Remember the ticket's thread and its card in the agents' channel, once they exist.
     fn attach(
         &self,

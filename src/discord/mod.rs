@@ -248,6 +248,7 @@ impl EventHandler for Handler {
         if let Err(e) = commands::register(&ctx.http).await {
             error!("cannot register slash commands: {e}");
         }
+        tickets::finish_unfinished(&self.0, &ctx).await;
     }
 
     async fn resume(&self, _ctx: Context, _: ResumedEvent) {

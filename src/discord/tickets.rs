@@ -4,15 +4,16 @@
 
 use serenity::all::{
     ButtonStyle, ChannelId, ChannelType, ComponentInteraction, Context, CreateActionRow,
-    CreateButton, CreateMessage, CreateThread, EditMessage, MessageId, Permissions, UserId,
+    CreateButton, CreateMessage, CreateThread, EditMessage, MessageId, Nonce, Permissions, UserId,
 };
+use tracing::{error, info};
 
 use super::render::{MAX_CONTENT, fit, no_pings};
 use super::{Bot, retry};
-use crate::desk::now_ms;
 use crate::desk::tickets::{
-    Actor, Change, NewTicket, Priority, Refusal, TicketLedger, TicketState, may_work,
+    Actor, Change, NewTicket, Priority, Refusal, Ticket, TicketLedger, TicketState, may_work,
 };
+use crate::desk::{Ledger, now_ms};
 
 /// The category every ticket has until categories are configurable.
 const GENERAL: &str = "general";
@@ -38,9 +39,9 @@ pub async fn open_for(
     lang: &str,
 ) -> anyhow::Result<Option<String>> {
     let settings = bot.desk.settings(guild).await?;
-    let Some(channel) = settings.tickets_channel else {
+    if settings.tickets_channel.is_none() {
         return Ok(None);
-    };
+    }
     let l = bot.locales;
     let store = bot.desk.ledger();
     if let Some(t) = store.open_tickets_of(guild, customer).await?.first() {
@@ -51,7 +52,8 @@ pub async fn open_for(
             &[("number", &t.number), ("thread", &thread)],
         )));
     }
-    // Stored first: whatever fails below, the ticket exists and staff can find it.
+    // Stored first: whatever fails below, the ticket exists, and `finish` completes it (now, or
+    // when the bot starts again).
     let ticket = store
         .open_ticket(&NewTicket {
             guild_id: guild,
@@ -62,53 +64,99 @@ pub async fn open_for(
             opened_at_ms: now_ms(),
         })
         .await?;
-    let name = format!("ticket-{}", ticket.number);
-    let create = CreateThread::new(name)
-        .kind(ChannelType::PrivateThread)
-        .invitable(false);
-    let thread = retry(|| ChannelId::new(channel).create_thread(&ctx.http, create.clone())).await?;
-    retry(|| {
-        thread
-            .id
-            .add_thread_member(&ctx.http, UserId::new(customer))
-    })
-    .await?;
-    let customer_mention = format!("<@{customer}>");
-    let priority = ticket.priority.name();
-    let mut header = l.fill(
+    let thread = finish(
+        bot,
+        ctx,
+        ticket.clone(),
+        question.map(|(_, text)| text),
         lang,
-        "ticket.header",
+    )
+    .await?;
+    Ok(Some(l.fill(
+        lang,
+        "ticket.opened",
         &[
             ("number", &ticket.number),
-            ("category", &ticket.category),
-            ("priority", &priority),
-            ("customer", &customer_mention),
+            ("thread", &format!("<#{thread}>")),
         ],
-    );
-    if let Some((_, text)) = question {
-        header.push('\n');
-        header.push_str(&l.fill(lang, "ticket.asked", &[("question", &text)]));
+    )))
+}
+
+/// Complete a stored ticket: its private thread with the customer and the header card, the move
+/// to the queue, and the card in the agents' channel, each only if it is not there yet (the
+/// stored ids say what is). Returns the thread.
+pub async fn finish(
+    bot: &Bot,
+    ctx: &Context,
+    mut ticket: Ticket,
+    question: Option<&str>,
+    lang: &str,
+) -> anyhow::Result<ChannelId> {
+    let l = bot.locales;
+    let store = bot.desk.ledger();
+    let settings = bot.desk.settings(ticket.guild_id).await?;
+    let customer = ticket.customer_id;
+    let customer_mention = format!("<@{customer}>");
+    let priority = ticket.priority.name();
+    let thread = match ticket.thread_id {
+        Some(t) => ChannelId::new(t),
+        None => {
+            let channel = settings
+                .tickets_channel
+                .ok_or_else(|| anyhow::anyhow!("no tickets channel set up"))?;
+            let create = CreateThread::new(format!("ticket-{}", ticket.number))
+                .kind(ChannelType::PrivateThread)
+                .invitable(false);
+            let thread =
+                retry(|| ChannelId::new(channel).create_thread(&ctx.http, create.clone())).await?;
+            store.attach(ticket.id, Some(thread.id.get()), None).await?;
+            retry(|| {
+                thread
+                    .id
+                    .add_thread_member(&ctx.http, UserId::new(customer))
+            })
+            .await?;
+            let mut header = l.fill(
+                lang,
+                "ticket.header",
+                &[
+                    ("number", &ticket.number),
+                    ("category", &ticket.category),
+                    ("priority", &priority),
+                    ("customer", &customer_mention),
+                ],
+            );
+            if let Some(text) = question {
+                header.push('\n');
+                header.push_str(&l.fill(lang, "ticket.asked", &[("question", &text)]));
+            }
+            let message = CreateMessage::new()
+                .content(fit(&header, MAX_CONTENT))
+                .allowed_mentions(no_pings())
+                .nonce(Nonce::String(format!("t{}", ticket.id)))
+                .enforce_nonce(true);
+            retry(|| thread.id.send_message(&ctx.http, message.clone())).await?;
+            thread.id
+        }
+    };
+    if ticket.state == TicketState::Open {
+        let to_queue = Change {
+            to: TicketState::Waiting,
+            actor_id: customer,
+            at_ms: now_ms(),
+            agent_id: None,
+            reason: None,
+        };
+        if let Some(t) = store
+            .move_ticket(ticket.id, &[TicketState::Open], &to_queue)
+            .await?
+        {
+            ticket = t;
+        }
     }
-    let card_message = CreateMessage::new()
-        .content(fit(&header, MAX_CONTENT))
-        .allowed_mentions(no_pings());
-    retry(|| thread.id.send_message(&ctx.http, card_message.clone())).await?;
-    store.attach(ticket.id, Some(thread.id.get()), None).await?;
-    store
-        .move_ticket(
-            ticket.id,
-            &[TicketState::Open],
-            &Change {
-                to: TicketState::Waiting,
-                actor_id: customer,
-                at_ms: now_ms(),
-                agent_id: None,
-                reason: None,
-            },
-        )
-        .await?;
-    let thread_mention = format!("<#{}>", thread.id);
-    if let Some(agents) = settings.agents_channel {
+    if let (None, Some(agents), TicketState::Waiting) =
+        (ticket.queue_card_id, settings.agents_channel, ticket.state)
+    {
         // Staff words in English until servers can choose their staff language.
         let card = l.fill(
             "en",
@@ -118,7 +166,7 @@ pub async fn open_for(
                 ("category", &ticket.category),
                 ("priority", &priority),
                 ("customer", &customer_mention),
-                ("thread", &thread_mention),
+                ("thread", &format!("<#{thread}>")),
             ],
         );
         let message = CreateMessage::new()
@@ -128,16 +176,45 @@ pub async fn open_for(
                     .style(ButtonStyle::Primary)
                     .label(l.get("en", "ticket.claim")),
             ])])
-            .allowed_mentions(no_pings());
+            .allowed_mentions(no_pings())
+            .nonce(Nonce::String(format!("c{}", ticket.id)))
+            .enforce_nonce(true);
         let sent =
             retry(|| ChannelId::new(agents).send_message(&ctx.http, message.clone())).await?;
         store.attach(ticket.id, None, Some(sent.id.get())).await?;
     }
-    Ok(Some(l.fill(
-        lang,
-        "ticket.opened",
-        &[("number", &ticket.number), ("thread", &thread_mention)],
-    )))
+    Ok(thread)
+}
+
+/// At start: finish every ticket a stopped process left half-opened (stored, but without its
+/// thread or its card).
+pub async fn finish_unfinished(bot: &Bot, ctx: &Context) {
+    let unfinished = match bot.desk.ledger().unfinished_tickets().await {
+        Ok(list) => list,
+        Err(e) => {
+            error!("cannot look for unfinished tickets: {e}");
+            return;
+        }
+    };
+    for ticket in unfinished {
+        let question = match ticket.question_id {
+            Some(q) => bot.desk.ledger().question(q).await.ok().flatten(),
+            None => None,
+        };
+        let lang = question
+            .as_ref()
+            .map_or("en", |(q, _)| q.lang.as_str())
+            .to_string();
+        let text = question.as_ref().map(|(q, _)| q.text.clone());
+        let number = ticket.number;
+        match finish(bot, ctx, ticket, text.as_deref(), &lang).await {
+            Ok(_) => info!(
+                ticket = number,
+                "finished a ticket a stopped process had begun"
+            ),
+            Err(e) => error!(ticket = number, "cannot finish a ticket: {e:#}"),
+        }
+    }
 }
 
 /// Claim: the ticket goes to exactly one agent; everyone else is told why not. Returns the

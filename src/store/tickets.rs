@@ -116,6 +116,20 @@ impl TicketLedger for Store {
         })
     }
 
+    async fn unfinished_tickets(&self) -> Result<Vec<Ticket>, StoreError> {
+        with_pool!(self, p => {
+            let rows = sqlx::query(&format!(
+                "SELECT {TICKET_COLUMNS} FROM tickets WHERE state IN ($1, $2) \
+                 AND (thread_id IS NULL OR queue_card_id IS NULL) ORDER BY id"
+            ))
+            .bind(TicketState::Open.name())
+            .bind(TicketState::Waiting.name())
+            .fetch_all(p)
+            .await?;
+            rows.iter().map(ticket_from_row).collect()
+        })
+    }
+
     async fn attach(
         &self,
         id: i64,

@@ -2,7 +2,7 @@
 //! thread with the customer, a header card and a card in the agents' channel; Claim gives the
 //! ticket to exactly one agent, and nobody else.
 
-use beacon::desk::tickets::TicketState;
+use beacon::desk::tickets::{NewTicket, Priority, TicketLedger, TicketState};
 use beacon::locale::Locales;
 use serde_json::{Value, json};
 
@@ -12,6 +12,7 @@ use crate::on_both_backends;
 on_both_backends!(
     talk_to_a_person_opens_a_private_ticket_that_one_agent_claims,
     the_handoff_intent_opens_a_ticket_in_the_customers_language,
+    a_half_opened_ticket_is_finished_when_the_bot_starts_again,
 );
 
 fn fill(lang: &str, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
@@ -149,5 +150,54 @@ async fn the_handoff_intent_opens_a_ticket_in_the_customers_language(url: String
     let ticket = bot.desk_ticket(1).await;
     assert_eq!(ticket.customer_id, bot.customer);
     assert!(ticket.question_id.is_some(), "the FAQ exchange is linked");
+    bot.stop().await;
+}
+
+async fn a_half_opened_ticket_is_finished_when_the_bot_starts_again(url: String) {
+    let first = Bot::with_tickets(&url).await;
+    let (guild, customer) = (first.guild, first.customer);
+    first.stop().await;
+    // As if the process had died right after storing a ticket: no thread, no card.
+    let store = beacon::store::Store::connect(&url).await.unwrap();
+    let stored = store
+        .open_ticket(&NewTicket {
+            guild_id: guild,
+            customer_id: customer,
+            category: "general".into(),
+            priority: Priority::Normal,
+            question_id: None,
+            opened_at_ms: 1,
+        })
+        .await
+        .unwrap();
+    store.close().await;
+
+    // The fake builds the same world with the same ids, so the stored settings apply.
+    let bot = Bot::start(&url).await;
+    assert_eq!((bot.guild, bot.customer), (guild, customer));
+    let card = bot
+        .fake
+        .wait_until("the ticket's card", WAIT, |f| {
+            f.bot_messages(bot.agents).into_iter().next()
+        })
+        .await;
+    assert!(content(&card).contains("#1"));
+    let threads = bot.fake.threads_in(bot.tickets);
+    assert_eq!(threads.len(), 1, "one thread, made on start");
+    // The card's id is stored just after the card is posted.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let ticket = loop {
+        let t = bot.desk_ticket(stored.number).await;
+        if t.queue_card_id.is_some() || tokio::time::Instant::now() > deadline {
+            break t;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(ticket.state, TicketState::Waiting);
+    assert_eq!(ticket.queue_card_id, Some(id_of(&card)));
+    assert_eq!(
+        ticket.thread_id,
+        threads[0]["id"].as_str().and_then(|t| t.parse().ok())
+    );
     bot.stop().await;
 }
