@@ -261,6 +261,11 @@ pub trait TicketLedger: Send + Sync + 'static {
         &self,
         id: i64,
     ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
+    /// The ticket worked in this thread.
+    fn ticket_by_thread(
+        &self,
+        thread_id: u64,
+    ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
     /// A customer's tickets that are not closed, oldest first.
     fn open_tickets_of(
         &self,

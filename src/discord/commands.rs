@@ -112,6 +112,25 @@ pub fn definitions() -> Vec<CreateCommand> {
                     .max_number_value(1.0),
                 ),
             ),
+        CreateCommand::new("ticket")
+            .description("Open a ticket: a private thread where a person from the team helps you")
+            .dm_permission(false)
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::String,
+                    "about",
+                    "What you need help with",
+                )
+                .max_length(500),
+            ),
+        CreateCommand::new("close")
+            .description("Close this ticket (agents, in the ticket's thread)")
+            .dm_permission(false)
+            .add_option(
+                CreateCommandOption::new(CommandOptionType::String, "reason", "Why it is closed")
+                    .required(true)
+                    .max_length(300),
+            ),
         CreateCommand::new("kb-reload")
             .description("Reload the knowledge base from its files (moderators)")
             .dm_permission(false)
@@ -140,6 +159,28 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
             Reply::text(bot.locales.get(lang, "permission.moderator"))
         }
         "setup" => setup(bot, cmd, lang).await?,
+        "ticket" => {
+            let about = string_option(&cmd.data.options(), "about");
+            let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+            let lang = choose_lang(about.as_deref().unwrap_or(""), Some(&cmd.locale));
+            let opened = super::tickets::open_for(
+                bot,
+                ctx,
+                guild,
+                cmd.user.id.get(),
+                None,
+                about.as_deref(),
+                lang,
+            )
+            .await?;
+            let settings = bot.desk.settings(guild).await?;
+            let role = settings.agent_role.map(serenity::all::RoleId::new);
+            Reply::text(opened.unwrap_or_else(|| super::human_notice(bot.locales, lang, role)))
+        }
+        "close" => {
+            let reason = string_option(&cmd.data.options(), "reason").unwrap_or_default();
+            Reply::text(super::tickets::close(bot, ctx, cmd, &reason, lang).await?)
+        }
         "kb-reload" => reload(bot, lang).await,
         _ => return Ok(()),
     };

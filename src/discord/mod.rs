@@ -508,7 +508,7 @@ pub(crate) async fn handoff_ticket(
     else {
         return None;
     };
-    match tickets::open_for(bot, ctx, guild, asker, Some((*question_id, text)), lang).await {
+    match tickets::open_for(bot, ctx, guild, asker, Some(*question_id), Some(text), lang).await {
         Ok(opened) => opened,
         Err(e) => {
             error!("cannot open a ticket: {e:#}");
@@ -518,7 +518,11 @@ pub(crate) async fn handoff_ticket(
 }
 
 /// How to reach a person when the server has no tickets channel.
-fn human_notice(l: &Locales, lang: &str, agent_role: Option<serenity::all::RoleId>) -> String {
+pub(crate) fn human_notice(
+    l: &Locales,
+    lang: &str,
+    agent_role: Option<serenity::all::RoleId>,
+) -> String {
     match agent_role {
         // A role mention shows the role's name; allowed mentions keep it from pinging.
         Some(role) => l.fill(
@@ -594,8 +598,9 @@ async fn on_component(bot: &Bot, ctx: &Context, c: &ComponentInteraction) -> any
                 EventKind::Solved => (l.get(lang, "solved.thanks").to_string(), vec![]),
                 EventKind::Human | EventKind::TicketOffer => {
                     let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
-                    let asked = Some((question, p.question.text.as_str()));
-                    let opened = tickets::open_for(bot, ctx, guild, user, asked, lang).await;
+                    let text = Some(p.question.text.as_str());
+                    let opened =
+                        tickets::open_for(bot, ctx, guild, user, Some(question), text, lang).await;
                     let text = match opened {
                         Ok(Some(text)) => text,
                         Ok(None) => human_notice(l, lang, agent_role),

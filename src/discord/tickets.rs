@@ -3,8 +3,9 @@
 //! ticket to exactly one agent.
 
 use serenity::all::{
-    ButtonStyle, ChannelId, ChannelType, ComponentInteraction, Context, CreateActionRow,
-    CreateButton, CreateMessage, CreateThread, EditMessage, MessageId, Nonce, Permissions, UserId,
+    ButtonStyle, ChannelId, ChannelType, CommandInteraction, ComponentInteraction, Context,
+    CreateActionRow, CreateButton, CreateMessage, CreateThread, EditMessage, EditThread, Member,
+    MessageId, Nonce, Permissions, UserId,
 };
 use tracing::{error, info};
 
@@ -35,7 +36,8 @@ pub async fn open_for(
     ctx: &Context,
     guild: u64,
     customer: u64,
-    question: Option<(i64, &str)>,
+    question_id: Option<i64>,
+    question: Option<&str>,
     lang: &str,
 ) -> anyhow::Result<Option<String>> {
     let settings = bot.desk.settings(guild).await?;
@@ -60,18 +62,11 @@ pub async fn open_for(
             customer_id: customer,
             category: GENERAL.into(),
             priority: Priority::Normal,
-            question_id: question.map(|(id, _)| id),
+            question_id,
             opened_at_ms: now_ms(),
         })
         .await?;
-    let thread = finish(
-        bot,
-        ctx,
-        ticket.clone(),
-        question.map(|(_, text)| text),
-        lang,
-    )
-    .await?;
+    let thread = finish(bot, ctx, ticket.clone(), question, lang).await?;
     Ok(Some(l.fill(
         lang,
         "ticket.opened",
@@ -232,22 +227,7 @@ pub async fn claim(
         return Ok(l.get(lang, "error.expired").to_string());
     };
     let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
-    let settings = bot.desk.settings(guild).await?;
-    let member = c.member.as_ref();
-    let perms = member
-        .and_then(|m| m.permissions)
-        .unwrap_or_else(Permissions::empty);
-    let has_role = |role: Option<u64>| {
-        role.is_some_and(|r| member.is_some_and(|m| m.roles.iter().any(|x| x.get() == r)))
-    };
-    let actor = Actor {
-        user_id: c.user.id.get(),
-        guild_id: guild,
-        is_agent: has_role(settings.agent_role),
-        is_moderator: perms.contains(Permissions::MANAGE_GUILD)
-            || perms.contains(Permissions::ADMINISTRATOR)
-            || has_role(settings.moderator_role),
-    };
+    let actor = actor(bot, guild, c.user.id.get(), c.member.as_ref()).await?;
     match may_work(&actor, &ticket) {
         Err(Refusal::OtherServer) => return Ok(l.get(lang, "ticket.other_server").to_string()),
         Err(_) => return Ok(l.get(lang, "ticket.agent_only").to_string()),
@@ -306,4 +286,97 @@ pub async fn claim(
         "ticket.you_claimed",
         &[("number", &ticket.number), ("thread", &thread_mention)],
     ))
+}
+
+/// Who is acting, as the server's settings and the member's roles and permissions say.
+async fn actor(bot: &Bot, guild: u64, user: u64, member: Option<&Member>) -> anyhow::Result<Actor> {
+    let settings = bot.desk.settings(guild).await?;
+    let perms = member
+        .and_then(|m| m.permissions)
+        .unwrap_or_else(Permissions::empty);
+    let has_role = |role: Option<u64>| {
+        role.is_some_and(|r| member.is_some_and(|m| m.roles.iter().any(|x| x.get() == r)))
+    };
+    Ok(Actor {
+        user_id: user,
+        guild_id: guild,
+        is_agent: has_role(settings.agent_role),
+        is_moderator: perms.contains(Permissions::MANAGE_GUILD)
+            || perms.contains(Permissions::ADMINISTRATOR)
+            || has_role(settings.moderator_role),
+    })
+}
+
+/// `/close reason:...` in a ticket's thread: an agent closes the ticket; the thread is archived
+/// and locked and the card says so. Returns the private reply.
+pub async fn close(
+    bot: &Bot,
+    ctx: &Context,
+    cmd: &CommandInteraction,
+    reason: &str,
+    lang: &str,
+) -> anyhow::Result<String> {
+    let l = bot.locales;
+    let store = bot.desk.ledger();
+    let Some(ticket) = store.ticket_by_thread(cmd.channel_id.get()).await? else {
+        return Ok(l.get(lang, "ticket.not_a_ticket").to_string());
+    };
+    let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+    let actor = actor(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
+    match may_work(&actor, &ticket) {
+        Err(Refusal::OtherServer) => return Ok(l.get(lang, "ticket.other_server").to_string()),
+        Err(_) => return Ok(l.get(lang, "ticket.agent_only").to_string()),
+        Ok(()) => {}
+    }
+    let change = Change {
+        to: TicketState::Closed,
+        actor_id: actor.user_id,
+        at_ms: now_ms(),
+        agent_id: None,
+        reason: Some(reason.to_string()),
+    };
+    let open = [
+        TicketState::Open,
+        TicketState::Waiting,
+        TicketState::Claimed,
+    ];
+    let Some(ticket) = store.move_ticket(ticket.id, &open, &change).await? else {
+        return Ok(l.fill(lang, "ticket.closed_already", &[("number", &ticket.number)]));
+    };
+    let agent = format!("<@{}>", actor.user_id);
+    let notice = CreateMessage::new()
+        .content(fit(
+            &l.fill(
+                lang,
+                "ticket.closed_notice",
+                &[("agent", &agent), ("reason", &reason)],
+            ),
+            MAX_CONTENT,
+        ))
+        .allowed_mentions(no_pings());
+    retry(|| cmd.channel_id.send_message(&ctx.http, notice.clone())).await?;
+    let settings = bot.desk.settings(guild).await?;
+    if let (Some(card), Some(agents)) = (ticket.queue_card_id, settings.agents_channel) {
+        let agents = ChannelId::new(agents);
+        let current = retry(|| agents.message(&ctx.http, MessageId::new(card))).await?;
+        let text = format!(
+            "{}\n{}",
+            current.content,
+            l.fill(
+                "en",
+                "ticket.closed_by",
+                &[("agent", &agent), ("reason", &reason)]
+            )
+        );
+        let edit = EditMessage::new()
+            .content(fit(&text, MAX_CONTENT))
+            .components(vec![])
+            .allowed_mentions(no_pings());
+        retry(|| agents.edit_message(&ctx.http, MessageId::new(card), edit.clone())).await?;
+    }
+    // Archived and locked: the customer keeps the history, Discord's active-thread cap does not
+    // count it, and nobody writes in it by mistake.
+    let archive = EditThread::new().archived(true).locked(true);
+    retry(|| cmd.channel_id.edit_thread(&ctx.http, archive.clone())).await?;
+    Ok(l.fill(lang, "ticket.you_closed", &[("number", &ticket.number)]))
 }

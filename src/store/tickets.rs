@@ -97,6 +97,18 @@ impl TicketLedger for Store {
         })
     }
 
+    async fn ticket_by_thread(&self, thread_id: u64) -> Result<Option<Ticket>, StoreError> {
+        with_pool!(self, p => {
+            let row = sqlx::query(&format!(
+                "SELECT {TICKET_COLUMNS} FROM tickets WHERE thread_id = $1"
+            ))
+            .bind(sql_id(thread_id))
+            .fetch_optional(p)
+            .await?;
+            row.as_ref().map(ticket_from_row).transpose()
+        })
+    }
+
     async fn open_tickets_of(
         &self,
         guild_id: u64,

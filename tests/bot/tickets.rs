@@ -13,6 +13,7 @@ on_both_backends!(
     talk_to_a_person_opens_a_private_ticket_that_one_agent_claims,
     the_handoff_intent_opens_a_ticket_in_the_customers_language,
     a_half_opened_ticket_is_finished_when_the_bot_starts_again,
+    ticket_command_then_an_agent_closes_and_the_thread_is_archived,
 );
 
 fn fill(lang: &str, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
@@ -199,5 +200,75 @@ async fn a_half_opened_ticket_is_finished_when_the_bot_starts_again(url: String)
         ticket.thread_id,
         threads[0]["id"].as_str().and_then(|t| t.parse().ok())
     );
+    bot.stop().await;
+}
+
+async fn ticket_command_then_an_agent_closes_and_the_thread_is_archived(url: String) {
+    let bot = Bot::with_tickets(&url).await;
+    let about = "the parcel arrived broken";
+    let open = |user| {
+        bot.fake.push_slash_command(
+            bot.guild,
+            bot.general,
+            user,
+            "ticket",
+            json!([{"name": "about", "type": 3, "value": about}]),
+            "en-US",
+        )
+    };
+    let told = bot.final_text(&open(bot.customer)).await;
+    let thread: u64 = bot.fake.threads_in(bot.tickets)[0]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        told,
+        fill(
+            "en",
+            "ticket.opened",
+            &[("number", &1), ("thread", &format!("<#{thread}>"))]
+        )
+    );
+    assert!(content(&bot.fake.bot_messages(thread)[0]).contains(about));
+
+    let close = |channel, user, reason: &str| {
+        bot.fake.push_slash_command(
+            bot.guild,
+            channel,
+            user,
+            "close",
+            json!([{"name": "reason", "type": 3, "value": reason}]),
+            "en-US",
+        )
+    };
+    let agent = bot.agent_members[0];
+    // Not in a ticket's thread; not an agent.
+    let elsewhere = bot.final_text(&close(bot.general, agent, "done")).await;
+    assert_eq!(elsewhere, fill("en", "ticket.not_a_ticket", &[]));
+    let customer = bot.final_text(&close(thread, bot.customer, "bye")).await;
+    assert_eq!(customer, fill("en", "ticket.agent_only", &[]));
+
+    let closed = bot
+        .final_text(&close(thread, agent, "replacement sent"))
+        .await;
+    assert_eq!(closed, fill("en", "ticket.you_closed", &[("number", &1)]));
+    let ticket = bot.desk_ticket(1).await;
+    assert_eq!(ticket.state, TicketState::Closed);
+    assert_eq!(ticket.close_reason.as_deref(), Some("replacement sent"));
+    let channel = bot.fake.channel(thread).unwrap();
+    assert_eq!(channel["thread_metadata"]["archived"], json!(true));
+    assert_eq!(channel["thread_metadata"]["locked"], json!(true));
+    let card = &bot.fake.bot_messages(bot.agents)[0];
+    assert!(content(card).contains("replacement sent") && custom_ids(card).is_empty());
+
+    // A closed ticket stays closed, and the customer may open a new one.
+    let again = bot.final_text(&close(thread, agent, "twice")).await;
+    assert_eq!(
+        again,
+        fill("en", "ticket.closed_already", &[("number", &1)])
+    );
+    let second = bot.final_text(&open(bot.customer)).await;
+    assert!(second.contains("#2"), "{second}");
     bot.stop().await;
 }
