@@ -166,6 +166,115 @@ pub fn may_work(actor: &Actor, ticket: &Ticket) -> Result<(), Refusal> {
     }
 }
 
+/// The result of asking for a ticket.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Opened {
+    /// A new ticket, stored, to be finished (thread, header, card).
+    New(Ticket),
+    /// The customer already has this one open: point them to it.
+    Existing(Ticket),
+}
+
+/// Why a ticket action did not happen.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotDone {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("no such ticket")]
+    NoTicket,
+}
+
+/// Open a ticket for a customer, unless they have one open already (one at a time, so a
+/// customer pressing twice gets one ticket).
+pub async fn open_or_find<L: TicketLedger>(
+    ledger: &L,
+    new: &NewTicket,
+) -> Result<Opened, super::StoreError> {
+    if let Some(t) = ledger
+        .open_tickets_of(new.guild_id, new.customer_id)
+        .await?
+        .into_iter()
+        .next()
+    {
+        return Ok(Opened::Existing(t));
+    }
+    Ok(Opened::New(ledger.open_ticket(new).await?))
+}
+
+/// An agent claims a ticket: refused to anyone who may not work it; of several claims at once,
+/// the database lets exactly one through and the others get `WrongState`.
+pub async fn claim<L: TicketLedger>(
+    ledger: &L,
+    actor: &Actor,
+    ticket_id: i64,
+    at_ms: i64,
+) -> Result<Result<Ticket, NotDone>, super::StoreError> {
+    let Some(ticket) = ledger.ticket(ticket_id).await? else {
+        return Ok(Err(NotDone::NoTicket));
+    };
+    if let Err(r) = may_work(actor, &ticket) {
+        return Ok(Err(r.into()));
+    }
+    let change = Change {
+        to: TicketState::Claimed,
+        actor_id: actor.user_id,
+        at_ms,
+        agent_id: Some(actor.user_id),
+        reason: None,
+    };
+    let claimable = [TicketState::Open, TicketState::Waiting];
+    Ok(
+        match ledger.move_ticket(ticket.id, &claimable, &change).await? {
+            Some(t) => Ok(t),
+            None => Err(wrong_state(ledger, &ticket).await?),
+        },
+    )
+}
+
+/// Staff close the ticket worked in `thread_id`, with a reason.
+pub async fn close<L: TicketLedger>(
+    ledger: &L,
+    actor: &Actor,
+    thread_id: u64,
+    reason: &str,
+    at_ms: i64,
+) -> Result<Result<Ticket, NotDone>, super::StoreError> {
+    let Some(ticket) = ledger.ticket_by_thread(thread_id).await? else {
+        return Ok(Err(NotDone::NoTicket));
+    };
+    if let Err(r) = may_work(actor, &ticket) {
+        return Ok(Err(r.into()));
+    }
+    let change = Change {
+        to: TicketState::Closed,
+        actor_id: actor.user_id,
+        at_ms,
+        agent_id: None,
+        reason: Some(reason.to_string()),
+    };
+    let open = [
+        TicketState::Open,
+        TicketState::Waiting,
+        TicketState::Claimed,
+    ];
+    Ok(match ledger.move_ticket(ticket.id, &open, &change).await? {
+        Some(t) => Ok(t),
+        None => Err(wrong_state(ledger, &ticket).await?),
+    })
+}
+
+/// The refusal for a ticket that someone else moved first, with the state it is in now.
+async fn wrong_state<L: TicketLedger>(
+    ledger: &L,
+    ticket: &Ticket,
+) -> Result<NotDone, super::StoreError> {
+    let now = ledger.ticket(ticket.id).await?;
+    Ok(NotDone::Refused(Refusal::WrongState {
+        number: ticket.number,
+        state: now.map_or(ticket.state, |t| t.state),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

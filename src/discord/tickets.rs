@@ -12,7 +12,8 @@ use tracing::{error, info};
 use super::render::{MAX_CONTENT, fit, no_pings};
 use super::{Bot, retry};
 use crate::desk::tickets::{
-    Actor, Change, NewTicket, Priority, Refusal, Ticket, TicketLedger, TicketState, may_work,
+    Actor, Change, NewTicket, NotDone, Opened, Priority, Refusal, Ticket, TicketLedger,
+    TicketState, claim as desk_claim, close as desk_close, open_or_find,
 };
 use crate::desk::{Ledger, now_ms};
 
@@ -45,27 +46,27 @@ pub async fn open_for(
         return Ok(None);
     }
     let l = bot.locales;
-    let store = bot.desk.ledger();
-    if let Some(t) = store.open_tickets_of(guild, customer).await?.first() {
-        let thread = t.thread_id.map(|t| format!("<#{t}>")).unwrap_or_default();
-        return Ok(Some(l.fill(
-            lang,
-            "ticket.existing",
-            &[("number", &t.number), ("thread", &thread)],
-        )));
-    }
+    let new = NewTicket {
+        guild_id: guild,
+        customer_id: customer,
+        category: GENERAL.into(),
+        priority: Priority::Normal,
+        question_id,
+        opened_at_ms: now_ms(),
+    };
     // Stored first: whatever fails below, the ticket exists, and `finish` completes it (now, or
     // when the bot starts again).
-    let ticket = store
-        .open_ticket(&NewTicket {
-            guild_id: guild,
-            customer_id: customer,
-            category: GENERAL.into(),
-            priority: Priority::Normal,
-            question_id,
-            opened_at_ms: now_ms(),
-        })
-        .await?;
+    let ticket = match open_or_find(bot.desk.ledger(), &new).await? {
+        Opened::Existing(t) => {
+            let thread = t.thread_id.map(|t| format!("<#{t}>")).unwrap_or_default();
+            return Ok(Some(l.fill(
+                lang,
+                "ticket.existing",
+                &[("number", &t.number), ("thread", &thread)],
+            )));
+        }
+        Opened::New(t) => t,
+    };
     let thread = finish(bot, ctx, ticket.clone(), question, lang).await?;
     Ok(Some(l.fill(
         lang,
@@ -222,37 +223,12 @@ pub async fn claim(
     lang: &str,
 ) -> anyhow::Result<String> {
     let l = bot.locales;
-    let store = bot.desk.ledger();
-    let Some(ticket) = store.ticket(ticket_id).await? else {
-        return Ok(l.get(lang, "error.expired").to_string());
-    };
     let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
     let actor = actor(bot, guild, c.user.id.get(), c.member.as_ref()).await?;
-    match may_work(&actor, &ticket) {
-        Err(Refusal::OtherServer) => return Ok(l.get(lang, "ticket.other_server").to_string()),
-        Err(_) => return Ok(l.get(lang, "ticket.agent_only").to_string()),
-        Ok(()) => {}
-    }
-    let change = Change {
-        to: TicketState::Claimed,
-        actor_id: actor.user_id,
-        at_ms: now_ms(),
-        agent_id: Some(actor.user_id),
-        reason: None,
-    };
-    let Some(ticket) = store
-        .move_ticket(
-            ticket.id,
-            &[TicketState::Open, TicketState::Waiting],
-            &change,
-        )
-        .await?
-    else {
-        return Ok(l.fill(
-            lang,
-            "ticket.claimed_already",
-            &[("number", &ticket.number)],
-        ));
+    let ticket = match desk_claim(bot.desk.ledger(), &actor, ticket_id, now_ms()).await? {
+        Ok(t) => t,
+        Err(NotDone::NoTicket) => return Ok(l.get(lang, "error.expired").to_string()),
+        Err(not_done) => return Ok(refusal_text(bot, lang, &not_done)),
     };
     let agent = format!("<@{}>", actor.user_id);
     let thread = ticket.thread_id.map(ChannelId::new);
@@ -317,31 +293,12 @@ pub async fn close(
     lang: &str,
 ) -> anyhow::Result<String> {
     let l = bot.locales;
-    let store = bot.desk.ledger();
-    let Some(ticket) = store.ticket_by_thread(cmd.channel_id.get()).await? else {
-        return Ok(l.get(lang, "ticket.not_a_ticket").to_string());
-    };
     let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
     let actor = actor(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
-    match may_work(&actor, &ticket) {
-        Err(Refusal::OtherServer) => return Ok(l.get(lang, "ticket.other_server").to_string()),
-        Err(_) => return Ok(l.get(lang, "ticket.agent_only").to_string()),
-        Ok(()) => {}
-    }
-    let change = Change {
-        to: TicketState::Closed,
-        actor_id: actor.user_id,
-        at_ms: now_ms(),
-        agent_id: None,
-        reason: Some(reason.to_string()),
-    };
-    let open = [
-        TicketState::Open,
-        TicketState::Waiting,
-        TicketState::Claimed,
-    ];
-    let Some(ticket) = store.move_ticket(ticket.id, &open, &change).await? else {
-        return Ok(l.fill(lang, "ticket.closed_already", &[("number", &ticket.number)]));
+    let thread = cmd.channel_id.get();
+    let ticket = match desk_close(bot.desk.ledger(), &actor, thread, reason, now_ms()).await? {
+        Ok(t) => t,
+        Err(not_done) => return Ok(refusal_text(bot, lang, &not_done)),
     };
     let agent = format!("<@{}>", actor.user_id);
     let notice = CreateMessage::new()
@@ -379,4 +336,24 @@ pub async fn close(
     let archive = EditThread::new().archived(true).locked(true);
     retry(|| cmd.channel_id.edit_thread(&ctx.http, archive.clone())).await?;
     Ok(l.fill(lang, "ticket.you_closed", &[("number", &ticket.number)]))
+}
+
+/// What to tell someone whose ticket action did not happen.
+fn refusal_text(bot: &Bot, lang: &str, not_done: &NotDone) -> String {
+    let l = bot.locales;
+    match not_done {
+        NotDone::NoTicket => l.get(lang, "ticket.not_a_ticket").to_string(),
+        NotDone::Refused(Refusal::OtherServer) => l.get(lang, "ticket.other_server").to_string(),
+        NotDone::Refused(Refusal::NotAnAgent | Refusal::NotYours) => {
+            l.get(lang, "ticket.agent_only").to_string()
+        }
+        NotDone::Refused(Refusal::WrongState { number, state }) => {
+            let key = if *state == TicketState::Closed {
+                "ticket.closed_already"
+            } else {
+                "ticket.claimed_already"
+            };
+            l.fill(lang, key, &[("number", number)])
+        }
+    }
 }
