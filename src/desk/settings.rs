@@ -177,6 +177,48 @@ impl fmt::Display for OpeningHours {
     }
 }
 
+/// Whether people answer at a moment, by a server's opening hours in its time zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Staffed {
+    /// Inside opening hours, or no hours set up (then people are assumed to be around).
+    Open,
+    /// Outside them; people are back at this Unix time (seconds), if any day has hours.
+    Closed { back_at: Option<i64> },
+}
+
+/// Whether a server is staffed at `now`. Hours without a time zone are read in UTC.
+pub fn staffed(settings: &GuildSettings, now: jiff::Timestamp) -> Staffed {
+    let Some(hours) = &settings.opening_hours else {
+        return Staffed::Open;
+    };
+    let tz = settings
+        .time_zone
+        .as_deref()
+        .and_then(|name| jiff::tz::TimeZone::get(name).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let here = now.to_zoned(tz.clone());
+    let minute = here.hour() as u16 * 60 + here.minute() as u16;
+    let weekday = here.weekday().to_monday_zero_offset() as usize;
+    if hours.is_open(weekday, minute) {
+        return Staffed::Open;
+    }
+    // The next opening within a week (today's may still be ahead).
+    let back_at = (0..8).find_map(|ahead| {
+        let date = here
+            .date()
+            .checked_add(jiff::Span::new().days(ahead))
+            .ok()?;
+        let day = date.weekday().to_monday_zero_offset() as usize;
+        let (open, _) = hours.days[day]?;
+        let at = date
+            .at((open / 60) as i8, (open % 60) as i8, 0, 0)
+            .to_zoned(tz.clone())
+            .ok()?;
+        (at.timestamp() > now).then(|| at.timestamp().as_second())
+    });
+    Staffed::Closed { back_at }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +250,40 @@ mod tests {
             let e = OpeningHours::parse(text).unwrap_err().to_string();
             assert!(e.contains(why), "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn staffed_follows_the_hours_in_the_servers_time_zone() {
+        let mut s = GuildSettings::new(1);
+        // 2026-11-23 is a Monday; 08:30 UTC is 09:30 in Berlin (UTC+1 in winter).
+        let monday_0830_utc: jiff::Timestamp = "2026-11-23T08:30:00Z".parse().unwrap();
+        assert_eq!(
+            staffed(&s, monday_0830_utc),
+            Staffed::Open,
+            "no hours: open"
+        );
+        s.opening_hours = Some(OpeningHours::parse("mon-fri 09:00-17:00").unwrap());
+        s.time_zone = Some("Europe/Berlin".into());
+        assert_eq!(staffed(&s, monday_0830_utc), Staffed::Open);
+        // In UTC it is before nine: closed, back at 09:00 UTC the same day.
+        s.time_zone = None;
+        let back: jiff::Timestamp = "2026-11-23T09:00:00Z".parse().unwrap();
+        assert_eq!(
+            staffed(&s, monday_0830_utc),
+            Staffed::Closed {
+                back_at: Some(back.as_second())
+            }
+        );
+        // Friday evening in Berlin: back on Monday at 09:00 Berlin time.
+        s.time_zone = Some("Europe/Berlin".into());
+        let friday_evening: jiff::Timestamp = "2026-11-27T17:30:00Z".parse().unwrap();
+        let monday_nine: jiff::Timestamp = "2026-11-30T08:00:00Z".parse().unwrap();
+        assert_eq!(
+            staffed(&s, friday_evening),
+            Staffed::Closed {
+                back_at: Some(monday_nine.as_second())
+            }
+        );
     }
 
     #[test]

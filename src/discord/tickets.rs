@@ -5,12 +5,13 @@
 use serenity::all::{
     ButtonStyle, ChannelId, ChannelType, CommandInteraction, ComponentInteraction, Context,
     CreateActionRow, CreateButton, CreateMessage, CreateThread, EditMessage, EditThread, Member,
-    MessageId, Nonce, Permissions, UserId,
+    MessageId, Nonce, Permissions, RoleId, UserId,
 };
 use tracing::{error, info};
 
 use super::render::{MAX_CONTENT, fit, no_pings};
 use super::{Bot, retry};
+use crate::desk::settings::{Staffed, staffed};
 use crate::desk::tickets::{
     Actor, Change, NewTicket, NotDone, Opened, Priority, Refusal, Ticket, TicketLedger,
     TicketState, claim as desk_claim, close as desk_close, open_or_find,
@@ -68,14 +69,22 @@ pub async fn open_for(
         Opened::New(t) => t,
     };
     let thread = finish(bot, ctx, ticket.clone(), question, lang).await?;
-    Ok(Some(l.fill(
+    let mut text = l.fill(
         lang,
         "ticket.opened",
         &[
             ("number", &ticket.number),
             ("thread", &format!("<#{thread}>")),
         ],
-    )))
+    );
+    // Outside opening hours the customer is told when people are back (Discord shows the time
+    // in the reader's own time zone and language).
+    let settings = bot.desk.settings(guild).await?;
+    if let Staffed::Closed { back_at: Some(at) } = staffed(&settings, jiff::Timestamp::now()) {
+        text.push('\n');
+        text.push_str(&l.fill(lang, "ticket.out_of_hours", &[("at", &at)]));
+    }
+    Ok(Some(text))
 }
 
 /// Complete a stored ticket: its private thread with the customer and the header card, the move
@@ -165,6 +174,18 @@ pub async fn finish(
                 ("thread", &format!("<#{thread}>")),
             ],
         );
+        // Inside opening hours the agent role is pinged, once: the card is posted once. The
+        // ping is the bot's own decision, so it is the only mention allowed, by id.
+        let ping = settings
+            .agent_role
+            .filter(|_| staffed(&settings, jiff::Timestamp::now()) == Staffed::Open);
+        let (card, mentions) = match ping {
+            Some(role) => (
+                format!("<@&{role}> {card}"),
+                no_pings().roles(vec![RoleId::new(role)]),
+            ),
+            None => (card, no_pings()),
+        };
         let message = CreateMessage::new()
             .content(fit(&card, MAX_CONTENT))
             .components(vec![CreateActionRow::Buttons(vec![
@@ -172,7 +193,7 @@ pub async fn finish(
                     .style(ButtonStyle::Primary)
                     .label(l.get("en", "ticket.claim")),
             ])])
-            .allowed_mentions(no_pings())
+            .allowed_mentions(mentions)
             .nonce(Nonce::String(format!("c{}", ticket.id)))
             .enforce_nonce(true);
         let sent =

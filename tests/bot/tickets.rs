@@ -14,6 +14,7 @@ on_both_backends!(
     the_handoff_intent_opens_a_ticket_in_the_customers_language,
     a_half_opened_ticket_is_finished_when_the_bot_starts_again,
     ticket_command_then_an_agent_closes_and_the_thread_is_archived,
+    outside_opening_hours_the_customer_hears_when_people_are_back_and_nobody_is_pinged,
 );
 
 fn fill(lang: &str, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
@@ -57,8 +58,17 @@ async fn talk_to_a_person_opens_a_private_ticket_that_one_agent_claims(url: Stri
     let header = &bot.fake.bot_messages(thread)[0];
     assert!(content(header).contains("#1") && content(header).contains(question));
 
-    // The card in the agents' channel, and the stored ticket.
+    // The card in the agents' channel pings the agent role (no hours set up: always staffed),
+    // and the stored ticket.
     let card = &bot.fake.bot_messages(bot.agents)[0];
+    assert!(content(card).starts_with(&format!("<@&{}>", bot.agent_role)));
+    let posted = bot
+        .fake
+        .requests_matching("POST", &format!("/channels/{}/messages", bot.agents));
+    assert_eq!(
+        posted[0].body.as_ref().unwrap()["allowed_mentions"]["roles"],
+        json!([bot.agent_role.to_string()])
+    );
     let claim = &custom_ids(card)[0];
     let stored = bot.desk_ticket(1).await;
     assert_eq!(stored.state, TicketState::Waiting);
@@ -270,5 +280,48 @@ async fn ticket_command_then_an_agent_closes_and_the_thread_is_archived(url: Str
     );
     let second = bot.final_text(&open(bot.customer)).await;
     assert!(second.contains("#2"), "{second}");
+    bot.stop().await;
+}
+
+async fn outside_opening_hours_the_customer_hears_when_people_are_back_and_nobody_is_pinged(
+    url: String,
+) {
+    let bot = Bot::with_tickets(&url).await;
+    // Open one hour on a day three days from now (UTC): closed now, whatever the day.
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .weekday()
+        .to_monday_zero_offset() as usize;
+    let hours = format!("{} 09:00-10:00", days[(today + 3) % 7]);
+    bot.setup(
+        "hours",
+        json!([
+            {"name": "hours", "type": 3, "value": hours},
+            {"name": "time-zone", "type": 3, "value": "UTC"},
+        ]),
+    )
+    .await;
+    let open = bot.fake.push_slash_command(
+        bot.guild,
+        bot.general,
+        bot.customer,
+        "ticket",
+        json!([]),
+        "en-US",
+    );
+    let told = bot.final_text(&open).await;
+    let away = fill("en", "ticket.out_of_hours", &[("at", &"")]);
+    let away_start = away.split("<t:").next().unwrap();
+    assert!(told.contains(away_start) && told.contains(":R>)"), "{told}");
+    let card = &bot.fake.bot_messages(bot.agents)[0];
+    assert!(!content(card).contains("<@&"), "no ping out of hours");
+    let posted = bot
+        .fake
+        .requests_matching("POST", &format!("/channels/{}/messages", bot.agents));
+    assert_eq!(
+        posted[0].body.as_ref().unwrap()["allowed_mentions"]["roles"],
+        json!([])
+    );
     bot.stop().await;
 }
