@@ -115,36 +115,34 @@ pub async fn finish(
             let thread =
                 retry(|| ChannelId::new(channel).create_thread(&ctx.http, create.clone())).await?;
             store.attach(ticket.id, Some(thread.id.get()), None).await?;
-            retry(|| {
-                thread
-                    .id
-                    .add_thread_member(&ctx.http, UserId::new(customer))
-            })
-            .await?;
-            let mut header = l.fill(
-                lang,
-                "ticket.header",
-                &[
-                    ("number", &ticket.number),
-                    ("category", &ticket.category),
-                    ("priority", &priority),
-                    ("customer", &customer_mention),
-                ],
-            );
-            if let Some(text) = question {
-                header.push('\n');
-                header.push_str(&l.fill(lang, "ticket.asked", &[("question", &text)]));
-            }
-            let message = CreateMessage::new()
-                .content(fit(&header, MAX_CONTENT))
-                .allowed_mentions(no_pings())
-                .nonce(Nonce::String(format!("t{}", ticket.id)))
-                .enforce_nonce(true);
-            retry(|| thread.id.send_message(&ctx.http, message.clone())).await?;
             thread.id
         }
     };
+    // Until the ticket is in the queue, the customer's place in the thread may be unfinished:
+    // adding a member is idempotent and the header's enforced nonce keeps it to one message, so
+    // both are simply done again after a restart.
     if ticket.state == TicketState::Open {
+        retry(|| thread.add_thread_member(&ctx.http, UserId::new(customer))).await?;
+        let mut header = l.fill(
+            lang,
+            "ticket.header",
+            &[
+                ("number", &ticket.number),
+                ("category", &ticket.category),
+                ("priority", &priority),
+                ("customer", &customer_mention),
+            ],
+        );
+        if let Some(text) = question {
+            header.push('\n');
+            header.push_str(&l.fill(lang, "ticket.asked", &[("question", &text)]));
+        }
+        let message = CreateMessage::new()
+            .content(fit(&header, MAX_CONTENT))
+            .allowed_mentions(no_pings())
+            .nonce(Nonce::String(format!("t{}", ticket.id)))
+            .enforce_nonce(true);
+        retry(|| thread.send_message(&ctx.http, message.clone())).await?;
         let to_queue = Change {
             to: TicketState::Waiting,
             actor_id: customer,
