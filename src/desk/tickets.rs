@@ -386,6 +386,12 @@ pub trait TicketLedger: Send + Sync + 'static {
     fn unfinished_tickets(
         &self,
     ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    /// How many waiting tickets of the server come before this one in the queue: higher
+    /// priority first, then first come, first served.
+    fn waiting_ahead(
+        &self,
+        ticket: &Ticket,
+    ) -> impl std::future::Future<Output = Result<i64, super::StoreError>> + Send;
     /// Remember the ticket's thread and its card in the agents' channel, once they exist.
     fn attach(
         &self,

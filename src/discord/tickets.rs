@@ -77,6 +77,14 @@ pub async fn open_for(
             ("thread", &format!("<#{thread}>")),
         ],
     );
+    // Where they stand in the queue (told once, when the ticket opens).
+    if let Some(t) = bot.desk.ledger().ticket(ticket.id).await?
+        && t.state == TicketState::Waiting
+    {
+        let position = bot.desk.ledger().waiting_ahead(&t).await? + 1;
+        text.push('\n');
+        text.push_str(&l.fill(lang, "ticket.position", &[("position", &position)]));
+    }
     // Outside opening hours the customer is told when people are back (Discord shows the time
     // in the reader's own time zone and language).
     let settings = bot.desk.settings(guild).await?;

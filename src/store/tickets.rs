@@ -142,6 +142,30 @@ impl TicketLedger for Store {
         })
     }
 
+    async fn waiting_ahead(&self, t: &Ticket) -> Result<i64, StoreError> {
+        // Priority as a number, so the queue's order is one comparison.
+        const RANK: &str = "CASE priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 \
+             WHEN 'normal' THEN 1 ELSE 0 END";
+        let rank = Priority::ALL
+            .iter()
+            .position(|p| *p == t.priority)
+            .unwrap_or(0) as i64;
+        with_pool!(self, p => {
+            let n: i64 = sqlx::query(&format!(
+                "SELECT COUNT(*) FROM tickets WHERE guild_id = $1 AND state = $2 AND id <> $3 \
+                 AND ({RANK} > $4 OR ({RANK} = $4 AND id < $3))"
+            ))
+            .bind(sql_id(t.guild_id))
+            .bind(TicketState::Waiting.name())
+            .bind(t.id)
+            .bind(rank)
+            .fetch_one(p)
+            .await?
+            .try_get(0)?;
+            Ok(n)
+        })
+    }
+
     async fn attach(
         &self,
         id: i64,

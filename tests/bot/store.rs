@@ -18,6 +18,7 @@ on_both_backends!(
     tickets_are_numbered_per_server_even_when_opened_at_once,
     exactly_one_of_many_racing_claims_wins,
     closed_tickets_leave_the_customers_open_list,
+    the_queue_puts_higher_priority_first_then_first_come,
 );
 
 async fn store(url: &str) -> Store {
@@ -374,4 +375,48 @@ async fn closed_tickets_leave_the_customers_open_list(url: String) {
         .map(|t| t.id)
         .collect();
     assert_eq!(open, [b.id]);
+}
+
+async fn the_queue_puts_higher_priority_first_then_first_come(url: String) {
+    let store = store(&url).await;
+    let open = |customer: u64, priority: Priority| {
+        let store = store.clone();
+        async move {
+            let mut t = new_ticket(1, customer);
+            t.priority = priority;
+            let t = store.open_ticket(&t).await.unwrap();
+            store
+                .move_ticket(
+                    t.id,
+                    &[TicketState::Open],
+                    &change(TicketState::Waiting, customer),
+                )
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let normal_1 = open(1, Priority::Normal).await;
+    let normal_2 = open(2, Priority::Normal).await;
+    let urgent = open(3, Priority::Urgent).await;
+    let low = open(4, Priority::Low).await;
+    let ahead = |t| {
+        let store = store.clone();
+        async move { store.waiting_ahead(&t).await.unwrap() }
+    };
+    assert_eq!(ahead(urgent.clone()).await, 0);
+    assert_eq!(ahead(normal_1.clone()).await, 1);
+    assert_eq!(ahead(normal_2.clone()).await, 2);
+    assert_eq!(ahead(low.clone()).await, 3);
+    // Claimed tickets leave the queue.
+    store
+        .move_ticket(
+            urgent.id,
+            &[TicketState::Waiting],
+            &change(TicketState::Claimed, 9),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ahead(low).await, 2);
 }

@@ -47,14 +47,13 @@ async fn talk_to_a_person_opens_a_private_ticket_that_one_agent_claims(url: Stri
             .unwrap()
             .contains(&json!(bot.customer.to_string()))
     );
-    assert_eq!(
-        told,
-        fill(
-            "en",
-            "ticket.opened",
-            &[("number", &1), ("thread", &format!("<#{thread}>"))]
-        )
+    let opened = fill(
+        "en",
+        "ticket.opened",
+        &[("number", &1), ("thread", &format!("<#{thread}>"))],
     );
+    let first = fill("en", "ticket.position", &[("position", &1)]);
+    assert_eq!(told, format!("{opened}\n{first}"));
     let header = &bot.fake.bot_messages(thread)[0];
     assert!(content(header).contains("#1") && content(header).contains(question));
 
@@ -157,7 +156,9 @@ async fn the_handoff_intent_opens_a_ticket_in_the_customers_language(url: String
         "ticket.opened",
         &[("number", &1), ("thread", &format!("<#{thread}>"))],
     );
-    assert!(content(&reply).ends_with(&opened), "{}", content(&reply));
+    assert!(content(&reply).contains(&opened), "{}", content(&reply));
+    let first = fill("fa", "ticket.position", &[("position", &1)]);
+    assert!(content(&reply).ends_with(&first), "{}", content(&reply));
     let ticket = bot.desk_ticket(1).await;
     assert_eq!(ticket.customer_id, bot.customer);
     assert!(ticket.question_id.is_some(), "the FAQ exchange is linked");
@@ -232,15 +233,20 @@ async fn ticket_command_then_an_agent_closes_and_the_thread_is_archived(url: Str
         .unwrap()
         .parse()
         .unwrap();
-    assert_eq!(
-        told,
-        fill(
-            "en",
-            "ticket.opened",
-            &[("number", &1), ("thread", &format!("<#{thread}>"))]
-        )
+    let opened = fill(
+        "en",
+        "ticket.opened",
+        &[("number", &1), ("thread", &format!("<#{thread}>"))],
     );
+    let first = fill("en", "ticket.position", &[("position", &1)]);
+    assert_eq!(told, format!("{opened}\n{first}"));
     assert!(content(&bot.fake.bot_messages(thread)[0]).contains(about));
+    // Another customer is second in the queue.
+    let other = bot.final_text(&open(bot.others[0])).await;
+    assert!(
+        other.ends_with(&fill("en", "ticket.position", &[("position", &2)])),
+        "{other}"
+    );
 
     let close = |channel, user, reason: &str| {
         bot.fake.push_slash_command(
@@ -279,7 +285,7 @@ async fn ticket_command_then_an_agent_closes_and_the_thread_is_archived(url: Str
         fill("en", "ticket.closed_already", &[("number", &1)])
     );
     let second = bot.final_text(&open(bot.customer)).await;
-    assert!(second.contains("#2"), "{second}");
+    assert!(second.contains("#3"), "{second}");
     bot.stop().await;
 }
 
