@@ -99,12 +99,8 @@ fn parse_threshold(s: &str) -> Result<f32, String> {
 }
 
 fn thresholds(answer: Option<f32>) -> Thresholds {
-    let mut t = Thresholds::default();
-    if let Some(a) = answer {
-        t.answer = a;
-        t.suggest = t.suggest.min(a);
-    }
-    t
+    let t = Thresholds::default();
+    answer.map_or(t, |a| t.with_answer(a))
 }
 
 fn load_faq(dir: &Path, th: Thresholds) -> Result<Faq, ExitCode> {

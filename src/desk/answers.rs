@@ -9,7 +9,6 @@ use super::{EventKind, EventRecord, GuildSettings, Ledger, QuestionRecord, Store
 use crate::kb::faq::{Context, Faq, Outcome};
 use crate::kb::intents::{Action, Intent};
 use crate::kb::lang;
-use crate::kb::matcher::Thresholds;
 
 /// Where a question came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -210,13 +209,10 @@ impl<L: Ledger> Desk<L> {
                 lang: reply_lang.to_string(),
             });
         }
-        let mut thresholds = faq.thresholds();
-        if let Some(t) = settings.threshold {
-            thresholds = Thresholds {
-                answer: t as f32,
-                suggest: thresholds.suggest.min(t as f32),
-            };
-        }
+        let thresholds = match settings.threshold {
+            Some(t) => faq.thresholds().with_answer(t as f32),
+            None => faq.thresholds(),
+        };
         // Crisis mode (issue 5) will set this from the server's state.
         let ctx = Context::default();
         let mut reply = faq.ask_with(&q.text, ctx, thresholds);
@@ -352,6 +348,7 @@ mod tests {
     use super::*;
     use crate::desk::memory::MemoryLedger;
     use crate::kb::intents::{KnowledgeBase, parse_file};
+    use crate::kb::matcher::Thresholds;
 
     const KB: &str = r#"
 [[intent]]

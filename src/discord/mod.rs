@@ -54,11 +54,7 @@ pub const MAX_ANSWERING: usize = 128;
 
 /// The thresholds a configured answer threshold gives.
 pub fn thresholds(answer: f64) -> Thresholds {
-    let answer = answer as f32;
-    Thresholds {
-        answer,
-        suggest: Thresholds::default().suggest.min(answer),
-    }
+    Thresholds::default().with_answer(answer as f32)
 }
 
 impl Bot {

@@ -72,6 +72,15 @@ impl Default for Thresholds {
 }
 
 impl Thresholds {
+    /// These thresholds with another answer threshold. A "did you mean" list never needs more
+    /// confidence than an answer, so the suggest threshold comes down with it.
+    pub fn with_answer(self, answer: f32) -> Thresholds {
+        Thresholds {
+            answer,
+            suggest: self.suggest.min(answer),
+        }
+    }
+
     /// Decides from candidates sorted best first (as [`Matcher::rank`] returns them), after
     /// the caller has removed the intents that may not answer now.
     pub fn decide(&self, candidates: &[Candidate]) -> Decision {
@@ -222,5 +231,32 @@ impl Matcher {
         });
         out.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_answer_threshold_brings_the_suggest_threshold_down_never_up() {
+        let t = Thresholds {
+            answer: 0.6,
+            suggest: 0.3,
+        };
+        assert_eq!(
+            t.with_answer(0.2),
+            Thresholds {
+                answer: 0.2,
+                suggest: 0.2
+            }
+        );
+        assert_eq!(
+            t.with_answer(0.9),
+            Thresholds {
+                answer: 0.9,
+                suggest: 0.3
+            }
+        );
     }
 }
