@@ -129,6 +129,25 @@ pub struct Actor {
     pub is_moderator: bool,
 }
 
+impl Actor {
+    /// Who `user_id` is on the server `settings` describe: an agent by the agent role; a
+    /// moderator by the moderator role, or when Discord lets them manage the server.
+    pub fn on(
+        settings: &super::GuildSettings,
+        user_id: u64,
+        roles: &[u64],
+        manages_server: bool,
+    ) -> Actor {
+        let has = |role: Option<u64>| role.is_some_and(|r| roles.contains(&r));
+        Actor {
+            user_id,
+            guild_id: settings.guild_id,
+            is_agent: has(settings.agent_role),
+            is_moderator: manages_server || has(settings.moderator_role),
+        }
+    }
+}
+
 /// Why an action on a ticket is refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
@@ -346,6 +365,22 @@ mod tests {
             ..actor(300, 10, false)
         };
         assert_eq!(may_work(&moderator, &t), Ok(()));
+    }
+
+    #[test]
+    fn roles_and_the_manage_server_permission_make_agents_and_moderators() {
+        let mut settings = crate::desk::GuildSettings::new(10);
+        settings.agent_role = Some(1);
+        settings.moderator_role = Some(2);
+        let a = Actor::on(&settings, 5, &[1, 9], false);
+        assert_eq!((a.guild_id, a.is_agent, a.is_moderator), (10, true, false));
+        assert!(Actor::on(&settings, 5, &[2], false).is_moderator);
+        assert!(Actor::on(&settings, 5, &[], true).is_moderator);
+        let nobody = Actor::on(&settings, 5, &[9], false);
+        assert!(!nobody.is_agent && !nobody.is_moderator);
+        // Roles not set up make nobody an agent.
+        let bare = crate::desk::GuildSettings::new(10);
+        assert!(!Actor::on(&bare, 5, &[1, 2], false).is_agent);
     }
 
     #[test]

@@ -216,20 +216,13 @@ impl Reply {
 
 /// Moderators: members who may manage the server, or who have the moderator role set up.
 async fn is_moderator(bot: &Bot, cmd: &CommandInteraction) -> anyhow::Result<bool> {
-    let Some(member) = &cmd.member else {
-        return Ok(false);
-    };
-    let perms = member.permissions.unwrap_or_else(Permissions::empty);
-    if perms.contains(Permissions::MANAGE_GUILD) || perms.contains(Permissions::ADMINISTRATOR) {
-        return Ok(true);
-    }
     let Some(guild) = cmd.guild_id else {
         return Ok(false);
     };
-    let settings = bot.desk.settings(guild.get()).await?;
-    Ok(settings
-        .moderator_role
-        .is_some_and(|r| member.roles.iter().any(|m| m.get() == r)))
+    let member = cmd.member.as_deref();
+    Ok(super::actor_of(bot, guild.get(), cmd.user.id.get(), member)
+        .await?
+        .is_moderator)
 }
 
 /// `/faq question`: the same journey as a help-channel message, answered privately.
@@ -249,14 +242,10 @@ async fn faq(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Resu
         return Ok(());
     }
     let faq = bot.desk.faq();
-    let chosen = typed
-        .strip_prefix(CHOSEN)
-        .and_then(|id| faq.intent(id))
-        .map(|i| i.id.clone());
     // A chosen intent is asked by its title, so the stored question reads like one.
-    let text = match &chosen {
-        Some(id) => faq.intent(id).map(|i| i.title.clone()).unwrap_or_default(),
-        None => typed.clone(),
+    let (chosen, text) = match typed.strip_prefix(CHOSEN).and_then(|id| faq.intent(id)) {
+        Some(intent) => (Some(intent.id.clone()), intent.title.clone()),
+        None => (None, typed.clone()),
     };
     let question = Question {
         guild_id: guild.get(),

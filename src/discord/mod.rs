@@ -16,7 +16,7 @@ use serenity::all::{
     ChannelId, ComponentInteraction, ComponentInteractionDataKind, Context,
     CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage,
     EditInteractionResponse, EventHandler, GatewayIntents, GuildChannel, Interaction, Message,
-    Ready, ResumedEvent,
+    Permissions, Ready, ResumedEvent,
 };
 use serenity::async_trait;
 use serenity::http::{Http, HttpBuilder};
@@ -25,6 +25,7 @@ use tracing::{error, info, warn};
 use crate::config::{Config, DISCORD_API};
 use crate::desk::answers::KbStats;
 use crate::desk::cooldown::Cooldown;
+use crate::desk::tickets::Actor;
 use crate::desk::{Asked, Desk, EventKind, Question, Source};
 use crate::kb::faq::Faq;
 use crate::kb::intents::{self, Action as IntentAction, LoadError};
@@ -96,6 +97,26 @@ impl Bot {
             .get(&thread)
             .copied()
     }
+}
+
+/// Who a member is on a server (agent, moderator), by the server's settings, their roles and
+/// whether Discord lets them manage the server. The rule itself is the desk's (`Actor::on`).
+pub(crate) async fn actor_of(
+    bot: &Bot,
+    guild: u64,
+    user: u64,
+    member: Option<&serenity::all::Member>,
+) -> anyhow::Result<Actor> {
+    let settings = bot.desk.settings(guild).await?;
+    let roles: Vec<u64> = member
+        .map(|m| m.roles.iter().map(|r| r.get()).collect())
+        .unwrap_or_default();
+    let perms = member
+        .and_then(|m| m.permissions)
+        .unwrap_or_else(Permissions::empty);
+    let manages_server =
+        perms.contains(Permissions::MANAGE_GUILD) || perms.contains(Permissions::ADMINISTRATOR);
+    Ok(Actor::on(&settings, user, &roles, manages_server))
 }
 
 /// Load and train the FAQ off the async threads (training takes a moment).

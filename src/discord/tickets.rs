@@ -4,17 +4,17 @@
 
 use serenity::all::{
     ButtonStyle, ChannelId, ChannelType, CommandInteraction, ComponentInteraction, Context,
-    CreateActionRow, CreateButton, CreateMessage, CreateThread, EditMessage, EditThread, Member,
-    MessageId, Nonce, Permissions, RoleId, UserId,
+    CreateActionRow, CreateButton, CreateMessage, CreateThread, EditMessage, EditThread, MessageId,
+    Nonce, RoleId, UserId,
 };
 use tracing::{error, info};
 
 use super::render::{MAX_CONTENT, fit, no_pings};
-use super::{Bot, retry};
+use super::{Bot, actor_of, retry};
 use crate::desk::settings::{Staffed, staffed};
 use crate::desk::tickets::{
-    Actor, Change, NewTicket, NotDone, Opened, Priority, Refusal, Ticket, TicketLedger,
-    TicketState, claim as desk_claim, close as desk_close, open_or_find,
+    Change, NewTicket, NotDone, Opened, Priority, Refusal, Ticket, TicketLedger, TicketState,
+    claim as desk_claim, close as desk_close, open_or_find,
 };
 use crate::desk::{Ledger, now_ms};
 
@@ -251,7 +251,7 @@ pub async fn claim(
 ) -> anyhow::Result<String> {
     let l = bot.locales;
     let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
-    let actor = actor(bot, guild, c.user.id.get(), c.member.as_ref()).await?;
+    let actor = actor_of(bot, guild, c.user.id.get(), c.member.as_ref()).await?;
     let ticket = match desk_claim(bot.desk.ledger(), &actor, ticket_id, now_ms()).await? {
         Ok(t) => t,
         Err(NotDone::NoTicket) => return Ok(l.get(lang, "error.expired").to_string()),
@@ -268,19 +268,14 @@ pub async fn claim(
     }
     // The card shows who has it, and loses its button.
     if let Some(card) = ticket.queue_card_id {
-        let text = format!(
-            "{}\n{}",
-            c.message.content,
-            l.fill("en", "ticket.claimed_by", &[("agent", &agent)])
-        );
-        let edit = EditMessage::new()
-            .content(fit(&text, MAX_CONTENT))
-            .components(vec![])
-            .allowed_mentions(no_pings());
-        retry(|| {
-            c.channel_id
-                .edit_message(&ctx.http, MessageId::new(card), edit.clone())
-        })
+        let line = l.fill("en", "ticket.claimed_by", &[("agent", &agent)]);
+        annotate_card(
+            ctx,
+            c.channel_id,
+            MessageId::new(card),
+            &c.message.content,
+            &line,
+        )
         .await?;
     }
     let thread_mention = thread.map(|t| format!("<#{t}>")).unwrap_or_default();
@@ -289,25 +284,6 @@ pub async fn claim(
         "ticket.you_claimed",
         &[("number", &ticket.number), ("thread", &thread_mention)],
     ))
-}
-
-/// Who is acting, as the server's settings and the member's roles and permissions say.
-async fn actor(bot: &Bot, guild: u64, user: u64, member: Option<&Member>) -> anyhow::Result<Actor> {
-    let settings = bot.desk.settings(guild).await?;
-    let perms = member
-        .and_then(|m| m.permissions)
-        .unwrap_or_else(Permissions::empty);
-    let has_role = |role: Option<u64>| {
-        role.is_some_and(|r| member.is_some_and(|m| m.roles.iter().any(|x| x.get() == r)))
-    };
-    Ok(Actor {
-        user_id: user,
-        guild_id: guild,
-        is_agent: has_role(settings.agent_role),
-        is_moderator: perms.contains(Permissions::MANAGE_GUILD)
-            || perms.contains(Permissions::ADMINISTRATOR)
-            || has_role(settings.moderator_role),
-    })
 }
 
 /// `/close reason:...` in a ticket's thread: an agent closes the ticket; the thread is archived
@@ -321,7 +297,7 @@ pub async fn close(
 ) -> anyhow::Result<String> {
     let l = bot.locales;
     let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
-    let actor = actor(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
+    let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
     let thread = cmd.channel_id.get();
     let ticket = match desk_close(bot.desk.ledger(), &actor, thread, reason, now_ms()).await? {
         Ok(t) => t,
@@ -341,28 +317,37 @@ pub async fn close(
     retry(|| cmd.channel_id.send_message(&ctx.http, notice.clone())).await?;
     let settings = bot.desk.settings(guild).await?;
     if let (Some(card), Some(agents)) = (ticket.queue_card_id, settings.agents_channel) {
-        let agents = ChannelId::new(agents);
-        let current = retry(|| agents.message(&ctx.http, MessageId::new(card))).await?;
-        let text = format!(
-            "{}\n{}",
-            current.content,
-            l.fill(
-                "en",
-                "ticket.closed_by",
-                &[("agent", &agent), ("reason", &reason)]
-            )
+        let (agents, card) = (ChannelId::new(agents), MessageId::new(card));
+        let current = retry(|| agents.message(&ctx.http, card)).await?;
+        let reason_line = l.fill(
+            "en",
+            "ticket.closed_by",
+            &[("agent", &agent), ("reason", &reason)],
         );
-        let edit = EditMessage::new()
-            .content(fit(&text, MAX_CONTENT))
-            .components(vec![])
-            .allowed_mentions(no_pings());
-        retry(|| agents.edit_message(&ctx.http, MessageId::new(card), edit.clone())).await?;
+        annotate_card(ctx, agents, card, &current.content, &reason_line).await?;
     }
     // Archived and locked: the customer keeps the history, Discord's active-thread cap does not
     // count it, and nobody writes in it by mistake.
     let archive = EditThread::new().archived(true).locked(true);
     retry(|| cmd.channel_id.edit_thread(&ctx.http, archive.clone())).await?;
     Ok(l.fill(lang, "ticket.you_closed", &[("number", &ticket.number)]))
+}
+
+/// Add a line to a ticket's card in the agents' channel (claimed, closed) and take its buttons
+/// away.
+async fn annotate_card(
+    ctx: &Context,
+    channel: ChannelId,
+    card: MessageId,
+    current: &str,
+    line: &str,
+) -> anyhow::Result<()> {
+    let edit = EditMessage::new()
+        .content(fit(&format!("{current}\n{line}"), MAX_CONTENT))
+        .components(vec![])
+        .allowed_mentions(no_pings());
+    retry(|| channel.edit_message(&ctx.http, card, edit.clone())).await?;
+    Ok(())
 }
 
 /// What to tell someone whose ticket action did not happen.
