@@ -44,6 +44,15 @@ fn question(source_id: u64, text: &str) -> QuestionRecord {
     }
 }
 
+/// What the racing tasks that succeeded returned.
+async fn successes<T>(tasks: Vec<tokio::task::JoinHandle<Option<T>>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for t in tasks {
+        out.extend(t.await.unwrap());
+    }
+    out
+}
+
 async fn migrations_apply_once(url: String) {
     let store = Store::connect(&url).await.unwrap();
     assert!(
@@ -182,12 +191,7 @@ async fn concurrent_writers_lose_nothing(url: String) {
             })
         })
         .collect();
-    let mut ids = Vec::new();
-    for t in tasks {
-        if let Some(id) = t.await.unwrap() {
-            ids.push(id);
-        }
-    }
+    let mut ids = successes(tasks).await;
     assert_eq!(ids.len(), 100, "one row per source");
     ids.sort_unstable();
     ids.dedup();
@@ -294,12 +298,7 @@ async fn exactly_one_of_many_racing_claims_wins(url: String) {
             })
         })
         .collect();
-    let mut winners = Vec::new();
-    for c in claims {
-        if let Some(t) = c.await.unwrap() {
-            winners.push(t);
-        }
-    }
+    let winners = successes(claims).await;
     assert_eq!(winners.len(), 1, "exactly one claim wins");
     let stored = store.ticket(ticket.id).await.unwrap().unwrap();
     assert_eq!(stored.state, TicketState::Claimed);
