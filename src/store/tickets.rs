@@ -76,8 +76,7 @@ impl TicketLedger for Store {
                     .fetch_one(&mut *tx)
                     .await?;
                     let ticket = ticket_from_row(&row)?;
-                    sqlx::query(
-        INSERT_EVENT)
+                    sqlx::query(INSERT_EVENT)
                     .bind(ticket.id)
                     .bind(sql_id(t.customer_id))
                     .bind(TicketState::Open.name())
@@ -232,8 +231,7 @@ async fn move_ticket(
                 return Ok(None);
             };
             let ticket = ticket_from_row(&row)?;
-            sqlx::query(
-    INSERT_EVENT)
+            sqlx::query(INSERT_EVENT)
             .bind(id)
             .bind(sql_id(c.actor_id))
             .bind(c.to.name())
