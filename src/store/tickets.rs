@@ -50,43 +50,43 @@ where
 impl TicketLedger for Store {
     async fn open_ticket(&self, t: &NewTicket) -> Result<Ticket, StoreError> {
         with_pool!(self, p => {
-                    let mut tx = p.begin().await?;
-                    let number: i64 = sqlx::query(
-                        "INSERT INTO ticket_numbers (guild_id, last) VALUES ($1, 1) \
-                         ON CONFLICT (guild_id) DO UPDATE SET last = ticket_numbers.last + 1 \
-                         RETURNING last",
-                    )
-                    .bind(sql_id(t.guild_id))
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
-                    let row = sqlx::query(&format!(
-                        "INSERT INTO tickets (guild_id, number, customer_id, category, priority, state, \
-                         question_id, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                         RETURNING {TICKET_COLUMNS}"
-                    ))
-                    .bind(sql_id(t.guild_id))
-                    .bind(number)
-                    .bind(sql_id(t.customer_id))
-                    .bind(&t.category)
-                    .bind(t.priority.name())
-                    .bind(TicketState::Open.name())
-                    .bind(t.question_id)
-                    .bind(t.opened_at_ms)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    let ticket = ticket_from_row(&row)?;
-                    sqlx::query(INSERT_EVENT)
-                    .bind(ticket.id)
-                    .bind(sql_id(t.customer_id))
-                    .bind(TicketState::Open.name())
-                    .bind(None::<String>)
-                    .bind(t.opened_at_ms)
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    Ok(ticket)
-                })
+            let mut tx = p.begin().await?;
+            let number: i64 = sqlx::query(
+                "INSERT INTO ticket_numbers (guild_id, last) VALUES ($1, 1) \
+                 ON CONFLICT (guild_id) DO UPDATE SET last = ticket_numbers.last + 1 \
+                 RETURNING last",
+            )
+            .bind(sql_id(t.guild_id))
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            let row = sqlx::query(&format!(
+                "INSERT INTO tickets (guild_id, number, customer_id, category, priority, state, \
+                 question_id, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 RETURNING {TICKET_COLUMNS}"
+            ))
+            .bind(sql_id(t.guild_id))
+            .bind(number)
+            .bind(sql_id(t.customer_id))
+            .bind(&t.category)
+            .bind(t.priority.name())
+            .bind(TicketState::Open.name())
+            .bind(t.question_id)
+            .bind(t.opened_at_ms)
+            .fetch_one(&mut *tx)
+            .await?;
+            let ticket = ticket_from_row(&row)?;
+            sqlx::query(INSERT_EVENT)
+            .bind(ticket.id)
+            .bind(sql_id(t.customer_id))
+            .bind(TicketState::Open.name())
+            .bind(None::<String>)
+            .bind(t.opened_at_ms)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(ticket)
+        })
     }
 
     async fn ticket(&self, id: i64) -> Result<Option<Ticket>, StoreError> {
@@ -205,41 +205,41 @@ async fn move_ticket(
     c: &Change,
 ) -> Result<Option<Ticket>, StoreError> {
     with_pool!(@pool pool, p => {
-            let mut tx = p.begin().await?;
-            let mut sql = sqlx::QueryBuilder::new("UPDATE tickets SET state = ");
-            sql.push_bind(c.to.name());
-            match c.to {
-                TicketState::Claimed => {
-                    sql.push(", agent_id = ").push_bind(opt_id(c.agent_id));
-                    sql.push(", claimed_at = ").push_bind(c.at_ms);
-                }
-                TicketState::Closed => {
-                    sql.push(", closed_at = ").push_bind(c.at_ms);
-                    sql.push(", close_reason = ").push_bind(c.reason.clone());
-                }
-                TicketState::Open | TicketState::Waiting => {
-                    sql.push(", agent_id = NULL, claimed_at = NULL, closed_at = NULL");
-                }
+        let mut tx = p.begin().await?;
+        let mut sql = sqlx::QueryBuilder::new("UPDATE tickets SET state = ");
+        sql.push_bind(c.to.name());
+        match c.to {
+            TicketState::Claimed => {
+                sql.push(", agent_id = ").push_bind(opt_id(c.agent_id));
+                sql.push(", claimed_at = ").push_bind(c.at_ms);
             }
-            sql.push(" WHERE id = ").push_bind(id).push(" AND state IN (");
-            let mut states = sql.separated(", ");
-            for s in from {
-                states.push_bind(s.name());
+            TicketState::Closed => {
+                sql.push(", closed_at = ").push_bind(c.at_ms);
+                sql.push(", close_reason = ").push_bind(c.reason.clone());
             }
-            sql.push(format!(") RETURNING {TICKET_COLUMNS}"));
-            let Some(row) = sql.build().fetch_optional(&mut *tx).await? else {
-                return Ok(None);
-            };
-            let ticket = ticket_from_row(&row)?;
-            sqlx::query(INSERT_EVENT)
-            .bind(id)
-            .bind(sql_id(c.actor_id))
-            .bind(c.to.name())
-            .bind(c.reason.clone())
-            .bind(c.at_ms)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(Some(ticket))
-        })
+            TicketState::Open | TicketState::Waiting => {
+                sql.push(", agent_id = NULL, claimed_at = NULL, closed_at = NULL");
+            }
+        }
+        sql.push(" WHERE id = ").push_bind(id).push(" AND state IN (");
+        let mut states = sql.separated(", ");
+        for s in from {
+            states.push_bind(s.name());
+        }
+        sql.push(format!(") RETURNING {TICKET_COLUMNS}"));
+        let Some(row) = sql.build().fetch_optional(&mut *tx).await? else {
+            return Ok(None);
+        };
+        let ticket = ticket_from_row(&row)?;
+        sqlx::query(INSERT_EVENT)
+        .bind(id)
+        .bind(sql_id(c.actor_id))
+        .bind(c.to.name())
+        .bind(c.reason.clone())
+        .bind(c.at_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(ticket))
+    })
 }
