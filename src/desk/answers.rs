@@ -96,9 +96,6 @@ pub enum Asked {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pressed {
     pub question: QuestionRecord,
-    pub question_id: i64,
-    /// The person who asked pressed (not a bystander).
-    pub by_asker: bool,
     /// For a picked suggestion: the answer in the question's language.
     pub answer: Option<(String, String)>,
 }
@@ -297,12 +294,7 @@ impl<L: Ledger> Desk<L> {
                 at_ms: now_ms(),
             })
             .await?;
-        Ok(Some(Pressed {
-            by_asker: question.user_id == user_id,
-            question,
-            question_id,
-            answer,
-        }))
+        Ok(Some(Pressed { question, answer }))
     }
 }
 
@@ -505,7 +497,7 @@ answer = "We are on it."
                 .await
                 .unwrap()
                 .unwrap();
-            assert!(p.by_asker);
+            assert_eq!(p.question.user_id, 7, "the asker's own question");
             assert_eq!(
                 p.answer.unwrap(),
                 (
@@ -537,16 +529,19 @@ answer = "We are on it."
                 .await
                 .unwrap()
                 .unwrap();
-            assert!(!solved.by_asker);
-            let kinds: Vec<EventKind> = desk
+            assert_eq!(
+                solved.question.user_id, 7,
+                "a bystander presses the asker's question"
+            );
+            let events: Vec<(EventKind, u64)> = desk
                 .ledger()
                 .events(id)
                 .await
                 .unwrap()
                 .iter()
-                .map(|e| e.kind)
+                .map(|e| (e.kind, e.user_id))
                 .collect();
-            assert_eq!(kinds, [EventKind::Picked, EventKind::Solved]);
+            assert_eq!(events, [(EventKind::Picked, 7), (EventKind::Solved, 8)]);
         });
     }
 
