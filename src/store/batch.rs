@@ -129,12 +129,12 @@ async fn insert_questions(
                 .push_bind(sql_id(q.user_id))
                 .push_bind(q.source.name())
                 .push_bind(sql_id(q.source_id))
-                .push_bind(q.text.clone())
-                .push_bind(q.lang.clone())
-                .push_bind(q.outcome.clone())
-                .push_bind(q.intent.clone())
+                .push_bind(q.text.as_str())
+                .push_bind(q.lang.as_str())
+                .push_bind(q.outcome.as_str())
+                .push_bind(q.intent.as_deref())
                 .push_bind(q.confidence)
-                .push_bind(s.clone())
+                .push_bind(s.as_str())
                 .push_bind(q.asked_at_ms);
         });
         sql.push(" ON CONFLICT (source_id) DO NOTHING RETURNING id, source_id");
