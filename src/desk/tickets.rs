@@ -220,6 +220,25 @@ pub async fn open_or_find<L: TicketLedger>(
     Ok(Opened::New(ledger.open_ticket(new).await?))
 }
 
+/// The customer is in their thread: the ticket joins the agents' queue. `None` when it had
+/// left the `Open` state already (a second finish after a restart).
+pub async fn enqueue<L: TicketLedger>(
+    ledger: &L,
+    ticket: &Ticket,
+    at_ms: i64,
+) -> Result<Option<Ticket>, super::StoreError> {
+    let change = Change {
+        to: TicketState::Waiting,
+        actor_id: ticket.customer_id,
+        at_ms,
+        agent_id: None,
+        reason: None,
+    };
+    ledger
+        .move_ticket(ticket.id, &[TicketState::Open], &change)
+        .await
+}
+
 /// An agent claims a ticket: refused to anyone who may not work it; of several claims at once,
 /// the database lets exactly one through and the others get `WrongState`.
 pub async fn claim<L: TicketLedger>(

@@ -13,8 +13,8 @@ use super::render::{MAX_CONTENT, fit, no_pings};
 use super::{Bot, actor_of, retry};
 use crate::desk::settings::{Staffed, staffed};
 use crate::desk::tickets::{
-    Change, NewTicket, NotDone, Opened, Priority, Refusal, Ticket, TicketLedger, TicketState,
-    claim as desk_claim, close as desk_close, open_or_find,
+    NewTicket, NotDone, Opened, Priority, Refusal, Ticket, TicketLedger, TicketState,
+    claim as desk_claim, close as desk_close, enqueue, open_or_find,
 };
 use crate::desk::{Ledger, now_ms};
 
@@ -151,17 +151,7 @@ pub async fn finish(
             .nonce(Nonce::String(format!("t{}", ticket.id)))
             .enforce_nonce(true);
         retry(|| thread.send_message(&ctx.http, message.clone())).await?;
-        let to_queue = Change {
-            to: TicketState::Waiting,
-            actor_id: customer,
-            at_ms: now_ms(),
-            agent_id: None,
-            reason: None,
-        };
-        if let Some(t) = store
-            .move_ticket(ticket.id, &[TicketState::Open], &to_queue)
-            .await?
-        {
+        if let Some(t) = enqueue(store, &ticket, now_ms()).await? {
             ticket = t;
         }
     }
