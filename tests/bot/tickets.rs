@@ -21,6 +21,17 @@ fn fill(lang: &str, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> Strin
     Locales::embedded().fill(lang, key, args)
 }
 
+/// What a customer is told when their ticket opens inside opening hours.
+fn opened_reply(lang: &str, number: i64, thread: u64, position: i64) -> String {
+    let opened = fill(
+        lang,
+        "ticket.opened",
+        &[("number", &number), ("thread", &format!("<#{thread}>"))],
+    );
+    let place = fill(lang, "ticket.position", &[("position", &position)]);
+    format!("{opened}\n{place}")
+}
+
 fn content(m: &Value) -> String {
     m["content"].as_str().unwrap_or_default().to_string()
 }
@@ -47,13 +58,7 @@ async fn talk_to_a_person_opens_a_private_ticket_that_one_agent_claims(url: Stri
             .unwrap()
             .contains(&json!(bot.customer.to_string()))
     );
-    let opened = fill(
-        "en",
-        "ticket.opened",
-        &[("number", &1), ("thread", &format!("<#{thread}>"))],
-    );
-    let first = fill("en", "ticket.position", &[("position", &1)]);
-    assert_eq!(told, format!("{opened}\n{first}"));
+    assert_eq!(told, opened_reply("en", 1, thread, 1));
     let header = &bot.fake.bot_messages(thread)[0];
     assert!(content(header).contains("#1") && content(header).contains(question));
 
@@ -233,13 +238,7 @@ async fn ticket_command_then_an_agent_closes_and_the_thread_is_archived(url: Str
         .unwrap()
         .parse()
         .unwrap();
-    let opened = fill(
-        "en",
-        "ticket.opened",
-        &[("number", &1), ("thread", &format!("<#{thread}>"))],
-    );
-    let first = fill("en", "ticket.position", &[("position", &1)]);
-    assert_eq!(told, format!("{opened}\n{first}"));
+    assert_eq!(told, opened_reply("en", 1, thread, 1));
     assert!(content(&bot.fake.bot_messages(thread)[0]).contains(about));
     // Another customer is second in the queue.
     let other = bot.final_text(&open(bot.others[0])).await;
