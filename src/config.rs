@@ -70,6 +70,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub knowledge_base: KbConfig,
     pub answers: AnswersConfig,
+    pub tickets: crate::desk::workflow::TicketsConfig,
     pub log: LogConfig,
 }
 
@@ -225,6 +226,10 @@ impl Config {
         }
         if a.cooldown_questions == 0 || a.cooldown_seconds == 0 {
             return Err("answers.cooldown_questions and cooldown_seconds must be above 0".into());
+        }
+        let problems = self.tickets.check();
+        if !problems.is_empty() {
+            return Err(format!("[tickets]: {}", problems.join("; ")));
         }
         if !self.discord.api_url.starts_with("http://")
             && !self.discord.api_url.starts_with("https://")

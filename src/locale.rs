@@ -79,7 +79,7 @@ impl Locales {
     }
 
     /// [`Locales::get`] with `{name}` placeholders filled in.
-    pub fn fill(&self, lang: &str, key: &str, args: &[(&str, &dyn Display)]) -> String {
+    pub fn fill(&self, lang: &str, key: &str, args: &[(&str, &(dyn Display + Sync))]) -> String {
         let mut text = self.get(lang, key).to_string();
         for (name, value) in args {
             text = text.replace(&format!("{{{name}}}"), &value.to_string());

@@ -303,6 +303,7 @@ fn main() -> ExitCode {
         Command::Migrate { config } => migrate(config.as_deref()),
         Command::Config => {
             say!("{}", beacon::config::EXAMPLE.trim_end());
+            say!("\n{}", beacon::desk::workflow::EXAMPLE.trim_end());
             ExitCode::SUCCESS
         }
         Command::Ask {

@@ -7,8 +7,11 @@
 pub mod answers;
 pub mod cooldown;
 pub mod memory;
+pub mod replies;
 pub mod settings;
 pub mod tickets;
+pub mod transcript;
+pub mod workflow;
 
 use std::future::Future;
 

@@ -20,8 +20,12 @@ pub struct GuildSettings {
     pub announce_channel: Option<u64>,
     /// Where the source-of-truth status message lives.
     pub status_channel: Option<u64>,
+    /// Where closed tickets' transcripts are posted.
+    pub transcripts_channel: Option<u64>,
     pub agent_role: Option<u64>,
     pub moderator_role: Option<u64>,
+    /// Pinged, with the agents, when a ticket passes its first-response target unclaimed.
+    pub supervisor_role: Option<u64>,
     pub opening_hours: Option<OpeningHours>,
     /// An IANA time zone name such as `Europe/Berlin`.
     pub time_zone: Option<String>,
@@ -191,11 +195,7 @@ pub fn staffed(settings: &GuildSettings, now: jiff::Timestamp) -> Staffed {
     let Some(hours) = &settings.opening_hours else {
         return Staffed::Open;
     };
-    let tz = settings
-        .time_zone
-        .as_deref()
-        .and_then(|name| jiff::tz::TimeZone::get(name).ok())
-        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = zone(settings);
     let here = now.to_zoned(tz.clone());
     let minute = here.hour() as u16 * 60 + here.minute() as u16;
     let weekday = here.weekday().to_monday_zero_offset() as usize;
@@ -219,9 +219,98 @@ pub fn staffed(settings: &GuildSettings, now: jiff::Timestamp) -> Staffed {
     Staffed::Closed { back_at }
 }
 
+/// When `minutes` of staffed time have passed after `start`: a ticket's first-response
+/// deadline, so a ticket opened on Friday evening is not overdue before Monday morning. Without
+/// opening hours every minute counts.
+pub fn staffed_deadline(
+    settings: &GuildSettings,
+    start: jiff::Timestamp,
+    minutes: u32,
+) -> jiff::Timestamp {
+    let plain = start
+        .checked_add(jiff::SignedDuration::from_mins(minutes.into()))
+        .unwrap_or(start);
+    let Some(hours) = &settings.opening_hours else {
+        return plain;
+    };
+    let tz = zone(settings);
+    let mut left = i64::from(minutes) * 60;
+    let first_day = start.to_zoned(tz.clone()).date();
+    // Each staffed span from the start on uses up what is left; a year is far more than any
+    // target needs.
+    for ahead in 0..370 {
+        let Ok(date) = first_day.checked_add(jiff::Span::new().days(ahead)) else {
+            break;
+        };
+        let Some((open, close)) = hours.days[date.weekday().to_monday_zero_offset() as usize]
+        else {
+            continue;
+        };
+        let at = |minute: u16| {
+            date.at((minute / 60) as i8, (minute % 60) as i8, 0, 0)
+                .to_zoned(tz.clone())
+                .ok()
+                .map(|z| z.timestamp())
+        };
+        let (Some(from), Some(to)) = (at(open), at(close)) else {
+            continue;
+        };
+        let from = from.max(start);
+        if to <= from {
+            continue;
+        }
+        let span = to.as_second() - from.as_second();
+        if span >= left {
+            return from
+                .checked_add(jiff::SignedDuration::from_secs(left))
+                .unwrap_or(plain);
+        }
+        left -= span;
+    }
+    plain
+}
+
+/// The server's time zone; UTC when none is set (or it is unknown to this system).
+fn zone(settings: &GuildSettings) -> jiff::tz::TimeZone {
+    settings
+        .time_zone
+        .as_deref()
+        .and_then(|name| jiff::tz::TimeZone::get(name).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deadlines_count_only_staffed_time() {
+        let mut s = GuildSettings::new(1);
+        let at = |t: &str| t.parse::<jiff::Timestamp>().unwrap();
+        // No hours: every minute counts.
+        let fri_evening = at("2026-11-20T18:00:00Z");
+        assert_eq!(
+            staffed_deadline(&s, fri_evening, 90),
+            at("2026-11-20T19:30:00Z")
+        );
+        s.opening_hours = Some(OpeningHours::parse("mon-fri 09:00-17:00").unwrap());
+        s.time_zone = Some("Europe/Berlin".into());
+        // Friday 19:00 in Berlin: closed until Monday 09:00 (08:00 UTC); 4 hours later is 12:00 UTC.
+        assert_eq!(
+            staffed_deadline(&s, fri_evening, 240),
+            at("2026-11-23T12:00:00Z")
+        );
+        // Monday 16:30 Berlin (15:30 UTC) with a 60-minute target: 30 minutes today, 30 on Tuesday.
+        assert_eq!(
+            staffed_deadline(&s, at("2026-11-23T15:30:00Z"), 60),
+            at("2026-11-24T08:30:00Z")
+        );
+        // Inside hours with time to spare: plain addition.
+        assert_eq!(
+            staffed_deadline(&s, at("2026-11-24T09:00:00Z"), 15),
+            at("2026-11-24T09:15:00Z")
+        );
+    }
 
     #[test]
     fn opening_hours_round_trip_in_canonical_form() {

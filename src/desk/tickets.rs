@@ -2,8 +2,8 @@
 //! what to it. Storage is through [`super::Ledger`]; claiming is decided by the database, so two
 //! agents pressing Claim at once cannot both win.
 //!
-//! This is the first step of issue 4: the lifecycle and its storage. Opening threads, the
-//! queue cards, timers and the rest are not wired to Discord yet.
+//! The adapter in `discord::tickets` does the talking; what may happen, in what order, and what
+//! is due when (escalations, inactivity, the queue) is decided here.
 
 use std::fmt;
 
@@ -93,7 +93,14 @@ pub struct NewTicket {
     pub priority: Priority,
     /// The FAQ question that led here, if any.
     pub question_id: Option<i64>,
+    /// What the customer asked or filled in; workflow rules read it.
+    pub subject: String,
+    pub tags: Vec<String>,
+    /// The language the customer is spoken to in.
+    pub lang: String,
     pub opened_at_ms: i64,
+    /// The first-response target (opening hours counted).
+    pub due_at_ms: Option<i64>,
 }
 
 /// A stored ticket.
@@ -117,6 +124,25 @@ pub struct Ticket {
     pub first_response_at_ms: Option<i64>,
     pub closed_at_ms: Option<i64>,
     pub close_reason: Option<String>,
+    pub subject: String,
+    /// Sorted, without duplicates.
+    pub tags: Vec<String>,
+    pub lang: String,
+    pub due_at_ms: Option<i64>,
+    /// The escalation message in the agents' channel, once posted.
+    pub escalation_id: Option<u64>,
+    /// The customer's "your place in the queue" message in the thread, and the place it shows.
+    pub status_message_id: Option<u64>,
+    pub shown_position: Option<i64>,
+    pub customer_seen_at_ms: Option<i64>,
+    pub staff_seen_at_ms: Option<i64>,
+    pub warned_at_ms: Option<i64>,
+    /// How many times it has been closed; each closing's messages carry their own nonce.
+    pub closings: i64,
+    /// Whether the last closing's wrap-up (notice, card, transcript, archive) is done.
+    pub wrapped_up: bool,
+    pub rating: Option<u8>,
+    pub rating_comment: Option<String>,
 }
 
 /// Who is acting on a ticket, as the adapter established it from the member's roles.
@@ -153,6 +179,18 @@ impl Actor {
 pub enum Refusal {
     #[error("only agents can do that")]
     NotAnAgent,
+    #[error("only the ticket's customer can do that")]
+    NotTheCustomer,
+    #[error("a moderator has stopped this member from opening tickets")]
+    Blocked,
+    #[error("too many open tickets already")]
+    TooManyOpen,
+    #[error("a new ticket can be opened in {minutes} minutes")]
+    CoolingDown { minutes: i64 },
+    #[error("the server is near Discord's limit of active threads")]
+    ThreadCap,
+    #[error("too late to reopen")]
+    TooLate,
     #[error("that ticket belongs to another server")]
     OtherServer,
     #[error("that ticket is not yours")]
@@ -185,12 +223,41 @@ pub fn may_work(actor: &Actor, ticket: &Ticket) -> Result<(), Refusal> {
     }
 }
 
+/// Which ticket an action is about: a button names its id, a command its thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Id(i64),
+    Thread(u64),
+}
+
+/// Limits on opening tickets, from the `[tickets]` configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Open tickets a customer may have at once.
+    pub max_open: u32,
+    /// Time after opening one ticket before the same customer may open another.
+    pub cooldown_ms: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_open: 1,
+            cooldown_ms: 0,
+        }
+    }
+}
+
+/// Discord lets a server have 1,000 active threads; tickets stop opening a little before, so
+/// the server's own threads keep room and the customer gets a clear answer instead of an error.
+pub const THREAD_CAP: i64 = 950;
+
 /// The result of asking for a ticket.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Opened {
     /// A new ticket, stored, to be finished (thread, header, card).
     New(Ticket),
-    /// The customer already has this one open: point them to it.
+    /// The customer already has as many open as they may: point them to this one.
     Existing(Ticket),
 }
 
@@ -203,21 +270,42 @@ pub enum NotDone {
     NoTicket,
 }
 
-/// Open a ticket for a customer, unless they have one open already (one at a time, so a
-/// customer pressing twice gets one ticket).
+type Done<T> = Result<Result<T, NotDone>, super::StoreError>;
+
+/// Open a ticket for a customer, within the limits: a blocked member is refused; one who has as
+/// many open as allowed is pointed to their latest (so pressing twice gives one ticket); one who
+/// opened a ticket moments ago waits out the cooldown; a server near Discord's thread cap is
+/// told so.
 pub async fn open_or_find<L: TicketLedger>(
     ledger: &L,
     new: &NewTicket,
-) -> Result<Opened, super::StoreError> {
-    if let Some(t) = ledger
-        .open_tickets_of(new.guild_id, new.customer_id)
+    limits: &Limits,
+) -> Result<Result<Opened, Refusal>, super::StoreError> {
+    if ledger
+        .blocked(new.guild_id, new.customer_id)
         .await?
-        .into_iter()
-        .next()
+        .is_some()
     {
-        return Ok(Opened::Existing(t));
+        return Ok(Err(Refusal::Blocked));
     }
-    Ok(Opened::New(ledger.open_ticket(new).await?))
+    let open = ledger
+        .open_tickets_of(new.guild_id, new.customer_id)
+        .await?;
+    if open.len() as u64 >= u64::from(limits.max_open.max(1)) {
+        let latest = open.into_iter().next_back();
+        return Ok(latest.map(Opened::Existing).ok_or(Refusal::TooManyOpen));
+    }
+    if let Some(last) = ledger.latest_opened(new.guild_id, new.customer_id).await? {
+        let wait = last + limits.cooldown_ms - new.opened_at_ms;
+        if wait > 0 {
+            let minutes = (wait + 59_999) / 60_000;
+            return Ok(Err(Refusal::CoolingDown { minutes }));
+        }
+    }
+    if ledger.open_count(new.guild_id).await? >= THREAD_CAP {
+        return Ok(Err(Refusal::ThreadCap));
+    }
+    Ok(Ok(Opened::New(ledger.open_ticket(new).await?)))
 }
 
 /// The customer is in their thread: the ticket joins the agents' queue. `None` when it had
@@ -227,78 +315,275 @@ pub async fn enqueue<L: TicketLedger>(
     ticket: &Ticket,
     at_ms: i64,
 ) -> Result<Option<Ticket>, super::StoreError> {
-    let change = Change {
-        to: TicketState::Waiting,
-        actor_id: ticket.customer_id,
-        at_ms,
-        agent_id: None,
-        reason: None,
-    };
+    let change = Change::new("queued", TicketState::Waiting, ticket.customer_id, at_ms);
     ledger
         .move_ticket(ticket.id, &[TicketState::Open], &change)
         .await
 }
+
+/// Look a ticket up for an action by `actor`, who must be allowed by `rule`.
+async fn find<L: TicketLedger>(
+    ledger: &L,
+    actor: &Actor,
+    target: Target,
+    rule: fn(&Actor, &Ticket) -> Result<(), Refusal>,
+) -> Done<Ticket> {
+    let found = match target {
+        Target::Id(id) => ledger.ticket(id).await?,
+        Target::Thread(thread) => ledger.ticket_by_thread(thread).await?,
+    };
+    let Some(ticket) = found else {
+        return Ok(Err(NotDone::NoTicket));
+    };
+    Ok(rule(actor, &ticket).map(|()| ticket).map_err(NotDone::from))
+}
+
+/// Move the ticket, or say why not: of several moves at once the database lets one through,
+/// and the others hear the state it is in now.
+async fn moved<L: TicketLedger>(
+    ledger: &L,
+    ticket: &Ticket,
+    from: &[TicketState],
+    change: &Change,
+) -> Done<Ticket> {
+    Ok(match ledger.move_ticket(ticket.id, from, change).await? {
+        Some(t) => Ok(t),
+        None => Err(wrong_state(ledger, ticket).await?),
+    })
+}
+
+const NOT_CLOSED: [TicketState; 3] = [
+    TicketState::Open,
+    TicketState::Waiting,
+    TicketState::Claimed,
+];
 
 /// An agent claims a ticket: refused to anyone who may not work it; of several claims at once,
 /// the database lets exactly one through and the others get `WrongState`.
 pub async fn claim<L: TicketLedger>(
     ledger: &L,
     actor: &Actor,
-    ticket_id: i64,
+    target: Target,
     at_ms: i64,
-) -> Result<Result<Ticket, NotDone>, super::StoreError> {
-    let Some(ticket) = ledger.ticket(ticket_id).await? else {
-        return Ok(Err(NotDone::NoTicket));
+) -> Done<Ticket> {
+    let ticket = match find(ledger, actor, target, may_work).await? {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e)),
     };
-    if let Err(r) = may_work(actor, &ticket) {
-        return Ok(Err(r.into()));
+    let change = Change {
+        agent_id: Some(actor.user_id),
+        ..Change::new("claimed", TicketState::Claimed, actor.user_id, at_ms)
+    };
+    moved(
+        ledger,
+        &ticket,
+        &[TicketState::Open, TicketState::Waiting],
+        &change,
+    )
+    .await
+}
+
+/// The agent lets go: the ticket goes back to the queue for someone else.
+pub async fn release<L: TicketLedger>(
+    ledger: &L,
+    actor: &Actor,
+    target: Target,
+    at_ms: i64,
+) -> Done<Ticket> {
+    let ticket = match find(ledger, actor, target, may_work).await? {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e)),
+    };
+    let change = Change::new("released", TicketState::Waiting, actor.user_id, at_ms);
+    moved(ledger, &ticket, &[TicketState::Claimed], &change).await
+}
+
+/// Give the ticket to another agent (`to_is_agent` says whether they are one: only agents
+/// work tickets).
+pub async fn transfer<L: TicketLedger>(
+    ledger: &L,
+    actor: &Actor,
+    target: Target,
+    to: u64,
+    to_is_agent: bool,
+    at_ms: i64,
+) -> Done<Ticket> {
+    let ticket = match find(ledger, actor, target, may_work).await? {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e)),
+    };
+    if !to_is_agent {
+        return Ok(Err(Refusal::NotAnAgent.into()));
     }
     let change = Change {
-        to: TicketState::Claimed,
-        actor_id: actor.user_id,
-        at_ms,
-        agent_id: Some(actor.user_id),
-        reason: None,
+        agent_id: Some(to),
+        ..Change::new("transferred", TicketState::Claimed, actor.user_id, at_ms)
     };
-    let claimable = [TicketState::Open, TicketState::Waiting];
+    moved(ledger, &ticket, &NOT_CLOSED, &change).await
+}
+
+/// Whether `actor` may close `ticket`: staff, or its own customer (who had their answer).
+pub fn may_close(actor: &Actor, ticket: &Ticket) -> Result<(), Refusal> {
+    if actor.guild_id == ticket.guild_id && actor.user_id == ticket.customer_id {
+        return Ok(());
+    }
+    may_work(actor, ticket)
+}
+
+/// Close the ticket, with a reason.
+pub async fn close<L: TicketLedger>(
+    ledger: &L,
+    actor: &Actor,
+    target: Target,
+    reason: &str,
+    at_ms: i64,
+) -> Done<Ticket> {
+    let ticket = match find(ledger, actor, target, may_close).await? {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e)),
+    };
+    let change = Change {
+        reason: Some(reason.to_string()),
+        ..Change::new("closed", TicketState::Closed, actor.user_id, at_ms)
+    };
+    moved(ledger, &ticket, &NOT_CLOSED, &change).await
+}
+
+/// Open a closed ticket again, within `window_ms` of its closing: back to the queue.
+pub async fn reopen<L: TicketLedger>(
+    ledger: &L,
+    actor: &Actor,
+    target: Target,
+    window_ms: i64,
+    at_ms: i64,
+) -> Done<Ticket> {
+    let ticket = match find(ledger, actor, target, may_close).await? {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e)),
+    };
+    if ticket
+        .closed_at_ms
+        .is_some_and(|closed| at_ms - closed > window_ms)
+    {
+        return Ok(Err(Refusal::TooLate.into()));
+    }
+    let change = Change::new("reopened", TicketState::Waiting, actor.user_id, at_ms);
+    moved(ledger, &ticket, &[TicketState::Closed], &change).await
+}
+
+/// Staff change a ticket: priority (with its new deadline), tags, a note, a colleague added.
+pub async fn update<L: TicketLedger>(
+    ledger: &L,
+    actor: &Actor,
+    target: Target,
+    update: &Update,
+    at_ms: i64,
+) -> Done<Ticket> {
+    let ticket = match find(ledger, actor, target, may_work).await? {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e)),
+    };
     Ok(
-        match ledger.move_ticket(ticket.id, &claimable, &change).await? {
+        match ledger
+            .update(ticket.id, actor.user_id, at_ms, update)
+            .await?
+        {
             Some(t) => Ok(t),
-            None => Err(wrong_state(ledger, &ticket).await?),
+            None => Err(NotDone::NoTicket),
         },
     )
 }
 
-/// Staff close the ticket worked in `thread_id`, with a reason.
-pub async fn close<L: TicketLedger>(
+/// The customer rates a closed ticket, 1 to 5 (again, to change their mind).
+pub async fn rate<L: TicketLedger>(
     ledger: &L,
     actor: &Actor,
-    thread_id: u64,
-    reason: &str,
+    target: Target,
+    stars: u8,
+    comment: Option<String>,
     at_ms: i64,
-) -> Result<Result<Ticket, NotDone>, super::StoreError> {
-    let Some(ticket) = ledger.ticket_by_thread(thread_id).await? else {
-        return Ok(Err(NotDone::NoTicket));
+) -> Done<Ticket> {
+    let only_customer = |a: &Actor, t: &Ticket| {
+        if a.user_id == t.customer_id && a.guild_id == t.guild_id {
+            Ok(())
+        } else {
+            Err(Refusal::NotTheCustomer)
+        }
     };
-    if let Err(r) = may_work(actor, &ticket) {
-        return Ok(Err(r.into()));
+    let ticket = match find(ledger, actor, target, only_customer).await? {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e)),
+    };
+    if ticket.state != TicketState::Closed {
+        return Ok(Err(Refusal::WrongState {
+            number: ticket.number,
+            state: ticket.state,
+        }
+        .into()));
     }
-    let change = Change {
-        to: TicketState::Closed,
-        actor_id: actor.user_id,
-        at_ms,
-        agent_id: None,
-        reason: Some(reason.to_string()),
+    let update = Update::Rating {
+        stars: stars.clamp(1, 5),
+        comment,
     };
-    let open = [
-        TicketState::Open,
-        TicketState::Waiting,
-        TicketState::Claimed,
-    ];
-    Ok(match ledger.move_ticket(ticket.id, &open, &change).await? {
-        Some(t) => Ok(t),
-        None => Err(wrong_state(ledger, &ticket).await?),
-    })
+    Ok(
+        match ledger
+            .update(ticket.id, actor.user_id, at_ms, &update)
+            .await?
+        {
+            Some(t) => Ok(t),
+            None => Err(NotDone::NoTicket),
+        },
+    )
+}
+
+/// A message in a ticket's thread: the customer's keeps the ticket alive (and cancels an
+/// inactivity warning); staff's counts as a response (the first one ends the target's clock).
+pub async fn seen<L: TicketLedger>(
+    ledger: &L,
+    ticket: &Ticket,
+    author: u64,
+    at_ms: i64,
+) -> Result<(), super::StoreError> {
+    let update = if author == ticket.customer_id {
+        Update::CustomerSeen
+    } else {
+        Update::StaffSeen
+    };
+    ledger.update(ticket.id, author, at_ms, &update).await?;
+    Ok(())
+}
+
+/// Where each waiting ticket stands: `waiting` as [`TicketLedger::waiting`] orders it (server,
+/// then queue order), with the place of each in its server's queue, from 1.
+pub fn positions(waiting: Vec<Ticket>) -> Vec<(Ticket, i64)> {
+    let mut place = 0;
+    let mut guild = None;
+    waiting
+        .into_iter()
+        .map(|t| {
+            if guild != Some(t.guild_id) {
+                guild = Some(t.guild_id);
+                place = 0;
+            }
+            place += 1;
+            (t, place)
+        })
+        .collect()
+}
+
+/// The expected wait at `position`, from when recent claims happened (newest first): the
+/// median time between claims, times the place in the queue. `None` until there are a few
+/// claims to go by, rather than a made-up figure.
+pub fn expected_wait_ms(recent_claims: &[i64], position: i64) -> Option<i64> {
+    if recent_claims.len() < 3 {
+        return None;
+    }
+    let mut gaps: Vec<i64> = recent_claims
+        .windows(2)
+        .map(|w| (w[0] - w[1]).abs())
+        .collect();
+    gaps.sort_unstable();
+    Some(gaps[gaps.len() / 2] * position.max(1))
 }
 
 /// The refusal for a ticket that someone else moved first, with the state it is in now.
@@ -335,7 +620,60 @@ mod tests {
             first_response_at_ms: None,
             closed_at_ms: None,
             close_reason: None,
+            subject: String::new(),
+            tags: vec![],
+            lang: "en".into(),
+            due_at_ms: None,
+            escalation_id: None,
+            status_message_id: None,
+            shown_position: None,
+            customer_seen_at_ms: None,
+            staff_seen_at_ms: None,
+            warned_at_ms: None,
+            closings: 0,
+            wrapped_up: false,
+            rating: None,
+            rating_comment: None,
         }
+    }
+
+    #[test]
+    fn queue_places_count_per_server() {
+        let t = |id, guild_id| Ticket {
+            id,
+            guild_id,
+            ..ticket()
+        };
+        let places: Vec<(i64, i64)> =
+            positions(vec![t(1, 10), t(2, 10), t(3, 11), t(4, 12), t(5, 12)])
+                .into_iter()
+                .map(|(t, p)| (t.id, p))
+                .collect();
+        assert_eq!(places, [(1, 1), (2, 2), (3, 1), (4, 1), (5, 2)]);
+    }
+
+    #[test]
+    fn the_expected_wait_follows_the_pace_of_recent_claims() {
+        // Too few claims to say anything honest.
+        assert_eq!(expected_wait_ms(&[10_000, 5_000], 1), None);
+        // Claims 2, 3 and 10 minutes apart: the median gap is 3 minutes per place.
+        let claims = [900_000, 780_000, 600_000, 0];
+        assert_eq!(expected_wait_ms(&claims, 1), Some(180_000));
+        assert_eq!(expected_wait_ms(&claims, 4), Some(720_000));
+    }
+
+    #[test]
+    fn customers_close_their_own_tickets_but_not_others() {
+        let t = ticket();
+        assert_eq!(may_close(&actor(100, 10, false), &t), Ok(()));
+        assert_eq!(
+            may_close(&actor(101, 10, false), &t),
+            Err(Refusal::NotAnAgent)
+        );
+        assert_eq!(
+            may_close(&actor(100, 11, false), &t),
+            Err(Refusal::OtherServer)
+        );
     }
 
     fn actor(user_id: u64, guild_id: u64, is_agent: bool) -> Actor {
@@ -453,6 +791,78 @@ pub trait TicketLedger: Send + Sync + 'static {
         thread_id: Option<u64>,
         queue_card_id: Option<u64>,
     ) -> impl std::future::Future<Output = Result<(), super::StoreError>> + Send;
+    /// Apply an update (and log it, for those worth logging); `None` when there is no such
+    /// ticket.
+    fn update(
+        &self,
+        id: i64,
+        actor_id: u64,
+        at_ms: i64,
+        update: &Update,
+    ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
+    /// Every waiting ticket, by server and then in queue order (higher priority first, then
+    /// first come, first served).
+    fn waiting(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    /// Waiting tickets past their first-response deadline at `now` and not escalated yet.
+    fn overdue(
+        &self,
+        now_ms: i64,
+    ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    /// Claimed tickets whose customer has not written since staff last did, before `before_ms`,
+    /// and who have not been warned yet.
+    fn quiet_since(
+        &self,
+        before_ms: i64,
+    ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    /// Claimed tickets whose customer was warned before `before_ms` and stayed silent.
+    fn warned_before(
+        &self,
+        before_ms: i64,
+    ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    /// Closed tickets whose closing was not wrapped up (a stopped process), oldest first.
+    fn unwrapped(
+        &self,
+    ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    /// When the server's latest claims happened, newest first, at most `limit`.
+    fn recent_claims(
+        &self,
+        guild_id: u64,
+        limit: i64,
+    ) -> impl std::future::Future<Output = Result<Vec<i64>, super::StoreError>> + Send;
+    /// When the customer last opened a ticket on the server.
+    fn latest_opened(
+        &self,
+        guild_id: u64,
+        customer_id: u64,
+    ) -> impl std::future::Future<Output = Result<Option<i64>, super::StoreError>> + Send;
+    /// The server's tickets that are not closed (each holds an active thread).
+    fn open_count(
+        &self,
+        guild_id: u64,
+    ) -> impl std::future::Future<Output = Result<i64, super::StoreError>> + Send;
+    /// Stop a member from opening tickets (again: the reason is replaced).
+    fn block(
+        &self,
+        guild_id: u64,
+        user_id: u64,
+        by: u64,
+        reason: &str,
+        at_ms: i64,
+    ) -> impl std::future::Future<Output = Result<(), super::StoreError>> + Send;
+    /// Let them again; whether they were blocked.
+    fn unblock(
+        &self,
+        guild_id: u64,
+        user_id: u64,
+    ) -> impl std::future::Future<Output = Result<bool, super::StoreError>> + Send;
+    /// Why the member is blocked, if they are.
+    fn blocked(
+        &self,
+        guild_id: u64,
+        user_id: u64,
+    ) -> impl std::future::Future<Output = Result<Option<String>, super::StoreError>> + Send;
     /// Move a ticket from one of `from` to `to`, recording who did it; `None` when the ticket
     /// was not in one of `from` (someone else got there first).
     fn move_ticket(
@@ -466,6 +876,8 @@ pub trait TicketLedger: Send + Sync + 'static {
 /// A state change, with what it sets besides the state.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Change {
+    /// What the event log calls it: `claimed`, `released`, `transferred`, `closed`...
+    pub kind: &'static str,
     pub to: TicketState,
     pub actor_id: u64,
     pub at_ms: i64,
@@ -473,4 +885,74 @@ pub struct Change {
     pub agent_id: Option<u64>,
     /// For `Closed`: why.
     pub reason: Option<String>,
+}
+
+impl Change {
+    pub fn new(kind: &'static str, to: TicketState, actor_id: u64, at_ms: i64) -> Change {
+        Change {
+            kind,
+            to,
+            actor_id,
+            at_ms,
+            agent_id: None,
+            reason: None,
+        }
+    }
+}
+
+/// A change to a ticket that is not a move between states. Those staff make are kept in the
+/// ticket's event log; the bookkeeping ones (`seen`, messages posted) are not.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Update {
+    /// A new priority, and the first-response deadline it gives.
+    Priority {
+        priority: Priority,
+        due_at_ms: Option<i64>,
+    },
+    /// The whole set of tags after adding or removing one.
+    Tags(Vec<String>),
+    /// A note for agents only.
+    Note(String),
+    /// A colleague added to the thread.
+    Added(u64),
+    /// A message from the customer: clears an inactivity warning.
+    CustomerSeen,
+    /// A message from staff: the first one is the first response.
+    StaffSeen,
+    /// The inactivity warning was posted.
+    Warned,
+    /// The escalation message was posted.
+    Escalated {
+        message_id: u64,
+    },
+    /// The customer's queue message shows this place.
+    StatusMessage {
+        message_id: u64,
+        position: i64,
+    },
+    /// The closing's notice, card, transcript and archive are done.
+    WrappedUp,
+    Rating {
+        stars: u8,
+        comment: Option<String>,
+    },
+}
+
+impl Update {
+    /// The event-log kind, for the updates worth remembering.
+    pub fn event(&self) -> Option<&'static str> {
+        Some(match self {
+            Update::Priority { .. } => "priority",
+            Update::Tags(_) => "tags",
+            Update::Note(_) => "note",
+            Update::Added(_) => "added",
+            Update::Warned => "warned",
+            Update::Escalated { .. } => "escalated",
+            Update::Rating { .. } => "rated",
+            Update::CustomerSeen
+            | Update::StaffSeen
+            | Update::StatusMessage { .. }
+            | Update::WrappedUp => return None,
+        })
+    }
 }

@@ -11,9 +11,11 @@ use serenity::http::Http;
 use tracing::{error, info};
 
 use super::render::{fit, no_pings};
-use super::{Bot, render_asked, retry};
+use super::{Bot, render_asked, retry, tickets};
 use crate::desk::answers::choose_lang;
 use crate::desk::settings::{OpeningHours, check_threshold, check_time_zone};
+use crate::desk::tickets::Priority;
+use crate::desk::workflow::TicketsConfig;
 use crate::desk::{GuildSettings, Question, Source};
 use crate::kb::faq::Context as FaqContext;
 use crate::kb::intents::Severity;
@@ -24,7 +26,13 @@ const MAX_CHOICES: usize = 25;
 const CHOSEN: char = '#';
 
 /// Every command the bot offers.
-pub fn definitions() -> Vec<CreateCommand> {
+pub fn definitions(tickets: &TicketsConfig) -> Vec<CreateCommand> {
+    let string = |name: &str, description: &str, max: u16| {
+        CreateCommandOption::new(CommandOptionType::String, name, description).max_length(max)
+    };
+    let user = |name: &str, description: &str| {
+        CreateCommandOption::new(CommandOptionType::User, name, description)
+    };
     let channel = |name: &str, description: &str, kinds: Vec<ChannelType>| {
         CreateCommandOption::new(CommandOptionType::Channel, name, description).channel_types(kinds)
     };
@@ -65,7 +73,8 @@ pub fn definitions() -> Vec<CreateCommand> {
                     .add_sub_option(channel("agents", "Agents' channel", text_kinds()))
                     .add_sub_option(channel("tickets", "Where tickets open", text_kinds()))
                     .add_sub_option(channel("announcements", "Announcements", text_kinds()))
-                    .add_sub_option(channel("status", "Status message channel", text_kinds())),
+                    .add_sub_option(channel("status", "Status message channel", text_kinds()))
+                    .add_sub_option(channel("transcripts", "Where transcripts go", text_kinds())),
             )
             .add_option(
                 sub("roles", "Choose the agent and moderator roles")
@@ -78,6 +87,11 @@ pub fn definitions() -> Vec<CreateCommand> {
                         CommandOptionType::Role,
                         "moderator",
                         "Moderators",
+                    ))
+                    .add_sub_option(CreateCommandOption::new(
+                        CommandOptionType::Role,
+                        "supervisor",
+                        "Pinged when a ticket passes its target",
                     )),
             )
             .add_option(
@@ -112,25 +126,72 @@ pub fn definitions() -> Vec<CreateCommand> {
                     .max_number_value(1.0),
                 ),
             ),
-        CreateCommand::new("ticket")
-            .description("Open a ticket: a private thread where a person from the team helps you")
-            .dm_permission(false)
-            .add_option(
-                CreateCommandOption::new(
-                    CommandOptionType::String,
-                    "about",
-                    "What you need help with",
-                )
-                .max_length(500),
-            ),
+        ticket_command(tickets),
         CreateCommand::new("close")
             .description("Close this ticket (agents, in the ticket's thread)")
             .dm_permission(false)
+            .add_option(string("reason", "Why it is closed", 300).required(true)),
+        CreateCommand::new("release")
+            .description("Hand this ticket back to the queue (agents)")
+            .dm_permission(false),
+        CreateCommand::new("transfer")
+            .description("Give this ticket to another agent (agents)")
+            .dm_permission(false)
+            .add_option(user("agent", "The agent who takes it over").required(true)),
+        CreateCommand::new("add")
+            .description("Add a colleague to this ticket's thread (agents)")
+            .dm_permission(false)
+            .add_option(user("member", "Who to add").required(true)),
+        CreateCommand::new("priority")
+            .description("Change this ticket's priority (agents)")
+            .dm_permission(false)
             .add_option(
-                CreateCommandOption::new(CommandOptionType::String, "reason", "Why it is closed")
-                    .required(true)
-                    .max_length(300),
+                Priority::ALL.iter().fold(
+                    CreateCommandOption::new(CommandOptionType::String, "level", "New priority")
+                        .required(true),
+                    |o, p| o.add_string_choice(p.name(), p.name()),
+                ),
             ),
+        CreateCommand::new("tag")
+            .description("Tag this ticket, or remove a tag (agents)")
+            .dm_permission(false)
+            .add_option(string("name", "The tag", 40).required(true))
+            .add_option(CreateCommandOption::new(
+                CommandOptionType::Boolean,
+                "remove",
+                "Remove it instead",
+            )),
+        CreateCommand::new("note")
+            .description("A note on this ticket that only agents see (agents)")
+            .dm_permission(false)
+            .add_option(string("text", "The note", 1500).required(true)),
+        CreateCommand::new("reply")
+            .description("Send a saved reply in this ticket (agents)")
+            .dm_permission(false)
+            .add_option(
+                string("name", "Which saved reply", 100)
+                    .required(true)
+                    .set_autocomplete(true),
+            ),
+        CreateCommand::new("resolve")
+            .description("Ask the customer whether this ticket can close (agents)")
+            .dm_permission(false),
+        CreateCommand::new("reopen")
+            .description("Reopen this closed ticket")
+            .dm_permission(false),
+        CreateCommand::new("block")
+            .description("Stop a member from opening tickets (agents, moderators)")
+            .dm_permission(false)
+            .add_option(user("member", "Who").required(true))
+            .add_option(string("reason", "Why (kept for the team)", 300)),
+        CreateCommand::new("unblock")
+            .description("Let a member open tickets again (agents, moderators)")
+            .dm_permission(false)
+            .add_option(user("member", "Who").required(true)),
+        CreateCommand::new("panel")
+            .description("Post the ticket panel in this channel (moderators)")
+            .dm_permission(false)
+            .default_member_permissions(Permissions::MANAGE_GUILD),
         CreateCommand::new("kb-reload")
             .description("Reload the knowledge base from its files (moderators)")
             .dm_permission(false)
@@ -138,54 +199,113 @@ pub fn definitions() -> Vec<CreateCommand> {
     ]
 }
 
+/// `/ticket about: category:`: the categories are choices when there are several.
+fn ticket_command(tickets: &TicketsConfig) -> CreateCommand {
+    let mut command = CreateCommand::new("ticket")
+        .description("Open a ticket: a private thread where a person from the team helps you")
+        .dm_permission(false)
+        .add_option(
+            CreateCommandOption::new(
+                CommandOptionType::String,
+                "about",
+                "What you need help with",
+            )
+            .max_length(500),
+        );
+    let categories = tickets.categories();
+    if categories.len() > 1 {
+        let option = categories.iter().take(MAX_CHOICES).fold(
+            CreateCommandOption::new(CommandOptionType::String, "category", "What it is about"),
+            |o, c| o.add_string_choice(fit(&c.label, 100), c.id.clone()),
+        );
+        command = command.add_option(option);
+    }
+    command
+}
+
 /// Register the commands globally (one bulk overwrite, so a removed command disappears too).
-pub async fn register(http: &Http) -> serenity::Result<()> {
-    let registered = Command::set_global_commands(http, definitions()).await?;
+pub async fn register(http: &Http, tickets: &TicketsConfig) -> serenity::Result<()> {
+    let registered = Command::set_global_commands(http, definitions(tickets)).await?;
     info!(commands = registered.len(), "slash commands registered");
     Ok(())
 }
 
 /// A slash command.
 pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Result<()> {
+    // A category with a form answers with the form itself, which cannot follow a deferral.
+    if cmd.data.name == "ticket"
+        && cmd.guild_id.is_some()
+        && let Some(modal) = ticket_form(bot, cmd)
+    {
+        let response = CreateInteractionResponse::Modal(modal);
+        retry(|| cmd.create_response(&ctx.http, response.clone())).await?;
+        return Ok(());
+    }
     // Acknowledge at once (privately): the database may be slow, Discord waits 3 seconds.
     let defer =
         CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
     retry(|| cmd.create_response(&ctx.http, defer.clone())).await?;
     let lang = choose_lang("", Some(&cmd.locale));
-    let reply = match cmd.data.name.as_str() {
+    let name = cmd.data.name.as_str();
+    let http = &ctx.http;
+    let reply = match name {
         "faq" => return faq(bot, ctx, cmd).await,
         _ if cmd.guild_id.is_none() => Reply::text(bot.locales.get(lang, "error.guild_only")),
-        "setup" | "kb-reload" if !is_moderator(bot, cmd).await? => {
+        "setup" | "kb-reload" | "panel" if !is_moderator(bot, cmd).await? => {
             Reply::text(bot.locales.get(lang, "permission.moderator"))
         }
         "setup" => setup(bot, cmd, lang).await?,
         "ticket" => {
-            let about = string_option(&cmd.data.options(), "about");
+            let options = cmd.data.options();
+            let about = string_option(&options, "about");
+            let category = string_option(&options, "category");
             let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
             let lang = choose_lang(about.as_deref().unwrap_or(""), Some(&cmd.locale));
-            let opened = super::tickets::open_for(
-                bot,
-                ctx,
+            let request = tickets::open::Request {
                 guild,
-                cmd.user.id.get(),
-                None,
-                about.as_deref(),
+                customer: cmd.user.id.get(),
+                category: category.as_deref(),
+                question_id: None,
+                text: about.as_deref(),
+                form: vec![],
                 lang,
-            )
-            .await?;
-            let settings = bot.desk.settings(guild).await?;
-            let role = settings.agent_role.map(serenity::all::RoleId::new);
-            Reply::text(opened.unwrap_or_else(|| super::human_notice(bot.locales, lang, role)))
+            };
+            Reply::text(tickets::opened_or_notice(bot, http, guild, request).await?)
         }
         "close" => {
             let reason = string_option(&cmd.data.options(), "reason").unwrap_or_default();
-            Reply::text(super::tickets::close(bot, ctx, cmd, &reason, lang).await?)
+            Reply::text(tickets::closing::close_command(bot, http, cmd, &reason, lang).await?)
+        }
+        "reopen" => {
+            let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+            let actor =
+                super::actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
+            let here = crate::desk::tickets::Target::Thread(cmd.channel_id.get());
+            Reply::text(tickets::closing::reopen(bot, http, &actor, here, lang).await?)
+        }
+        "panel" => {
+            let panel = tickets::open::panel(bot, lang);
+            retry(|| cmd.channel_id.send_message(http, panel.clone())).await?;
+            Reply::text("✅")
+        }
+        name if tickets::work::COMMANDS.contains(&name) => {
+            Reply::text(tickets::work::command(bot, http, cmd, lang).await?)
         }
         "kb-reload" => reload(bot, lang).await,
         _ => return Ok(()),
     };
     reply.send(ctx, cmd).await?;
     Ok(())
+}
+
+/// The form of the category `/ticket` names, if it has one.
+fn ticket_form(bot: &Bot, cmd: &CommandInteraction) -> Option<serenity::all::CreateModal> {
+    let options = cmd.data.options();
+    let category = match string_option(&options, "category") {
+        Some(id) => bot.tickets.category(&id)?,
+        None => bot.tickets.default_category(),
+    };
+    tickets::open::form(bot, category, choose_lang("", Some(&cmd.locale)))
 }
 
 struct Reply {
@@ -308,6 +428,15 @@ pub async fn on_autocomplete(
         .autocomplete()
         .map(|o| o.value.to_string())
         .unwrap_or_default();
+    if cmd.data.name == "reply" {
+        let mut response = CreateAutocompleteResponse::new();
+        for (name, title) in bot.replies().autocomplete(&typed, MAX_CHOICES) {
+            response = response.add_string_choice(fit(&title, 100), name);
+        }
+        cmd.create_response(&ctx.http, CreateInteractionResponse::Autocomplete(response))
+            .await?;
+        return Ok(());
+    }
     let lang = choose_lang(&typed, Some(&cmd.locale));
     let faq = bot.desk.faq();
     let mut response = CreateAutocompleteResponse::new();
@@ -379,6 +508,7 @@ async fn setup(bot: &Bot, cmd: &CommandInteraction, lang: &str) -> anyhow::Resul
                 ("tickets", &mut s.tickets_channel),
                 ("announcements", &mut s.announce_channel),
                 ("status", &mut s.status_channel),
+                ("transcripts", &mut s.transcripts_channel),
             ] {
                 if let Some(c) = channel(name) {
                     *slot = Some(c);
@@ -392,6 +522,9 @@ async fn setup(bot: &Bot, cmd: &CommandInteraction, lang: &str) -> anyhow::Resul
             }
             if let Some(r) = role("moderator") {
                 s.moderator_role = Some(r);
+            }
+            if let Some(r) = role("supervisor") {
+                s.supervisor_role = Some(r);
             }
             Ok(true)
         }
@@ -468,8 +601,10 @@ fn summary(bot: &Bot, s: &GuildSettings, lang: &str) -> String {
         ("setup.tickets", channel(s.tickets_channel)),
         ("setup.announcements", channel(s.announce_channel)),
         ("setup.status", channel(s.status_channel)),
+        ("setup.transcripts", channel(s.transcripts_channel)),
         ("setup.agent_role", role(s.agent_role)),
         ("setup.moderator_role", role(s.moderator_role)),
+        ("setup.supervisor_role", role(s.supervisor_role)),
         (
             "setup.hours",
             s.opening_hours

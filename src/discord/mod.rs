@@ -8,7 +8,8 @@ pub mod tickets;
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
@@ -25,7 +26,9 @@ use tracing::{error, info, warn};
 use crate::config::{Config, DISCORD_API};
 use crate::desk::answers::KbStats;
 use crate::desk::cooldown::Cooldown;
+use crate::desk::replies::SavedReplies;
 use crate::desk::tickets::Actor;
+use crate::desk::workflow::TicketsConfig;
 use crate::desk::{Asked, Desk, EventKind, Question, Source};
 use crate::kb::faq::Faq;
 use crate::kb::intents::{self, Action as IntentAction, LoadError};
@@ -48,6 +51,14 @@ pub struct Bot {
     /// messages would otherwise open as many REST connections (and database waits) as it has
     /// messages; past this many, messages wait their turn.
     answering: tokio::sync::Semaphore,
+    /// Ticket categories, limits, targets and workflow rules, from the configuration.
+    pub tickets: TicketsConfig,
+    /// Agents' saved replies, kept beside the knowledge base and reloaded with it.
+    replies: RwLock<Arc<SavedReplies>>,
+    /// The timers start with the first connection, not again on a reconnect, and stop with
+    /// the bot.
+    timers_started: AtomicBool,
+    timers: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// How many help-channel and forum questions are answered at once (see `Bot::answering`).
@@ -59,7 +70,7 @@ pub fn thresholds(answer: f64) -> Thresholds {
 }
 
 impl Bot {
-    pub fn new(config: &Config, store: Store, faq: Faq) -> Bot {
+    pub fn new(config: &Config, store: Store, faq: Faq, replies: SavedReplies) -> Bot {
         let cooldown = Cooldown::new(
             config.answers.cooldown_questions,
             Duration::from_secs(config.answers.cooldown_seconds),
@@ -72,7 +83,19 @@ impl Bot {
             threads: Mutex::new(HashMap::new()),
             reloading: tokio::sync::Mutex::new(()),
             answering: tokio::sync::Semaphore::new(MAX_ANSWERING),
+            tickets: config.tickets.clone(),
+            replies: RwLock::new(Arc::new(replies)),
+            timers_started: AtomicBool::new(false),
+            timers: Mutex::new(None),
         }
+    }
+
+    /// The saved replies in use.
+    pub fn replies(&self) -> Arc<SavedReplies> {
+        self.replies
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Load the knowledge base again from its folder. A broken version is refused and the one in
@@ -80,10 +103,12 @@ impl Bot {
     pub async fn reload(&self) -> Result<KbStats, LoadError> {
         let _one_at_a_time = self.reloading.lock().await;
         let faq = load_faq(self.kb_dir.clone(), self.thresholds).await?;
+        let replies = load_replies(&self.kb_dir).map_err(|problems| LoadError { problems })?;
+        *self.replies.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(replies);
         Ok(self.desk.replace_faq(faq))
     }
 
-    fn remember_thread(&self, thread: u64, parent: u64) {
+    pub(crate) fn remember_thread(&self, thread: u64, parent: u64) {
         self.threads
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -117,6 +142,11 @@ pub(crate) async fn actor_of(
     let manages_server =
         perms.contains(Permissions::MANAGE_GUILD) || perms.contains(Permissions::ADMINISTRATOR);
     Ok(Actor::on(&settings, user, &roles, manages_server))
+}
+
+/// Saved replies live in `replies/` inside the knowledge-base folder.
+pub fn load_replies(kb_dir: &std::path::Path) -> Result<SavedReplies, Vec<intents::Problem>> {
+    SavedReplies::load_dir(&kb_dir.join("replies"))
 }
 
 /// Load and train the FAQ off the async threads (training takes a moment).
@@ -191,7 +221,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         "knowledge base loaded"
     );
 
-    let bot = Arc::new(Bot::new(&config, store.clone(), faq));
+    let replies = load_replies(&config.knowledge_base.dir)
+        .map_err(|problems| anyhow!("{}", LoadError { problems }))?;
+    info!(replies = replies.len(), "saved replies loaded");
+    let bot = Arc::new(Bot::new(&config, store.clone(), faq, replies));
     let mut client = serenity::all::ClientBuilder::new_with_http(http, intents())
         .event_handler(Handler(bot.clone()))
         .await
@@ -235,6 +268,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     };
     #[cfg(unix)]
     hangups.abort();
+    if let Some(timers) = bot.timers.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        timers.abort();
+    }
     store.close().await;
     info!("stopped");
     result
@@ -262,10 +298,16 @@ impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         ctx.http.set_application_id(ready.application.id);
         info!(guilds = ready.guilds.len(), "connected to the gateway");
-        if let Err(e) = commands::register(&ctx.http).await {
+        if let Err(e) = commands::register(&ctx.http, &self.0.tickets).await {
             error!("cannot register slash commands: {e}");
         }
-        tickets::finish_unfinished(&self.0, &ctx).await;
+        tickets::finish_unfinished(&self.0, &ctx.http).await;
+        tickets::closing::wrap_unwrapped(&self.0, &ctx.http).await;
+        if !self.0.timers_started.swap(true, Ordering::SeqCst) {
+            let every = Duration::from_millis(self.0.tickets.check_every_ms.max(50));
+            let handle = tickets::timers::spawn(self.0.clone(), ctx.http.clone(), every);
+            *self.0.timers.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        }
     }
 
     async fn resume(&self, _ctx: Context, _: ResumedEvent) {
@@ -305,10 +347,29 @@ impl EventHandler for Handler {
             Interaction::Command(cmd) => commands::on_command(&self.0, &ctx, cmd).await,
             Interaction::Autocomplete(cmd) => commands::on_autocomplete(&self.0, &ctx, cmd).await,
             Interaction::Component(c) => on_component(&self.0, &ctx, c).await,
+            Interaction::Modal(m) => tickets::on_modal(&self.0, &ctx.http, m).await,
             _ => Ok(()),
         };
         if let Err(e) = result {
             error!(interaction = %interaction.id(), "interaction failed: {e:#}");
+            // Whoever asked is not left with "thinking..." forever: a deferred answer is
+            // replaced with an apology (this fails harmlessly when nothing was deferred).
+            let (locale, token) = match &interaction {
+                Interaction::Command(c) => (c.locale.as_str(), Some(c.token.as_str())),
+                Interaction::Component(c) => (c.locale.as_str(), Some(c.token.as_str())),
+                Interaction::Modal(m) => (m.locale.as_str(), Some(m.token.as_str())),
+                _ => ("", None),
+            };
+            if let Some(token) = token {
+                let lang = crate::desk::answers::choose_lang("", Some(locale));
+                let sorry = EditInteractionResponse::new()
+                    .content(self.0.locales.get(lang, "error.generic"))
+                    .allowed_mentions(no_pings());
+                let _ = ctx
+                    .http
+                    .edit_original_interaction_response(token, &sorry, vec![])
+                    .await;
+            }
         }
     }
 }
@@ -338,7 +399,7 @@ async fn on_message(bot: &Bot, ctx: &Context, msg: &Message) -> anyhow::Result<(
             return Ok(());
         }
     } else {
-        return Ok(());
+        return ticket_activity(bot, &settings, msg).await;
     };
     let question = Question {
         guild_id: guild.get(),
@@ -376,6 +437,35 @@ async fn on_message(bot: &Bot, ctx: &Context, msg: &Message) -> anyhow::Result<(
     let sent = send_reply(ctx, msg, content, components).await?;
     if let Some(q) = question_id {
         bot.desk.replied(q, sent.id.get()).await?;
+    }
+    Ok(())
+}
+
+/// A message in a ticket's thread: the customer's keeps it alive, staff's counts as a response.
+/// Threads known to belong elsewhere are skipped without asking the database.
+async fn ticket_activity(
+    bot: &Bot,
+    settings: &crate::desk::GuildSettings,
+    msg: &Message,
+) -> anyhow::Result<()> {
+    let channel = msg.channel_id.get();
+    if let Some(parent) = bot.thread_parent(channel) {
+        let ticket_channels = bot
+            .tickets
+            .categories()
+            .iter()
+            .filter_map(|c| c.channel)
+            .chain(settings.tickets_channel);
+        if !ticket_channels.into_iter().any(|c| c == parent) {
+            return Ok(());
+        }
+    }
+    use crate::desk::tickets::{TicketLedger, TicketState, seen};
+    if let Some(ticket) = bot.desk.ledger().ticket_by_thread(channel).await?
+        && ticket.state != TicketState::Closed
+    {
+        let at = crate::desk::now_ms();
+        seen(bot.desk.ledger(), &ticket, msg.author.id.get(), at).await?;
     }
     Ok(())
 }
@@ -525,7 +615,16 @@ pub(crate) async fn handoff_ticket(
     else {
         return None;
     };
-    match tickets::open_for(bot, ctx, guild, asker, Some(*question_id), Some(text), lang).await {
+    let request = tickets::open::Request {
+        guild,
+        customer: asker,
+        category: None,
+        question_id: Some(*question_id),
+        text: Some(text),
+        form: vec![],
+        lang,
+    };
+    match tickets::open_for(bot, &ctx.http, request).await {
         Ok(opened) => opened,
         Err(e) => {
             error!("cannot open a ticket: {e:#}");
@@ -553,18 +652,8 @@ pub(crate) fn human_notice(
 
 /// A button or a list choice under an answer.
 async fn on_component(bot: &Bot, ctx: &Context, c: &ComponentInteraction) -> anyhow::Result<()> {
-    if let Some(ticket) = tickets::parse_claim(&c.data.custom_id) {
-        let defer = CreateInteractionResponse::Defer(
-            CreateInteractionResponseMessage::new().ephemeral(true),
-        );
-        retry(|| c.create_response(&ctx.http, defer.clone())).await?;
-        let lang = crate::desk::answers::choose_lang("", Some(&c.locale));
-        let text = tickets::claim(bot, ctx, c, ticket, lang).await?;
-        let edit = EditInteractionResponse::new()
-            .content(fit(&text, render::MAX_CONTENT))
-            .allowed_mentions(no_pings());
-        retry(|| c.edit_response(&ctx.http, edit.clone())).await?;
-        return Ok(());
+    if let Some(id) = tickets::TicketId::parse(&c.data.custom_id) {
+        return tickets::on_button(bot, &ctx.http, c, id).await;
     }
     let Some(action) = Action::parse(&c.data.custom_id) else {
         return Ok(());
@@ -616,8 +705,16 @@ async fn on_component(bot: &Bot, ctx: &Context, c: &ComponentInteraction) -> any
                 EventKind::Human | EventKind::TicketOffer => {
                     let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
                     let text = Some(p.question.text.as_str());
-                    let opened =
-                        tickets::open_for(bot, ctx, guild, user, Some(question), text, lang).await;
+                    let request = tickets::open::Request {
+                        guild,
+                        customer: user,
+                        category: None,
+                        question_id: Some(question),
+                        text,
+                        form: vec![],
+                        lang,
+                    };
+                    let opened = tickets::open_for(bot, &ctx.http, request).await;
                     let text = match opened {
                         Ok(Some(text)) => text,
                         Ok(None) => human_notice(l, lang, agent_role),

@@ -5,11 +5,18 @@ use sqlx::Row;
 
 use super::{Pool, Store, from_sql_id, opt_id, sql_id};
 use crate::desk::StoreError;
-use crate::desk::tickets::{Change, NewTicket, Priority, Ticket, TicketLedger, TicketState};
+use crate::desk::tickets::{
+    Change, NewTicket, Priority, Ticket, TicketLedger, TicketState, Update,
+};
 
 const TICKET_COLUMNS: &str = "id, guild_id, number, customer_id, category, priority, state, \
      thread_id, queue_card_id, agent_id, question_id, opened_at, claimed_at, first_response_at, closed_at, \
-     close_reason";
+     close_reason, subject, tags, lang, due_at, escalation_id, status_message_id, shown_position, \
+     customer_seen_at, staff_seen_at, warned_at, closings, wrapped_up, rating, rating_comment";
+
+/// Priority as a number, so the queue's order is one comparison.
+const RANK: &str = "CASE priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 \
+     WHEN 'normal' THEN 1 ELSE 0 END";
 
 /// Every state change writes one of these, in the same transaction.
 const INSERT_EVENT: &str = "INSERT INTO ticket_events (ticket_id, actor_id, kind, detail, at) \
@@ -25,6 +32,7 @@ where
 {
     let priority: String = r.try_get("priority")?;
     let state: String = r.try_get("state")?;
+    let tags: String = r.try_get("tags")?;
     Ok(Ticket {
         id: r.try_get("id")?,
         guild_id: r.try_get::<i64, _>("guild_id")? as u64,
@@ -44,7 +52,42 @@ where
         first_response_at_ms: r.try_get("first_response_at")?,
         closed_at_ms: r.try_get("closed_at")?,
         close_reason: r.try_get("close_reason")?,
+        subject: r.try_get("subject")?,
+        tags: split_tags(&tags),
+        lang: r.try_get("lang")?,
+        due_at_ms: r.try_get("due_at")?,
+        escalation_id: from_sql_id(r.try_get("escalation_id")?),
+        status_message_id: from_sql_id(r.try_get("status_message_id")?),
+        shown_position: r.try_get("shown_position")?,
+        customer_seen_at_ms: r.try_get("customer_seen_at")?,
+        staff_seen_at_ms: r.try_get("staff_seen_at")?,
+        warned_at_ms: r.try_get("warned_at")?,
+        closings: r.try_get("closings")?,
+        wrapped_up: r.try_get::<i64, _>("wrapped_up")? != 0,
+        rating: r
+            .try_get::<Option<i64>, _>("rating")?
+            .map(|n| n.clamp(1, 5) as u8),
+        rating_comment: r.try_get("rating_comment")?,
     })
+}
+
+/// Tags are kept as one sorted, comma-separated column.
+fn split_tags(tags: &str) -> Vec<String> {
+    tags.split(',')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn join_tags(tags: &[String]) -> String {
+    let mut tags: Vec<&str> = tags
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+        .collect();
+    tags.sort_unstable();
+    tags.dedup();
+    tags.join(",")
 }
 
 impl TicketLedger for Store {
@@ -62,7 +105,8 @@ impl TicketLedger for Store {
             .try_get(0)?;
             let row = sqlx::query(&format!(
                 "INSERT INTO tickets (guild_id, number, customer_id, category, priority, state, \
-                 question_id, opened_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 question_id, opened_at, subject, tags, lang, due_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                  RETURNING {TICKET_COLUMNS}"
             ))
             .bind(sql_id(t.guild_id))
@@ -73,6 +117,10 @@ impl TicketLedger for Store {
             .bind(TicketState::Open.name())
             .bind(t.question_id)
             .bind(t.opened_at_ms)
+            .bind(&t.subject)
+            .bind(join_tags(&t.tags))
+            .bind(&t.lang)
+            .bind(t.due_at_ms)
             .fetch_one(&mut *tx)
             .await?;
             let ticket = ticket_from_row(&row)?;
@@ -145,9 +193,6 @@ impl TicketLedger for Store {
     }
 
     async fn waiting_ahead(&self, t: &Ticket) -> Result<i64, StoreError> {
-        // Priority as a number, so the queue's order is one comparison.
-        const RANK: &str = "CASE priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 \
-             WHEN 'normal' THEN 1 ELSE 0 END";
         let rank = Priority::ALL
             .iter()
             .position(|p| *p == t.priority)
@@ -188,6 +233,222 @@ impl TicketLedger for Store {
         })
     }
 
+    async fn update(
+        &self,
+        id: i64,
+        actor_id: u64,
+        at_ms: i64,
+        update: &Update,
+    ) -> Result<Option<Ticket>, StoreError> {
+        let event = update.event();
+        with_pool!(self, p => {
+            let mut sql = sqlx::QueryBuilder::new("UPDATE tickets SET ");
+            let mut detail = None;
+            match update {
+                Update::Priority { priority, due_at_ms } => {
+                    sql.push("priority = ").push_bind(priority.name());
+                    sql.push(", due_at = ").push_bind(*due_at_ms);
+                    detail = Some(priority.name().to_string());
+                }
+                Update::Tags(tags) => {
+                    let joined = join_tags(tags);
+                    sql.push("tags = ").push_bind(joined.clone());
+                    detail = Some(joined);
+                }
+                Update::Note(text) => {
+                    sql.push("tags = tags");
+                    detail = Some(text.clone());
+                }
+                Update::Added(user) => {
+                    sql.push("tags = tags");
+                    detail = Some(user.to_string());
+                }
+                Update::CustomerSeen => {
+                    sql.push("customer_seen_at = ").push_bind(at_ms);
+                    sql.push(", warned_at = NULL");
+                }
+                Update::StaffSeen => {
+                    sql.push("staff_seen_at = ").push_bind(at_ms);
+                    sql.push(", first_response_at = COALESCE(first_response_at, ")
+                        .push_bind(at_ms)
+                        .push(")");
+                }
+                Update::Warned => {
+                    sql.push("warned_at = ").push_bind(at_ms);
+                }
+                Update::Escalated { message_id } => {
+                    sql.push("escalation_id = ").push_bind(sql_id(*message_id));
+                }
+                Update::StatusMessage { message_id, position } => {
+                    sql.push("status_message_id = ").push_bind(sql_id(*message_id));
+                    sql.push(", shown_position = ").push_bind(*position);
+                }
+                Update::WrappedUp => {
+                    sql.push("wrapped_up = 1");
+                }
+                Update::Rating { stars, comment } => {
+                    sql.push("rating = ").push_bind(i64::from(*stars));
+                    sql.push(", rating_comment = COALESCE(")
+                        .push_bind(comment.clone())
+                        .push(", rating_comment)");
+                    detail = Some(stars.to_string());
+                }
+            }
+            sql.push(" WHERE id = ").push_bind(id);
+            sql.push(format!(" RETURNING {TICKET_COLUMNS}"));
+            let mut tx = p.begin().await?;
+            let Some(row) = sql.build().fetch_optional(&mut *tx).await? else {
+                return Ok(None);
+            };
+            let ticket = ticket_from_row(&row)?;
+            if let Some(kind) = event {
+                sqlx::query(INSERT_EVENT)
+                    .bind(id)
+                    .bind(sql_id(actor_id))
+                    .bind(kind)
+                    .bind(detail)
+                    .bind(at_ms)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(Some(ticket))
+        })
+    }
+
+    async fn waiting(&self) -> Result<Vec<Ticket>, StoreError> {
+        self.tickets_where(
+            &format!("state = 'waiting' ORDER BY guild_id, {RANK} DESC, id"),
+            &[],
+        )
+        .await
+    }
+
+    async fn overdue(&self, now_ms: i64) -> Result<Vec<Ticket>, StoreError> {
+        self.tickets_where(
+            "state = 'waiting' AND due_at <= $1 AND escalation_id IS NULL ORDER BY id",
+            &[now_ms],
+        )
+        .await
+    }
+
+    async fn quiet_since(&self, before_ms: i64) -> Result<Vec<Ticket>, StoreError> {
+        self.tickets_where(
+            "state = 'claimed' AND warned_at IS NULL AND staff_seen_at <= $1 \
+             AND staff_seen_at >= COALESCE(customer_seen_at, 0) ORDER BY id",
+            &[before_ms],
+        )
+        .await
+    }
+
+    async fn warned_before(&self, before_ms: i64) -> Result<Vec<Ticket>, StoreError> {
+        self.tickets_where(
+            "state = 'claimed' AND warned_at <= $1 ORDER BY id",
+            &[before_ms],
+        )
+        .await
+    }
+
+    async fn unwrapped(&self) -> Result<Vec<Ticket>, StoreError> {
+        self.tickets_where("state = 'closed' AND wrapped_up = 0 ORDER BY id", &[])
+            .await
+    }
+
+    async fn recent_claims(&self, guild_id: u64, limit: i64) -> Result<Vec<i64>, StoreError> {
+        with_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT claimed_at FROM tickets WHERE guild_id = $1 AND claimed_at IS NOT NULL \
+                 ORDER BY claimed_at DESC LIMIT $2",
+            )
+            .bind(sql_id(guild_id))
+            .bind(limit)
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| r.try_get::<i64, _>(0).map_err(StoreError::from))
+                .collect()
+        })
+    }
+
+    async fn latest_opened(
+        &self,
+        guild_id: u64,
+        customer_id: u64,
+    ) -> Result<Option<i64>, StoreError> {
+        with_pool!(self, p => {
+            let row = sqlx::query(
+                "SELECT MAX(opened_at) FROM tickets WHERE guild_id = $1 AND customer_id = $2",
+            )
+            .bind(sql_id(guild_id))
+            .bind(sql_id(customer_id))
+            .fetch_one(p)
+            .await?;
+            Ok(row.try_get::<Option<i64>, _>(0)?)
+        })
+    }
+
+    async fn open_count(&self, guild_id: u64) -> Result<i64, StoreError> {
+        with_pool!(self, p => {
+            let row = sqlx::query(
+                "SELECT COUNT(*) FROM tickets WHERE guild_id = $1 AND state <> 'closed'",
+            )
+            .bind(sql_id(guild_id))
+            .fetch_one(p)
+            .await?;
+            Ok(row.try_get::<i64, _>(0)?)
+        })
+    }
+
+    async fn block(
+        &self,
+        guild_id: u64,
+        user_id: u64,
+        by: u64,
+        reason: &str,
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, p => {
+            sqlx::query(
+                "INSERT INTO blocked_users (guild_id, user_id, blocked_by, reason, at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (guild_id, user_id) DO UPDATE \
+                 SET blocked_by = excluded.blocked_by, reason = excluded.reason, at = excluded.at",
+            )
+            .bind(sql_id(guild_id))
+            .bind(sql_id(user_id))
+            .bind(sql_id(by))
+            .bind(reason)
+            .bind(at_ms)
+            .execute(p)
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn unblock(&self, guild_id: u64, user_id: u64) -> Result<bool, StoreError> {
+        with_pool!(self, p => {
+            let done = sqlx::query("DELETE FROM blocked_users WHERE guild_id = $1 AND user_id = $2")
+                .bind(sql_id(guild_id))
+                .bind(sql_id(user_id))
+                .execute(p)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    async fn blocked(&self, guild_id: u64, user_id: u64) -> Result<Option<String>, StoreError> {
+        with_pool!(self, p => {
+            let row = sqlx::query(
+                "SELECT reason FROM blocked_users WHERE guild_id = $1 AND user_id = $2",
+            )
+            .bind(sql_id(guild_id))
+            .bind(sql_id(user_id))
+            .fetch_optional(p)
+            .await?;
+            row.map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+                .transpose()
+        })
+    }
+
     async fn move_ticket(
         &self,
         id: i64,
@@ -195,6 +456,25 @@ impl TicketLedger for Store {
         change: &Change,
     ) -> Result<Option<Ticket>, StoreError> {
         move_ticket(&self.pool, id, from, change).await
+    }
+}
+
+impl Store {
+    /// The tickets matching a condition over the ticket columns, with `$n` bound to `args`.
+    async fn tickets_where(
+        &self,
+        condition: &str,
+        args: &[i64],
+    ) -> Result<Vec<Ticket>, StoreError> {
+        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE {condition}");
+        with_pool!(self, p => {
+            let mut query = sqlx::query(&sql);
+            for a in args {
+                query = query.bind(*a);
+            }
+            let rows = query.fetch_all(p).await?;
+            rows.iter().map(ticket_from_row).collect()
+        })
     }
 }
 
@@ -209,16 +489,25 @@ async fn move_ticket(
         let mut sql = sqlx::QueryBuilder::new("UPDATE tickets SET state = ");
         sql.push_bind(c.to.name());
         match c.to {
+            // The first claim is the one reports measure; a transfer keeps it.
             TicketState::Claimed => {
                 sql.push(", agent_id = ").push_bind(opt_id(c.agent_id));
-                sql.push(", claimed_at = ").push_bind(c.at_ms);
+                sql.push(", claimed_at = COALESCE(claimed_at, ").push_bind(c.at_ms).push(")");
             }
+            // Each closing has its own wrap-up (and its own message nonces).
             TicketState::Closed => {
                 sql.push(", closed_at = ").push_bind(c.at_ms);
                 sql.push(", close_reason = ").push_bind(c.reason.clone());
+                sql.push(", closings = closings + 1, wrapped_up = 0, warned_at = NULL");
             }
+            // Back in the queue (released or reopened): a new escalation may be due, and the
+            // customer's place is shown afresh.
             TicketState::Open | TicketState::Waiting => {
-                sql.push(", agent_id = NULL, claimed_at = NULL, closed_at = NULL");
+                sql.push(
+                    ", agent_id = NULL, closed_at = NULL, close_reason = NULL, \
+                     escalation_id = NULL, shown_position = NULL, \
+                     warned_at = NULL",
+                );
             }
         }
         sql.push(" WHERE id = ").push_bind(id).push(" AND state IN (");
@@ -231,11 +520,15 @@ async fn move_ticket(
             return Ok(None);
         };
         let ticket = ticket_from_row(&row)?;
+        let detail = match (c.to, c.agent_id) {
+            (TicketState::Claimed, Some(agent)) => Some(agent.to_string()),
+            _ => c.reason.clone(),
+        };
         sqlx::query(INSERT_EVENT)
         .bind(id)
         .bind(sql_id(c.actor_id))
-        .bind(c.to.name())
-        .bind(c.reason.clone())
+        .bind(c.kind)
+        .bind(detail)
         .bind(c.at_ms)
         .execute(&mut *tx)
         .await?;

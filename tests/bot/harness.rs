@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use beacon::config::{Config, Secret};
+use beacon::desk::workflow::TicketsConfig;
 use beacon::store::Store;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -21,6 +22,7 @@ pub const MANAGE_GUILD: u64 = 1 << 5;
 pub struct Options {
     pub kb_dir: PathBuf,
     pub cooldown_questions: usize,
+    pub tickets: TicketsConfig,
 }
 
 impl Default for Options {
@@ -28,6 +30,11 @@ impl Default for Options {
         Options {
             kb_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("intents"),
             cooldown_questions: 50,
+            tickets: TicketsConfig {
+                // Timers look often, so tests that move time do not wait long.
+                check_every_ms: 100,
+                ..TicketsConfig::default()
+            },
         }
     }
 }
@@ -51,6 +58,12 @@ pub struct Bot {
     pub moderator: u64,
     /// A customer with no roles.
     pub customer: u64,
+    /// Pinged with the agents when a ticket passes its first-response target (set up only by
+    /// tests that want it).
+    pub supervisor_role: u64,
+    /// Where transcripts go (set up only by tests that want it).
+    pub transcripts: u64,
+    config: Config,
     /// More customers, so per-user limits do not interfere between steps.
     pub others: Vec<u64>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -70,6 +83,7 @@ impl Bot {
         let forum = fake.add_forum_channel(guild, "support");
         let tickets = fake.add_text_channel(guild, "tickets");
         let agents = fake.add_text_channel(guild, "agents");
+        let transcripts = fake.add_text_channel(guild, "transcripts");
         let agent_role = fake.add_role(guild, "Agents", 0);
         let agent_members = [
             fake.add_member(guild, "agent-ana", &[agent_role]),
@@ -77,6 +91,7 @@ impl Bot {
         ];
         let moderator_role = fake.add_role(guild, "Moderators", MANAGE_GUILD);
         let moderator = fake.add_member(guild, "mod", &[moderator_role]);
+        let supervisor_role = fake.add_role(guild, "Supervisors", 0);
         let customer = fake.add_member(guild, "alex", &[]);
         let others = ["sara", "omar", "ani", "noor", "arman", "lena"]
             .iter()
@@ -89,11 +104,9 @@ impl Bot {
         config.database.url = db_url.to_string();
         config.knowledge_base.dir = options.kb_dir;
         config.answers.cooldown_questions = options.cooldown_questions;
+        config.tickets = options.tickets;
 
-        let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(beacon::discord::run(config, async {
-            let _ = rx.await;
-        }));
+        let (tx, task) = launch(&config);
         fake.wait_ready(WAIT).await;
         fake.wait_commands_registered(WAIT).await;
         let store = Store::connect(db_url).await.expect("a second connection");
@@ -111,6 +124,9 @@ impl Bot {
             moderator_role,
             moderator,
             customer,
+            supervisor_role,
+            transcripts,
+            config,
             others,
             shutdown: Some(tx),
             task: Some(task),
@@ -193,6 +209,30 @@ impl Bot {
             .await
     }
 
+    /// Stop the bot as SIGTERM would and start it again, on the same fake Discord and database.
+    /// (A killed process is the binary's tests' business: in-process, serenity's own tasks
+    /// would outlive a dropped client.)
+    pub async fn restart(&mut self) {
+        let identified = self.fake.identifies();
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let result = tokio::time::timeout(WAIT, task)
+                .await
+                .expect("stops in time");
+            result.expect("no panic").expect("stops cleanly");
+        }
+        let (tx, task) = launch(&self.config);
+        self.shutdown = Some(tx);
+        self.task = Some(task);
+        self.fake
+            .wait_until("the bot to identify again", WAIT, |f| {
+                (f.identifies() > identified && f.is_connected()).then_some(())
+            })
+            .await;
+    }
+
     /// Stop the bot as SIGTERM would, and check everything the fake saw.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -206,9 +246,40 @@ impl Bot {
             result.expect("the bot stops cleanly");
         }
         self.fake.assert_clean();
-        assert_nobody_pinged(&self.fake, Some((self.agents, self.agent_role)));
+        assert_nobody_pinged(
+            &self.fake,
+            Some(Staff {
+                agents: self.agents,
+                roles: [self.agent_role, self.supervisor_role],
+                tickets: self.tickets,
+            }),
+        );
         self.store.close().await;
     }
+}
+
+/// Run Beacon in-process with `config` until the returned sender says stop.
+fn launch(config: &Config) -> (oneshot::Sender<()>, JoinHandle<anyhow::Result<()>>) {
+    // BEACON_TEST_LOG=beacon=debug shows what the bot logs, for a failing test.
+    if let Ok(filter) = std::env::var("BEACON_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
+    let (tx, rx) = oneshot::channel();
+    let task = tokio::spawn(beacon::discord::run(config.clone(), async {
+        let _ = rx.await;
+    }));
+    (tx, task)
+}
+
+/// The pings Beacon decides on itself: the agent and supervisor roles, by id, in the agents'
+/// channel; a ticket's customer, by id, in their ticket's thread.
+pub struct Staff {
+    pub agents: u64,
+    pub roles: [u64; 2],
+    pub tickets: u64,
 }
 
 /// The bot's reply to `message` in `channel`, if there is one yet.
@@ -218,10 +289,10 @@ pub fn reply_in(fake: &FakeDiscord, channel: u64, message: u64) -> Option<Value>
         .find(|m| m["message_reference"]["message_id"].as_str() == Some(&message.to_string()))
 }
 
-/// Every message the bot sent or edited set allowed mentions that ping nobody, except the one
-/// ping the bot decides on itself: the agent role, by id, on a ticket's card in the agents'
-/// channel (`agent_ping`: that channel and role).
-pub fn assert_nobody_pinged(fake: &FakeDiscord, agent_ping: Option<(u64, u64)>) {
+/// Every message the bot sent or edited set allowed mentions that ping nobody, except the pings
+/// the bot decides on itself (`staff`): roles by id on cards and escalations in the agents'
+/// channel, and a ticket's customer by id, addressed by name, in a thread of the tickets channel.
+pub fn assert_nobody_pinged(fake: &FakeDiscord, staff: Option<Staff>) {
     for r in fake.requests() {
         let sends_message = (r.method == "POST" && r.path.ends_with("/messages"))
             || (r.method == "PATCH" && r.path.starts_with("/webhooks/"))
@@ -231,11 +302,37 @@ pub fn assert_nobody_pinged(fake: &FakeDiscord, agent_ping: Option<(u64, u64)>) 
             continue;
         }
         let allowed = &body["allowed_mentions"];
-        let agent_card = agent_ping.is_some_and(|(channel, role)| {
-            r.method == "POST"
-                && r.path == format!("/channels/{channel}/messages")
-                && allowed["roles"] == json!([role.to_string()])
-        });
+        let content = body["content"].as_str().unwrap_or_default();
+        let ids = |key: &str| -> Vec<u64> {
+            allowed[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str()?.parse().ok())
+                .collect()
+        };
+        let (roles, users) = (ids("roles"), ids("users"));
+        let roles_ok = roles.is_empty()
+            || staff.as_ref().is_some_and(|s| {
+                r.method == "POST"
+                    && r.path == format!("/channels/{}/messages", s.agents)
+                    && roles.iter().all(|role| s.roles.contains(role))
+            });
+        let users_ok = users.is_empty()
+            || staff.as_ref().is_some_and(|s| {
+                let channel = r
+                    .path
+                    .strip_prefix("/channels/")
+                    .and_then(|p| p.split('/').next())
+                    .and_then(|c| c.parse::<u64>().ok());
+                let in_ticket = channel
+                    .and_then(|c| fake.channel(c))
+                    .is_some_and(|c| c["parent_id"].as_str() == Some(&s.tickets.to_string()));
+                r.method == "POST"
+                    && in_ticket
+                    && users.len() == 1
+                    && content.contains(&format!("<@{}>", users[0]))
+            });
         assert_eq!(
             allowed["parse"],
             json!([]),
@@ -244,9 +341,7 @@ pub fn assert_nobody_pinged(fake: &FakeDiscord, agent_ping: Option<(u64, u64)>) 
             r.path
         );
         assert!(
-            allowed["users"].as_array().is_none_or(|u| u.is_empty())
-                && (agent_card || allowed["roles"].as_array().is_none_or(|u| u.is_empty()))
-                && allowed["replied_user"] != json!(true),
+            roles_ok && users_ok && allowed["replied_user"] != json!(true),
             "{} {}: allowed_mentions {allowed}",
             r.method,
             r.path
@@ -359,7 +454,9 @@ pub fn copy_starter_kb(to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
     }
 }
 

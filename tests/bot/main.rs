@@ -10,4 +10,6 @@ mod j1;
 mod process;
 mod resilience;
 mod store;
+mod ticket_life;
+mod ticket_work;
 mod tickets;

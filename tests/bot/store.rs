@@ -226,12 +226,17 @@ fn new_ticket(guild_id: u64, customer_id: u64) -> NewTicket {
         category: "billing".into(),
         priority: Priority::High,
         question_id: None,
+        subject: "my card was charged twice".into(),
+        tags: vec!["billing".into()],
+        lang: "en".into(),
         opened_at_ms: 1_790_000_000_000,
+        due_at_ms: Some(1_790_000_060_000),
     }
 }
 
 fn change(to: TicketState, actor_id: u64) -> Change {
     Change {
+        kind: to.name(),
         to,
         actor_id,
         at_ms: 1_790_000_000_500,

@@ -17,7 +17,7 @@ on_both_backends!(
     outside_opening_hours_the_customer_hears_when_people_are_back_and_nobody_is_pinged,
 );
 
-fn fill(lang: &str, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+fn fill(lang: &str, key: &str, args: &[(&str, &(dyn std::fmt::Display + Sync))]) -> String {
     Locales::embedded().fill(lang, key, args)
 }
 
@@ -183,7 +183,11 @@ async fn a_half_opened_ticket_is_finished_when_the_bot_starts_again(url: String)
             category: "general".into(),
             priority: Priority::Normal,
             question_id: None,
+            subject: String::new(),
+            tags: vec![],
+            lang: "en".into(),
             opened_at_ms: 1,
+            due_at_ms: None,
         })
         .await
         .unwrap();
@@ -277,14 +281,15 @@ async fn ticket_command_then_an_agent_closes_and_the_thread_is_archived(url: Str
     let card = &bot.fake.bot_messages(bot.agents)[0];
     assert!(content(card).contains("replacement sent") && custom_ids(card).is_empty());
 
-    // A closed ticket stays closed, and the customer may open a new one.
+    // A closed ticket stays closed; the customer who just opened one waits out the cooldown.
     let again = bot.final_text(&close(thread, agent, "twice")).await;
     assert_eq!(
         again,
         fill("en", "ticket.closed_already", &[("number", &1)])
     );
     let second = bot.final_text(&open(bot.customer)).await;
-    assert!(second.contains("#3"), "{second}");
+    assert_eq!(second, fill("en", "ticket.cooldown", &[("minutes", &10)]));
+    assert_eq!(bot.fake.threads_in(bot.tickets).len(), 2);
     bot.stop().await;
 }
 

@@ -47,6 +47,8 @@ pub struct Recorded {
     pub body: Option<Value>,
     /// Names of uploaded files (multipart requests).
     pub files: Vec<String>,
+    /// Their contents, in the same order, so tests can read what was uploaded.
+    pub file_contents: Vec<Vec<u8>>,
     /// The status the fake answered.
     pub status: u16,
     /// The JSON the fake answered, if any.
@@ -132,6 +134,7 @@ pub struct UploadedFile {
     pub filename: String,
     pub content_type: Option<String>,
     pub size: usize,
+    pub data: Vec<u8>,
 }
 
 /// What the fake answers.
@@ -389,6 +392,7 @@ fn process(state: &mut State, incoming: &Incoming, gateway_url: &str) -> Answer 
         query: incoming.query.clone(),
         body: None,
         files: Vec::new(),
+        file_contents: Vec::new(),
         status: 0,
         response: None,
         at: incoming.at,
@@ -469,6 +473,7 @@ fn route(
     };
     record.body = body.clone();
     record.files = files.iter().map(|f| f.filename.clone()).collect();
+    record.file_contents = files.iter().map(|f| f.data.clone()).collect();
 
     let spec = openapi::spec();
     let Some(matched) = spec.match_path(path) else {
@@ -2684,6 +2689,7 @@ fn parse_multipart(
                 field,
                 content_type,
                 size: data.len(),
+                data: data.to_vec(),
             });
         }
     }

@@ -1,0 +1,445 @@
+//! Closing a ticket: by an agent with a reason, by the customer confirming an agent's request,
+//! or by the inactivity timer. Every closing is wrapped up the same way, once: a notice in the
+//! thread with a 1-5 rating and a Reopen button, the card updated, a transcript (Markdown and
+//! HTML) posted to the transcripts channel, and the thread archived and locked. A closed ticket
+//! can be reopened within the configured window.
+
+use serenity::all::{
+    ButtonStyle, ChannelId, CommandInteraction, ComponentInteraction, CreateActionRow,
+    CreateAttachment, CreateButton, CreateInputText, CreateMessage, CreateModal, EditThread,
+    GetMessages, Http, InputTextStyle, Message, MessageId, Nonce,
+};
+use tracing::{error, info, warn};
+
+use super::work::{say, show_status};
+use super::{TicketId, annotate_card, refusal_text, timers, user};
+use crate::desk::now_ms;
+use crate::desk::settings::staffed_deadline;
+use crate::desk::tickets::{
+    self as desk_tickets, Actor, NotDone, Target, Ticket, TicketLedger, Update,
+};
+use crate::desk::transcript::{self, Attachment, Header, Line, Role};
+use crate::discord::render::{MAX_CONTENT, fit, no_pings};
+use crate::discord::{Bot, actor_of, retry};
+
+/// The most messages a transcript holds (the thread's latest ones, if it has more).
+const MAX_TRANSCRIPT_MESSAGES: usize = 5_000;
+
+/// Close a ticket and wrap it up. Returns the private reply for whoever closed it.
+pub async fn close(
+    bot: &Bot,
+    http: &Http,
+    actor: &Actor,
+    target: Target,
+    reason: &str,
+    lang: &str,
+) -> anyhow::Result<String> {
+    let ticket =
+        match desk_tickets::close(bot.desk.ledger(), actor, target, reason, now_ms()).await? {
+            Ok(t) => t,
+            Err(not_done) => return Ok(refusal_text(bot, lang, &not_done)),
+        };
+    wrap_up(bot, http, &ticket, &user(actor.user_id)).await?;
+    timers::refresh_queue(bot, http).await;
+    Ok(bot
+        .locales
+        .fill(lang, "ticket.you_closed", &[("number", &ticket.number)]))
+}
+
+/// `/close reason:` in a ticket's thread.
+pub async fn close_command(
+    bot: &Bot,
+    http: &Http,
+    cmd: &CommandInteraction,
+    reason: &str,
+    lang: &str,
+) -> anyhow::Result<String> {
+    let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+    let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
+    // Customers close their own tickets from the confirmation buttons; the command is staff's.
+    if !(actor.is_agent || actor.is_moderator) {
+        return Ok(bot.locales.get(lang, "ticket.agent_only").to_string());
+    }
+    close(
+        bot,
+        http,
+        &actor,
+        Target::Thread(cmd.channel_id.get()),
+        reason,
+        lang,
+    )
+    .await
+}
+
+/// `/reopen` in a closed ticket's thread, or the Reopen button.
+pub async fn reopen(
+    bot: &Bot,
+    http: &Http,
+    actor: &Actor,
+    target: Target,
+    lang: &str,
+) -> anyhow::Result<String> {
+    let l = bot.locales;
+    let window = i64::from(bot.tickets.reopen_hours) * 3_600_000;
+    let now = now_ms();
+    let ticket = match desk_tickets::reopen(bot.desk.ledger(), actor, target, window, now).await? {
+        Ok(t) => t,
+        Err(not_done) => return Ok(refusal_text(bot, lang, &not_done)),
+    };
+    // A fresh first-response target from now: the customer is waiting again.
+    let settings = bot.desk.settings(ticket.guild_id).await?;
+    let due = staffed_deadline(
+        &settings,
+        jiff::Timestamp::from_millisecond(now)?,
+        bot.tickets.targets.minutes(ticket.priority),
+    );
+    let update = Update::Priority {
+        priority: ticket.priority,
+        due_at_ms: Some(due.as_millisecond()),
+    };
+    let ticket = bot
+        .desk
+        .ledger()
+        .update(ticket.id, actor.user_id, now, &update)
+        .await?
+        .unwrap_or(ticket);
+    let who = user(actor.user_id);
+    if let Some(thread) = ticket.thread_id {
+        let open = EditThread::new().archived(false).locked(false);
+        retry(|| ChannelId::new(thread).edit_thread(http, open.clone())).await?;
+        say(
+            http,
+            thread,
+            &l.fill(&ticket.lang, "ticket.reopened", &[("who", &who)]),
+        )
+        .await?;
+    }
+    annotate_card(
+        bot,
+        http,
+        &ticket,
+        &format!("Reopened by {who}; waiting again."),
+    )
+    .await?;
+    timers::refresh_queue(bot, http).await;
+    let thread = ticket
+        .thread_id
+        .map(|t| format!("<#{t}>"))
+        .unwrap_or_default();
+    Ok(l.fill(
+        lang,
+        "ticket.you_reopened",
+        &[("number", &ticket.number), ("thread", &thread)],
+    ))
+}
+
+/// The customer's buttons in the thread: confirm closing, still need help, reopen. Returns the
+/// private reply.
+pub async fn customer_button(
+    bot: &Bot,
+    http: &Http,
+    c: &ComponentInteraction,
+    id: &TicketId,
+    lang: &str,
+) -> anyhow::Result<String> {
+    let l = bot.locales;
+    let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
+    let actor = actor_of(bot, guild, c.user.id.get(), c.member.as_ref()).await?;
+    match *id {
+        TicketId::Close(ticket) => {
+            let Some(t) = bot.desk.ledger().ticket(ticket).await? else {
+                return Ok(l.get(lang, "error.expired").to_string());
+            };
+            if t.customer_id != actor.user_id {
+                return Ok(l.get(lang, "ticket.not_customer").to_string());
+            }
+            let reason = l.get(&t.lang, "ticket.solved_reason").to_string();
+            close(bot, http, &actor, Target::Id(ticket), &reason, lang).await
+        }
+        TicketId::Keep(ticket) => {
+            let Some(t) = bot.desk.ledger().ticket(ticket).await? else {
+                return Ok(l.get(lang, "error.expired").to_string());
+            };
+            if t.customer_id != actor.user_id {
+                return Ok(l.get(lang, "ticket.not_customer").to_string());
+            }
+            bot.desk
+                .ledger()
+                .update(t.id, actor.user_id, now_ms(), &Update::CustomerSeen)
+                .await?;
+            if let Some(thread) = t.thread_id {
+                let agent = t.agent_id.map(user).unwrap_or_default();
+                say(
+                    http,
+                    thread,
+                    &format!("{agent} {}", l.get(&t.lang, "ticket.still_open")),
+                )
+                .await?;
+            }
+            Ok(l.get(lang, "ticket.still_open").to_string())
+        }
+        TicketId::Reopen(ticket) => reopen(bot, http, &actor, Target::Id(ticket), lang).await,
+        _ => Ok(String::new()),
+    }
+}
+
+/// A star button: the rating is kept at once, and a form offers room for a comment. Only the
+/// ticket's customer may rate.
+pub async fn rate_button(
+    bot: &Bot,
+    c: &ComponentInteraction,
+    ticket: i64,
+    stars: u8,
+    lang: &str,
+) -> anyhow::Result<Result<CreateModal, String>> {
+    let l = bot.locales;
+    let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
+    let actor = actor_of(bot, guild, c.user.id.get(), c.member.as_ref()).await?;
+    match desk_tickets::rate(
+        bot.desk.ledger(),
+        &actor,
+        Target::Id(ticket),
+        stars,
+        None,
+        now_ms(),
+    )
+    .await?
+    {
+        Ok(t) => {
+            let comment = CreateInputText::new(
+                InputTextStyle::Paragraph,
+                fit(l.get(&t.lang, "ticket.rate_comment"), 45),
+                "comment",
+            )
+            .required(false)
+            .max_length(1000);
+            Ok(Ok(CreateModal::new(
+                TicketId::Comment(ticket, stars).to_string(),
+                fit(l.get(&t.lang, "ticket.rate_title"), 45),
+            )
+            .components(vec![CreateActionRow::InputText(comment)])))
+        }
+        Err(NotDone::NoTicket) => Ok(Err(l.get(lang, "error.expired").to_string())),
+        Err(not_done) => Ok(Err(refusal_text(bot, lang, &not_done))),
+    }
+}
+
+/// The rating form sent back, with its comment.
+pub async fn comment(
+    bot: &Bot,
+    actor: &Actor,
+    ticket: i64,
+    stars: u8,
+    text: Option<String>,
+    lang: &str,
+) -> anyhow::Result<String> {
+    let text = text.filter(|t| !t.trim().is_empty());
+    match desk_tickets::rate(
+        bot.desk.ledger(),
+        actor,
+        Target::Id(ticket),
+        stars,
+        text,
+        now_ms(),
+    )
+    .await?
+    {
+        Ok(t) => Ok(bot.locales.fill(
+            lang,
+            "ticket.rated",
+            &[("number", &t.number), ("stars", &stars)],
+        )),
+        Err(not_done) => Ok(refusal_text(bot, lang, &not_done)),
+    }
+}
+
+/// Everything a closing does after the state change, each step safe to repeat: the notice
+/// (rating and Reopen) and the transcript carry nonces of this closing, the card line is not
+/// added twice, archiving twice is harmless. Marked done at the end, so a restart repeats
+/// exactly what was not finished.
+pub async fn wrap_up(bot: &Bot, http: &Http, ticket: &Ticket, closer: &str) -> anyhow::Result<()> {
+    let l = bot.locales;
+    let lang = ticket.lang.as_str();
+    let reason = ticket.close_reason.clone().unwrap_or_default();
+    let nonce = |kind: char| Nonce::String(format!("{kind}{}.{}", ticket.id, ticket.closings));
+    if let Some(thread) = ticket.thread_id {
+        let thread = ChannelId::new(thread);
+        let mut text = l.fill(
+            lang,
+            "ticket.closed_notice",
+            &[("agent", &closer), ("reason", &reason)],
+        );
+        text.push('\n');
+        text.push_str(l.get(lang, "ticket.rate_ask"));
+        let stars = (1..=5u8)
+            .map(|s| {
+                CreateButton::new(TicketId::Rate(ticket.id, s).to_string())
+                    .style(ButtonStyle::Secondary)
+                    .label(format!("{s} ★"))
+            })
+            .collect();
+        let rows = vec![
+            CreateActionRow::Buttons(stars),
+            CreateActionRow::Buttons(vec![
+                CreateButton::new(TicketId::Reopen(ticket.id).to_string())
+                    .style(ButtonStyle::Secondary)
+                    .label(l.get(lang, "ticket.reopen")),
+            ]),
+        ];
+        let message = CreateMessage::new()
+            .content(fit(&text, MAX_CONTENT))
+            .components(rows)
+            .allowed_mentions(no_pings())
+            .nonce(nonce('n'))
+            .enforce_nonce(true);
+        retry(|| thread.send_message(http, message.clone())).await?;
+        show_status(http, ticket, &format!("#{} · {reason}", ticket.number)).await?;
+    }
+    let line = l.fill(
+        "en",
+        "ticket.closed_by",
+        &[("agent", &closer), ("reason", &reason)],
+    );
+    annotate_card(bot, http, ticket, &line).await?;
+    let settings = bot.desk.settings(ticket.guild_id).await?;
+    if let (Some(channel), Some(thread)) = (settings.transcripts_channel, ticket.thread_id) {
+        let messages = thread_messages(http, ChannelId::new(thread)).await?;
+        let (header, lines) = transcript_of(ticket, &messages);
+        let (md_name, html_name) = transcript::file_names(ticket.number);
+        let message = CreateMessage::new()
+            .content(fit(
+                &format!(
+                    "Transcript of ticket #{} ({}, {} messages) · closed by {closer}: {reason}",
+                    ticket.number,
+                    ticket.category,
+                    lines.len()
+                ),
+                MAX_CONTENT,
+            ))
+            .add_file(CreateAttachment::bytes(
+                transcript::markdown(&header, &lines).into_bytes(),
+                md_name,
+            ))
+            .add_file(CreateAttachment::bytes(
+                transcript::html(&header, &lines).into_bytes(),
+                html_name,
+            ))
+            .allowed_mentions(no_pings())
+            .nonce(nonce('x'))
+            .enforce_nonce(true);
+        retry(|| ChannelId::new(channel).send_message(http, message.clone())).await?;
+    }
+    // Archived and locked: the customer keeps the history, Discord's active-thread cap does not
+    // count it, and nobody writes in it by mistake.
+    if let Some(thread) = ticket.thread_id {
+        let archive = EditThread::new().archived(true).locked(true);
+        retry(|| ChannelId::new(thread).edit_thread(http, archive.clone())).await?;
+    }
+    bot.desk
+        .ledger()
+        .update(ticket.id, 0, now_ms(), &Update::WrappedUp)
+        .await?;
+    Ok(())
+}
+
+/// At start: wrap up closings a stopped process left unfinished.
+pub async fn wrap_unwrapped(bot: &Bot, http: &Http) {
+    let tickets = match bot.desk.ledger().unwrapped().await {
+        Ok(t) => t,
+        Err(e) => {
+            error!("cannot look for unfinished closings: {e}");
+            return;
+        }
+    };
+    for ticket in tickets {
+        let closer = ticket.agent_id.map(user).unwrap_or_else(|| "Beacon".into());
+        match wrap_up(bot, http, &ticket, &closer).await {
+            Ok(()) => info!(
+                ticket = ticket.number,
+                "finished a closing a stopped process had begun"
+            ),
+            Err(e) => error!(ticket = ticket.number, "cannot finish a closing: {e:#}"),
+        }
+    }
+}
+
+/// The thread's messages, oldest first (at most [`MAX_TRANSCRIPT_MESSAGES`], the latest).
+async fn thread_messages(http: &Http, thread: ChannelId) -> anyhow::Result<Vec<Message>> {
+    let mut all: Vec<Message> = Vec::new();
+    let mut before: Option<MessageId> = None;
+    loop {
+        let mut page = GetMessages::new().limit(100);
+        if let Some(b) = before {
+            page = page.before(b);
+        }
+        let batch = retry(|| thread.messages(http, page)).await?;
+        let done = batch.len() < 100;
+        before = batch.iter().map(|m| m.id).min();
+        all.extend(batch);
+        if done || all.len() >= MAX_TRANSCRIPT_MESSAGES {
+            break;
+        }
+    }
+    if all.len() >= MAX_TRANSCRIPT_MESSAGES {
+        warn!(%thread, "transcript cut to the latest {MAX_TRANSCRIPT_MESSAGES} messages");
+    }
+    all.sort_by_key(|m| m.id);
+    Ok(all)
+}
+
+/// A transcript's header and lines from the ticket and its thread's messages.
+fn transcript_of(ticket: &Ticket, messages: &[Message]) -> (Header, Vec<Line>) {
+    let name_of = |id: u64| {
+        messages
+            .iter()
+            .find(|m| m.author.id.get() == id)
+            .map(|m| {
+                m.author
+                    .global_name
+                    .clone()
+                    .unwrap_or_else(|| m.author.name.clone())
+            })
+            .unwrap_or_else(|| format!("member {id}"))
+    };
+    let header = Header {
+        number: ticket.number,
+        server: format!("server {}", ticket.guild_id),
+        category: ticket.category.clone(),
+        priority: ticket.priority.name().to_string(),
+        tags: ticket.tags.clone(),
+        customer: name_of(ticket.customer_id),
+        agent: ticket.agent_id.map(name_of),
+        opened_at_ms: ticket.opened_at_ms,
+        closed_at_ms: ticket.closed_at_ms,
+        close_reason: ticket.close_reason.clone(),
+        rating: ticket.rating,
+    };
+    let lines = messages
+        .iter()
+        .map(|m| Line {
+            author: m
+                .author
+                .global_name
+                .clone()
+                .unwrap_or_else(|| m.author.name.clone()),
+            role: if m.author.bot {
+                Role::Bot
+            } else if m.author.id.get() == ticket.customer_id {
+                Role::Customer
+            } else {
+                Role::Staff
+            },
+            at_ms: m.timestamp.unix_timestamp() * 1000,
+            text: m.content.clone(),
+            attachments: m
+                .attachments
+                .iter()
+                .map(|a| Attachment {
+                    name: a.filename.clone(),
+                    url: a.url.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    (header, lines)
+}

@@ -1,0 +1,384 @@
+//! Tickets on Discord (journeys J2 and J3). A ticket opens from a panel button, `/ticket`, a
+//! "Talk to a person" button or the handoff intent; it becomes a private thread with the customer
+//! and a header, and a card with Claim in the agents' channel. The desk decides; this module
+//! talks to Discord.
+//!
+//! - [`open`]: opening, the category form, the thread, header and card.
+//! - [`work`]: what agents do in a ticket: claim, release, transfer, priority, tags, notes, saved
+//!   replies, blocking.
+//! - [`closing`]: closing, the customer's confirmation, reopening, transcripts and the rating.
+//! - [`timers`]: what happens with time: escalations, inactivity, the queue positions.
+//!
+//! Every message posted for a ticket carries an enforced nonce built from the ticket (and, where
+//! it repeats, the closing or the moment), and its id is stored once posted, so a restart in the
+//! middle finishes the work without posting anything twice.
+
+pub mod closing;
+pub mod open;
+pub mod timers;
+pub mod work;
+
+use serenity::all::{
+    ActionRowComponent, ButtonStyle, ChannelId, ComponentInteraction, CreateActionRow,
+    CreateButton, CreateInteractionResponse, CreateInteractionResponseMessage,
+    EditInteractionResponse, EditMessage, Http, MessageId, ModalInteraction,
+};
+
+use super::render::{MAX_CONTENT, fit, no_pings};
+use super::{Bot, actor_of, retry};
+use crate::desk::answers::choose_lang;
+use crate::desk::tickets::{NotDone, Refusal, Ticket, TicketState};
+
+pub use open::{finish_unfinished, open_for};
+
+/// What a ticket button or form is for, as its custom id says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TicketId {
+    /// Claim, on the agents' card.
+    Claim(i64),
+    /// A panel button: open a ticket in this category.
+    Open(String),
+    /// The category form (a modal).
+    Form(String),
+    /// The customer confirms an agent's close request.
+    Close(i64),
+    /// The customer still needs help.
+    Keep(i64),
+    Reopen(i64),
+    /// A star rating, 1 to 5, and the comment form it opens.
+    Rate(i64, u8),
+    Comment(i64, u8),
+}
+
+impl TicketId {
+    pub fn parse(custom_id: &str) -> Option<TicketId> {
+        let rest = custom_id.strip_prefix("t:")?;
+        let (kind, arg) = rest.split_once(':')?;
+        let id = || arg.parse::<i64>().ok();
+        let rated = || {
+            let (id, stars) = arg.split_once(':')?;
+            let stars: u8 = stars.parse().ok().filter(|s| (1..=5).contains(s))?;
+            Some((id.parse().ok()?, stars))
+        };
+        Some(match kind {
+            "claim" => TicketId::Claim(id()?),
+            "open" => TicketId::Open(arg.to_string()),
+            "form" => TicketId::Form(arg.to_string()),
+            "close" => TicketId::Close(id()?),
+            "keep" => TicketId::Keep(id()?),
+            "reopen" => TicketId::Reopen(id()?),
+            "rate" => rated().map(|(id, s)| TicketId::Rate(id, s))?,
+            "comment" => rated().map(|(id, s)| TicketId::Comment(id, s))?,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for TicketId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TicketId::Claim(id) => write!(f, "t:claim:{id}"),
+            TicketId::Open(c) => write!(f, "t:open:{c}"),
+            TicketId::Form(c) => write!(f, "t:form:{c}"),
+            TicketId::Close(id) => write!(f, "t:close:{id}"),
+            TicketId::Keep(id) => write!(f, "t:keep:{id}"),
+            TicketId::Reopen(id) => write!(f, "t:reopen:{id}"),
+            TicketId::Rate(id, s) => write!(f, "t:rate:{id}:{s}"),
+            TicketId::Comment(id, s) => write!(f, "t:comment:{id}:{s}"),
+        }
+    }
+}
+
+/// The Claim button of a ticket's card.
+fn claim_row(ticket: i64) -> Vec<CreateActionRow> {
+    vec![CreateActionRow::Buttons(vec![
+        CreateButton::new(TicketId::Claim(ticket).to_string())
+            .style(ButtonStyle::Primary)
+            .label("Claim"),
+    ])]
+}
+
+/// Add a line to a ticket's card in the agents' channel (claimed, released, closed...) and set
+/// its buttons: Claim while the ticket waits, none otherwise. A line already there is not added
+/// again (a restart repeating the step).
+async fn annotate_card(bot: &Bot, http: &Http, ticket: &Ticket, line: &str) -> anyhow::Result<()> {
+    let settings = bot.desk.settings(ticket.guild_id).await?;
+    let (Some(card), Some(agents)) = (ticket.queue_card_id, settings.agents_channel) else {
+        return Ok(());
+    };
+    let (channel, card) = (ChannelId::new(agents), MessageId::new(card));
+    let current = retry(|| channel.message(http, card)).await?;
+    let content = if current.content.ends_with(line) {
+        current.content.clone()
+    } else {
+        fit(&format!("{}\n{line}", current.content), MAX_CONTENT)
+    };
+    let buttons = if ticket.state == TicketState::Waiting {
+        claim_row(ticket.id)
+    } else {
+        vec![]
+    };
+    let edit = EditMessage::new()
+        .content(content)
+        .components(buttons)
+        .allowed_mentions(no_pings());
+    retry(|| channel.edit_message(http, card, edit.clone())).await?;
+    Ok(())
+}
+
+/// What to tell someone whose ticket action did not happen, in their language.
+pub fn refusal_text(bot: &Bot, lang: &str, not_done: &NotDone) -> String {
+    let l = bot.locales;
+    let key = match not_done {
+        NotDone::NoTicket => "ticket.not_a_ticket",
+        NotDone::Refused(r) => match r {
+            Refusal::OtherServer => "ticket.other_server",
+            Refusal::NotAnAgent | Refusal::NotYours => "ticket.agent_only",
+            Refusal::NotTheCustomer => "ticket.not_customer",
+            Refusal::Blocked => "ticket.blocked",
+            Refusal::TooManyOpen => "ticket.too_many",
+            Refusal::ThreadCap => "ticket.thread_cap",
+            Refusal::CoolingDown { minutes } => {
+                return l.fill(lang, "ticket.cooldown", &[("minutes", minutes)]);
+            }
+            Refusal::TooLate => "ticket.too_late",
+            Refusal::WrongState { number, state } => {
+                let key = if *state == TicketState::Closed {
+                    "ticket.closed_already"
+                } else {
+                    "ticket.claimed_already"
+                };
+                return l.fill(lang, key, &[("number", number)]);
+            }
+        },
+    };
+    l.get(lang, key).to_string()
+}
+
+/// A mention that shows a name and pings nobody (allowed mentions see to that).
+fn user(id: u64) -> String {
+    format!("<@{id}>")
+}
+
+/// Reply privately to an interaction that was deferred.
+async fn answer_deferred(
+    http: &Http,
+    token_holder: &impl Deferred,
+    text: &str,
+) -> anyhow::Result<()> {
+    let edit = EditInteractionResponse::new()
+        .content(fit(text, MAX_CONTENT))
+        .allowed_mentions(no_pings());
+    token_holder.edit(http, edit).await
+}
+
+/// Component and modal interactions both answer a deferral the same way.
+trait Deferred {
+    async fn edit(&self, http: &Http, edit: EditInteractionResponse) -> anyhow::Result<()>;
+    async fn defer_privately(&self, http: &Http) -> anyhow::Result<()>;
+}
+
+impl Deferred for ComponentInteraction {
+    async fn edit(&self, http: &Http, edit: EditInteractionResponse) -> anyhow::Result<()> {
+        retry(|| self.edit_response(http, edit.clone())).await?;
+        Ok(())
+    }
+    async fn defer_privately(&self, http: &Http) -> anyhow::Result<()> {
+        let defer = CreateInteractionResponse::Defer(
+            CreateInteractionResponseMessage::new().ephemeral(true),
+        );
+        retry(|| self.create_response(http, defer.clone())).await
+    }
+}
+
+impl Deferred for ModalInteraction {
+    async fn edit(&self, http: &Http, edit: EditInteractionResponse) -> anyhow::Result<()> {
+        retry(|| self.edit_response(http, edit.clone())).await?;
+        Ok(())
+    }
+    async fn defer_privately(&self, http: &Http) -> anyhow::Result<()> {
+        let defer = CreateInteractionResponse::Defer(
+            CreateInteractionResponseMessage::new().ephemeral(true),
+        );
+        retry(|| self.create_response(http, defer.clone())).await
+    }
+}
+
+/// A ticket button: Claim on a card, a category on the panel, the customer's answers in the
+/// thread, and the rating stars.
+pub async fn on_button(
+    bot: &Bot,
+    http: &Http,
+    c: &ComponentInteraction,
+    id: TicketId,
+) -> anyhow::Result<()> {
+    let lang = choose_lang("", Some(&c.locale));
+    let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
+    match &id {
+        // A form, or a refusal, must be the first answer: no deferring.
+        TicketId::Rate(ticket, stars) => {
+            let response = match closing::rate_button(bot, c, *ticket, *stars, lang).await? {
+                Ok(modal) => CreateInteractionResponse::Modal(modal),
+                Err(text) => private_message(&text),
+            };
+            retry(|| c.create_response(http, response.clone())).await?;
+            return Ok(());
+        }
+        TicketId::Open(category) => {
+            if let Some(modal) = bot
+                .tickets
+                .category(category)
+                .and_then(|cat| open::form(bot, cat, lang))
+            {
+                let response = CreateInteractionResponse::Modal(modal);
+                retry(|| c.create_response(http, response.clone())).await?;
+                return Ok(());
+            }
+        }
+        _ => {}
+    }
+    c.defer_privately(http).await?;
+    let text = match id {
+        TicketId::Claim(ticket) => work::claim(bot, http, c, ticket, lang).await?,
+        TicketId::Open(category) => {
+            let request = open::Request {
+                guild,
+                customer: c.user.id.get(),
+                category: Some(&category),
+                question_id: None,
+                text: None,
+                form: vec![],
+                lang,
+            };
+            opened_or_notice(bot, http, guild, request).await?
+        }
+        TicketId::Close(_) | TicketId::Keep(_) | TicketId::Reopen(_) => {
+            closing::customer_button(bot, http, c, &id, lang).await?
+        }
+        TicketId::Rate(..) | TicketId::Form(_) | TicketId::Comment(..) => return Ok(()),
+    };
+    answer_deferred(http, c, &text).await
+}
+
+/// A submitted form: a category's questions (opening a ticket) or a rating's comment.
+pub async fn on_modal(bot: &Bot, http: &Http, m: &ModalInteraction) -> anyhow::Result<()> {
+    let Some(id) = TicketId::parse(&m.data.custom_id) else {
+        return Ok(());
+    };
+    m.defer_privately(http).await?;
+    let inputs: Vec<(String, String)> = m
+        .data
+        .components
+        .iter()
+        .flat_map(|row| row.components.iter())
+        .filter_map(|c| match c {
+            ActionRowComponent::InputText(t) => {
+                Some((t.custom_id.clone(), t.value.clone().unwrap_or_default()))
+            }
+            _ => None,
+        })
+        .collect();
+    let guild = m.guild_id.map(|g| g.get()).unwrap_or_default();
+    let text = match id {
+        TicketId::Form(category) => {
+            let Some(cat) = bot.tickets.category(&category) else {
+                return answer_deferred(http, m, bot.locales.get("en", "error.expired")).await;
+            };
+            // The answers, labelled by the questions they answer.
+            let form: Vec<(String, String)> = cat
+                .question
+                .iter()
+                .enumerate()
+                .filter_map(|(i, q)| {
+                    let key = format!("q{i}");
+                    let answer = inputs.iter().find(|(k, _)| *k == key)?.1.clone();
+                    Some((q.label.clone(), answer))
+                })
+                .collect();
+            let written: String = form
+                .iter()
+                .map(|(_, a)| a.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let lang = choose_lang(&written, Some(&m.locale));
+            let request = open::Request {
+                guild,
+                customer: m.user.id.get(),
+                category: Some(&category),
+                question_id: None,
+                text: None,
+                form,
+                lang,
+            };
+            opened_or_notice(bot, http, guild, request).await?
+        }
+        TicketId::Comment(ticket, stars) => {
+            let lang = choose_lang("", Some(&m.locale));
+            let actor = actor_of(bot, guild, m.user.id.get(), m.member.as_ref()).await?;
+            let comment = inputs.into_iter().next().map(|(_, v)| v);
+            closing::comment(bot, &actor, ticket, stars, comment, lang).await?
+        }
+        _ => return Ok(()),
+    };
+    answer_deferred(http, m, &text).await
+}
+
+/// Open the ticket, or say how to reach staff when the server has no tickets channel.
+pub async fn opened_or_notice(
+    bot: &Bot,
+    http: &Http,
+    guild: u64,
+    request: open::Request<'_>,
+) -> anyhow::Result<String> {
+    let lang = request.lang;
+    Ok(match open_for(bot, http, request).await? {
+        Some(text) => text,
+        None => {
+            let settings = bot.desk.settings(guild).await?;
+            let role = settings.agent_role.map(serenity::all::RoleId::new);
+            super::human_notice(bot.locales, lang, role)
+        }
+    })
+}
+
+fn private_message(text: &str) -> CreateInteractionResponse {
+    CreateInteractionResponse::Message(
+        CreateInteractionResponseMessage::new()
+            .content(fit(text, MAX_CONTENT))
+            .ephemeral(true)
+            .allowed_mentions(no_pings()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_ids_round_trip_and_fit_discord() {
+        let all = [
+            TicketId::Claim(7),
+            TicketId::Open("billing".into()),
+            TicketId::Form("billing".into()),
+            TicketId::Close(i64::MAX),
+            TicketId::Keep(1),
+            TicketId::Reopen(2),
+            TicketId::Rate(3, 5),
+            TicketId::Comment(3, 1),
+        ];
+        for id in all {
+            let text = id.to_string();
+            assert!(text.len() <= super::super::render::MAX_CUSTOM_ID);
+            assert_eq!(TicketId::parse(&text), Some(id));
+        }
+        for bad in [
+            "t:rate:3:0",
+            "t:rate:3:6",
+            "t:claim:x",
+            "j1:solved:1",
+            "t:nope:1",
+        ] {
+            assert_eq!(TicketId::parse(bad), None, "{bad}");
+        }
+    }
+}
