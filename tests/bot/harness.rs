@@ -213,7 +213,12 @@ impl Bot {
     /// (A killed process is the binary's tests' business: in-process, serenity's own tasks
     /// would outlive a dropped client.)
     pub async fn restart(&mut self) {
-        let identified = self.fake.identifies();
+        self.pause().await;
+        self.resume().await;
+    }
+
+    /// Stop the bot as SIGTERM would, keeping the fake Discord (see [`Bot::resume`]).
+    pub async fn pause(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -223,6 +228,11 @@ impl Bot {
                 .expect("stops in time");
             result.expect("no panic").expect("stops cleanly");
         }
+    }
+
+    /// Start the paused bot again, and wait until it is connected.
+    pub async fn resume(&mut self) {
+        let identified = self.fake.identifies();
         let (tx, task) = launch(&self.config);
         self.shutdown = Some(tx);
         self.task = Some(task);
@@ -478,11 +488,11 @@ impl Bot {
     /// The server's ticket with this number, as stored.
     pub async fn desk_ticket(&self, number: i64) -> beacon::desk::tickets::Ticket {
         use beacon::desk::tickets::TicketLedger as _;
-        for id in 1..=1000 {
+        // Ids count up, though PostgreSQL may skip one.
+        for id in 1..=300 {
             match self.store.ticket(id).await.expect("ticket") {
                 Some(t) if t.guild_id == self.guild && t.number == number => return t,
-                Some(_) => continue,
-                None => break,
+                _ => continue,
             }
         }
         panic!("no ticket #{number}")

@@ -171,55 +171,65 @@ async fn the_handoff_intent_opens_a_ticket_in_the_customers_language(url: String
 }
 
 async fn a_half_opened_ticket_is_finished_when_the_bot_starts_again(url: String) {
-    let first = Bot::with_tickets(&url).await;
-    let (guild, customer) = (first.guild, first.customer);
-    first.stop().await;
-    // As if the process had died right after storing a ticket: no thread, no card.
-    let store = beacon::store::Store::connect(&url).await.unwrap();
-    let stored = store
-        .open_ticket(&NewTicket {
-            guild_id: guild,
-            customer_id: customer,
-            category: "general".into(),
-            priority: Priority::Normal,
-            question_id: None,
-            subject: String::new(),
-            tags: vec![],
-            lang: "en".into(),
-            opened_at_ms: 1,
-            due_at_ms: None,
-        })
+    let mut bot = Bot::with_tickets(&url).await;
+    bot.pause().await;
+    // As if the process had died right after storing two tickets: one with nothing else yet,
+    // one whose thread Discord had made before the process could remember it.
+    let new = |customer, n: &str| NewTicket {
+        guild_id: bot.guild,
+        customer_id: customer,
+        category: "general".into(),
+        priority: Priority::Normal,
+        question_id: None,
+        subject: format!("question {n}"),
+        tags: vec![],
+        lang: "en".into(),
+        opened_at_ms: 1,
+        due_at_ms: None,
+    };
+    let bare = bot
+        .store
+        .open_ticket(&new(bot.customer, "one"))
         .await
         .unwrap();
-    store.close().await;
+    let threaded = bot
+        .store
+        .open_ticket(&new(bot.others[0], "two"))
+        .await
+        .unwrap();
+    let made = bot.fake.add_thread(
+        bot.tickets,
+        bot.fake.bot_user_id(),
+        &format!("ticket-{}", threaded.number),
+    );
 
-    // The fake builds the same world with the same ids, so the stored settings apply.
-    let bot = Bot::start(&url).await;
-    assert_eq!((bot.guild, bot.customer), (guild, customer));
-    let card = bot
+    bot.resume().await;
+    let cards = bot
         .fake
-        .wait_until("the ticket's card", WAIT, |f| {
-            f.bot_messages(bot.agents).into_iter().next()
+        .wait_until("both cards", WAIT, |f| {
+            let cards = f.bot_messages(bot.agents);
+            (cards.len() == 2).then_some(cards)
         })
         .await;
-    assert!(content(&card).contains("#1"));
+    assert!(content(&cards[0]).contains("#1") && content(&cards[1]).contains("#2"));
     let threads = bot.fake.threads_in(bot.tickets);
-    assert_eq!(threads.len(), 1, "one thread, made on start");
-    // The card's id is stored just after the card is posted.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let ticket = loop {
-        let t = bot.desk_ticket(stored.number).await;
-        if t.queue_card_id.is_some() || tokio::time::Instant::now() > deadline {
-            break t;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    };
-    assert_eq!(ticket.state, TicketState::Waiting);
-    assert_eq!(ticket.queue_card_id, Some(id_of(&card)));
     assert_eq!(
-        ticket.thread_id,
-        threads[0]["id"].as_str().and_then(|t| t.parse().ok())
+        threads.len(),
+        2,
+        "one new thread; the one made before is used"
     );
+    for (stored, card) in [(&bare, &cards[0]), (&threaded, &cards[1])] {
+        let t = bot
+            .ticket_when(stored.number, "the card stored", |t| {
+                t.queue_card_id.is_some()
+            })
+            .await;
+        assert_eq!(t.state, TicketState::Waiting);
+        assert_eq!(t.queue_card_id, Some(id_of(card)));
+        let header = &bot.fake.bot_messages(t.thread_id.unwrap())[0];
+        assert!(content(header).contains(&t.subject), "{}", content(header));
+    }
+    assert_eq!(bot.desk_ticket(2).await.thread_id, Some(made));
     bot.stop().await;
 }
 

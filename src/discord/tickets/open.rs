@@ -3,7 +3,7 @@
 
 use serenity::all::{
     ChannelId, ChannelType, CreateActionRow, CreateButton, CreateInputText, CreateMessage,
-    CreateModal, CreateThread, Http, InputTextStyle, Nonce, RoleId, UserId,
+    CreateModal, CreateThread, GuildId, Http, InputTextStyle, Nonce, RoleId, UserId,
 };
 use tracing::{error, info};
 
@@ -217,7 +217,18 @@ pub fn panel(bot: &Bot, lang: &str) -> CreateMessage {
 /// Complete a stored ticket: its private thread with the customer and the header, the move to
 /// the queue, and the card in the agents' channel, each only if it is not there yet (the stored
 /// ids say what is). Returns the thread.
-pub async fn finish(bot: &Bot, http: &Http, mut ticket: Ticket) -> anyhow::Result<ChannelId> {
+pub async fn finish(bot: &Bot, http: &Http, ticket: Ticket) -> anyhow::Result<ChannelId> {
+    finish_ticket(bot, http, ticket, false).await
+}
+
+/// [`finish`]; `resumed` when a stopped process had begun it: a thread it created but had no
+/// time to remember is found by its name instead of being created twice.
+async fn finish_ticket(
+    bot: &Bot,
+    http: &Http,
+    mut ticket: Ticket,
+    resumed: bool,
+) -> anyhow::Result<ChannelId> {
     let l = bot.locales;
     let store = bot.desk.ledger();
     let settings = bot.desk.settings(ticket.guild_id).await?;
@@ -236,14 +247,32 @@ pub async fn finish(bot: &Bot, http: &Http, mut ticket: Ticket) -> anyhow::Resul
                 .channel
                 .or(settings.tickets_channel)
                 .ok_or_else(|| anyhow::anyhow!("no tickets channel set up"))?;
-            let create = CreateThread::new(format!("ticket-{}", ticket.number))
-                .kind(ChannelType::PrivateThread)
-                .invitable(false);
-            let thread =
-                retry(|| ChannelId::new(channel).create_thread(http, create.clone())).await?;
-            store.attach(ticket.id, Some(thread.id.get()), None).await?;
-            bot.remember_thread(thread.id.get(), channel);
-            thread.id
+            let name = format!("ticket-{}", ticket.number);
+            let found = if resumed {
+                let active =
+                    retry(|| GuildId::new(ticket.guild_id).get_active_threads(http)).await?;
+                active
+                    .threads
+                    .into_iter()
+                    .find(|t| t.name == name && t.parent_id == Some(ChannelId::new(channel)))
+                    .map(|t| t.id)
+            } else {
+                None
+            };
+            let thread = match found {
+                Some(t) => t,
+                None => {
+                    let create = CreateThread::new(name)
+                        .kind(ChannelType::PrivateThread)
+                        .invitable(false);
+                    retry(|| ChannelId::new(channel).create_thread(http, create.clone()))
+                        .await?
+                        .id
+                }
+            };
+            store.attach(ticket.id, Some(thread.get()), None).await?;
+            bot.remember_thread(thread.get(), channel);
+            thread
         }
     };
     // Until the ticket is in the queue, the customer's place in the thread may be unfinished:
@@ -335,7 +364,7 @@ pub async fn finish_unfinished(bot: &Bot, http: &Http) {
     };
     for ticket in unfinished {
         let number = ticket.number;
-        match finish(bot, http, ticket).await {
+        match finish_ticket(bot, http, ticket, true).await {
             Ok(_) => info!(
                 ticket = number,
                 "finished a ticket a stopped process had begun"

@@ -49,6 +49,16 @@ pub async fn claim(
         Err(NotDone::NoTicket) => return Ok(l.get(lang, "error.expired").to_string()),
         Err(not_done) => return Ok(refusal_text(bot, lang, &not_done)),
     };
+    // A card posted just before a stopped process could remember it is still the card: the
+    // one pressed.
+    let mut ticket = ticket;
+    if ticket.queue_card_id.is_none() {
+        bot.desk
+            .ledger()
+            .attach(ticket.id, None, Some(c.message.id.get()))
+            .await?;
+        ticket.queue_card_id = Some(c.message.id.get());
+    }
     let agent = user(actor.user_id);
     if let Some(thread) = ticket.thread_id {
         retry(|| ChannelId::new(thread).add_thread_member(http, c.user.id)).await?;
