@@ -162,6 +162,21 @@ fn ask(text: &str, dir: &Path, crisis: bool, threshold: Option<f32>) -> ExitCode
 }
 
 fn check_intents(dir: &Path) -> ExitCode {
+    // The saved replies live beside the intents and are checked with them.
+    let replies = match beacon::discord::load_replies(dir) {
+        Ok(r) => r,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!(
+                "{} error(s): the saved replies in {} cannot be loaded",
+                problems.len(),
+                dir.join("replies").display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
     let kb = match intents::load_dir(dir) {
         Ok(kb) => kb,
         Err(e) => {
@@ -187,6 +202,7 @@ fn check_intents(dir: &Path) -> ExitCode {
         kb.intents.len(),
         findings.problems.len()
     );
+    say!("{} saved replies: 0 errors", replies.len());
     if findings.held_out_total > 0 {
         #[expect(clippy::cast_precision_loss, reason = "example counts are small")]
         let share = findings.held_out_right as f64 / findings.held_out_total as f64;

@@ -41,3 +41,13 @@ CREATE TABLE blocked_users (
     at         BIGINT NOT NULL,
     PRIMARY KEY (guild_id, user_id)
 );
+
+-- Each closing's transcript, as posted: kept by Beacon too, so it outlives the channel.
+CREATE TABLE ticket_transcripts (
+    ticket_id BIGINT NOT NULL REFERENCES tickets (id),
+    closing   BIGINT NOT NULL,
+    markdown  TEXT NOT NULL,
+    html      TEXT NOT NULL,
+    at        BIGINT NOT NULL,
+    PRIMARY KEY (ticket_id, closing)
+);

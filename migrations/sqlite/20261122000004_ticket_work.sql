@@ -41,3 +41,13 @@ CREATE TABLE blocked_users (
     at         INTEGER NOT NULL,
     PRIMARY KEY (guild_id, user_id)
 );
+
+-- Each closing's transcript, as posted: kept by Beacon too, so it outlives the channel.
+CREATE TABLE ticket_transcripts (
+    ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+    closing   INTEGER NOT NULL,
+    markdown  TEXT NOT NULL,
+    html      TEXT NOT NULL,
+    at        INTEGER NOT NULL,
+    PRIMARY KEY (ticket_id, closing)
+);

@@ -863,6 +863,21 @@ pub trait TicketLedger: Send + Sync + 'static {
         guild_id: u64,
         user_id: u64,
     ) -> impl std::future::Future<Output = Result<Option<String>, super::StoreError>> + Send;
+    /// Keep a closing's transcript (again for the same closing: the first one stays).
+    fn save_transcript(
+        &self,
+        ticket_id: i64,
+        closing: i64,
+        markdown: &str,
+        html: &str,
+        at_ms: i64,
+    ) -> impl std::future::Future<Output = Result<(), super::StoreError>> + Send;
+    /// A closing's transcript: (Markdown, HTML).
+    fn transcript(
+        &self,
+        ticket_id: i64,
+        closing: i64,
+    ) -> impl std::future::Future<Output = Result<Option<(String, String)>, super::StoreError>> + Send;
     /// Move a ticket from one of `from` to `to`, recording who did it; `None` when the ticket
     /// was not in one of `from` (someone else got there first).
     fn move_ticket(

@@ -449,6 +449,50 @@ impl TicketLedger for Store {
         })
     }
 
+    async fn save_transcript(
+        &self,
+        ticket_id: i64,
+        closing: i64,
+        markdown: &str,
+        html: &str,
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, p => {
+            sqlx::query(
+                "INSERT INTO ticket_transcripts (ticket_id, closing, markdown, html, at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (ticket_id, closing) DO NOTHING",
+            )
+            .bind(ticket_id)
+            .bind(closing)
+            .bind(markdown)
+            .bind(html)
+            .bind(at_ms)
+            .execute(p)
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn transcript(
+        &self,
+        ticket_id: i64,
+        closing: i64,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        with_pool!(self, p => {
+            let row = sqlx::query(
+                "SELECT markdown, html FROM ticket_transcripts WHERE ticket_id = $1 AND closing = $2",
+            )
+            .bind(ticket_id)
+            .bind(closing)
+            .fetch_optional(p)
+            .await?;
+            match row {
+                Some(r) => Ok(Some((r.try_get(0)?, r.try_get(1)?))),
+                None => Ok(None),
+            }
+        })
+    }
+
     async fn move_ticket(
         &self,
         id: i64,

@@ -12,7 +12,10 @@ use crate::fake_discord::FakeDiscord;
 use crate::harness::{MANAGE_GUILD, PARTY, WAIT, reply_in};
 use crate::on_both_backends;
 
-on_both_backends!(killed_at_any_moment_loses_no_answered_question);
+on_both_backends!(
+    killed_at_any_moment_loses_no_answered_question,
+    killed_with_tickets_in_flight_repeats_nothing,
+);
 
 fn beacon() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_beacon"));
@@ -81,8 +84,22 @@ struct Running {
 
 impl Running {
     fn start(fake: &FakeDiscord, db_url: &str, kb: &Path, log: PathBuf) -> Running {
+        Running::start_configured(fake, db_url, kb, log, None)
+    }
+
+    fn start_configured(
+        fake: &FakeDiscord,
+        db_url: &str,
+        kb: &Path,
+        log: PathBuf,
+        config: Option<&Path>,
+    ) -> Running {
         let file = std::fs::File::create(&log).unwrap();
-        let child = beacon()
+        let mut command = beacon();
+        if let Some(config) = config {
+            command.env("BEACON_CONFIG", config);
+        }
+        let child = command
             .arg("run")
             .env("DISCORD_TOKEN", FakeDiscord::TOKEN)
             .env("BEACON_DISCORD_API_URL", fake.api_url())
@@ -260,5 +277,248 @@ async fn killed_at_any_moment_loses_no_answered_question(db_url: String) {
             "log has {expected:?}: {messages:?}"
         );
     }
+    fake.assert_clean();
+}
+
+/// Kills the bot during bursts of tickets and claims, several times: every ticket stored comes
+/// back whole (one thread, one header, one card, one agent ping, one queue message showing the
+/// right place), claims stay, and a deadline stored while the bot was down still escalates, once.
+async fn killed_with_tickets_in_flight_repeats_nothing(db_url: String) {
+    use beacon::desk::tickets::{Priority, TicketLedger, TicketState, Update};
+
+    let fake = FakeDiscord::start().await;
+    let guild = fake.add_guild("Acme");
+    let general = fake.add_text_channel(guild, "general");
+    let tickets = fake.add_text_channel(guild, "tickets");
+    let agents = fake.add_text_channel(guild, "agents");
+    let agent_role = fake.add_role(guild, "Agents", 0);
+    let ana = fake.add_member(guild, "agent-ana", &[agent_role]);
+    let moderator_role = fake.add_role(guild, "Moderators", MANAGE_GUILD);
+    let moderator = fake.add_member(guild, "mod", &[moderator_role]);
+    let customers: Vec<u64> = (0..30)
+        .map(|n| fake.add_member(guild, &format!("customer{n}"), &[]))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("intents");
+    crate::harness::copy_starter_kb(&kb);
+    let config = dir.path().join("beacon.toml");
+    std::fs::write(&config, "[tickets]\ncheck_every_ms = 100\n").unwrap();
+    let start = |round: usize| {
+        let log = dir.path().join(format!("log{round}"));
+        Running::start_configured(&fake, &db_url, &kb, log, Some(&config))
+    };
+    let card_of = |f: &FakeDiscord, number: i64| {
+        f.bot_messages(agents).into_iter().find(|m| {
+            m["content"]
+                .as_str()
+                .is_some_and(|c| c.contains(&format!("**Ticket #{number}**")))
+        })
+    };
+
+    let mut next = 0;
+    for round in 0..3 {
+        let bot = start(round);
+        fake.wait_until("the bot to identify", WAIT, |f| {
+            (f.is_connected() && f.identifies() as usize > round).then_some(())
+        })
+        .await;
+        if round == 0 {
+            fake.wait_commands_registered(WAIT).await;
+            for (sub, options) in [
+                (
+                    "channels",
+                    json!([{"name": "tickets", "type": 7, "value": tickets.to_string()},
+                           {"name": "agents", "type": 7, "value": agents.to_string()}]),
+                ),
+                (
+                    "roles",
+                    json!([{"name": "agent", "type": 8, "value": agent_role.to_string()}]),
+                ),
+            ] {
+                let setup = fake.push_slash_command(
+                    guild,
+                    general,
+                    moderator,
+                    "setup",
+                    json!([{"name": sub, "type": 1, "options": options}]),
+                    "en-US",
+                );
+                fake.wait_interaction_reply(&setup, WAIT).await;
+            }
+        }
+        // Ana claims the cards of the round before, while new customers open tickets.
+        for card in fake.bot_messages(agents) {
+            if let Some(claim) = crate::harness::custom_ids(&card).first() {
+                fake.press_button(crate::harness::id_of(&card), claim, ana, "en-US");
+            }
+        }
+        let cards_before = fake.bot_messages(agents).len();
+        for _ in 0..8 {
+            fake.push_slash_command(
+                guild,
+                general,
+                customers[next],
+                "ticket",
+                json!([{"name": "about", "type": 3, "value": "my order never came"}]),
+                "en-US",
+            );
+            next += 1;
+        }
+        let kill_after = fastrand::usize(1..=8);
+        fake.wait_until("some cards", WAIT, |f| {
+            (f.bot_messages(agents).len() >= cards_before + kill_after).then_some(())
+        })
+        .await;
+        bot.kill();
+    }
+
+    // While it is down, one waiting ticket's first-response target passes.
+    let store = beacon::store::Store::connect(&db_url).await.unwrap();
+    let mut overdue = None;
+    for id in 1..=60 {
+        let Some(t) = store.ticket(id).await.unwrap() else {
+            continue;
+        };
+        if t.state == TicketState::Waiting && overdue.is_none() {
+            let past = Update::Priority {
+                priority: Priority::Normal,
+                due_at_ms: Some(beacon::desk::now_ms() - 1_000),
+            };
+            store
+                .update(t.id, 0, beacon::desk::now_ms(), &past)
+                .await
+                .unwrap();
+            overdue = Some(t.number);
+        }
+    }
+    store.close().await;
+
+    let bot = start(3);
+    fake.wait_until("the bot to identify", WAIT, |f| {
+        (f.is_connected() && f.identifies() >= 4).then_some(())
+    })
+    .await;
+    let store = beacon::store::Store::connect(&db_url).await.unwrap();
+    let stored = |store: &beacon::store::Store| {
+        let store = store.clone();
+        async move {
+            // PostgreSQL may skip ids (a killed transaction used one up), so no early stop.
+            let mut all = Vec::new();
+            for id in 1..=60 {
+                if let Some(t) = store.ticket(id).await.unwrap() {
+                    all.push(t);
+                }
+            }
+            all
+        }
+    };
+    // Every ticket finished: in the queue with its place shown, or claimed.
+    let deadline = std::time::Instant::now() + WAIT;
+    let all = loop {
+        let all = stored(&store).await;
+        let done = all.iter().all(|t| {
+            t.thread_id.is_some()
+                && t.queue_card_id.is_some()
+                && match t.state {
+                    TicketState::Waiting => t.shown_position.is_some(),
+                    TicketState::Claimed => true,
+                    _ => false,
+                }
+        });
+        if done {
+            break all;
+        }
+        assert!(std::time::Instant::now() < deadline, "unfinished: {all:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(all.len() >= 3, "at least one ticket per round");
+    if let Some(number) = overdue {
+        fake.wait_until("the escalation", WAIT, |f| {
+            f.bot_messages(agents).into_iter().find(|m| {
+                m["content"].as_str().is_some_and(|c| {
+                    c.contains("past its first-response target")
+                        && c.contains(&format!("#{number} "))
+                })
+            })
+        })
+        .await;
+    }
+    // Let any duplicate that would come show itself before counting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let threads = fake.threads_in(tickets);
+    assert_eq!(threads.len(), all.len(), "one thread per ticket");
+    let waiting: Vec<_> = all
+        .iter()
+        .filter(|t| t.state == TicketState::Waiting)
+        .collect();
+    for t in &all {
+        let thread = t.thread_id.unwrap();
+        let messages = fake.bot_messages(thread);
+        let count = |prefix: &str| {
+            messages
+                .iter()
+                .filter(|m| m["content"].as_str().is_some_and(|c| c.starts_with(prefix)))
+                .count()
+        };
+        assert_eq!(
+            count(&format!("**Ticket #{}**", t.number)),
+            1,
+            "one header for #{}",
+            t.number
+        );
+        let cards = fake
+            .bot_messages(agents)
+            .into_iter()
+            .filter(|m| {
+                m["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains(&format!("**Ticket #{}**", t.number)))
+            })
+            .count();
+        assert_eq!(cards, 1, "one card for #{}", t.number);
+        assert!(card_of(&fake, t.number).is_some());
+        if t.state == TicketState::Waiting {
+            let place = waiting.iter().position(|w| w.id == t.id).unwrap() as i64 + 1;
+            assert_eq!(t.shown_position, Some(place), "#{}", t.number);
+            assert_eq!(count(&format!("#{} · ", t.number)), 1, "one queue message");
+        } else {
+            assert_eq!(t.agent_id, Some(ana));
+        }
+    }
+    // One agent ping per card: every POST that pinged the role made a card.
+    let pings = fake
+        .requests_matching("POST", &format!("/channels/{agents}/messages"))
+        .into_iter()
+        .filter(|r| {
+            r.status < 300
+                && r.body.as_ref().is_some_and(|b| {
+                    b["allowed_mentions"]["roles"]
+                        .as_array()
+                        .is_some_and(|roles| !roles.is_empty())
+                        && b["content"]
+                            .as_str()
+                            .is_some_and(|c| c.contains("**Ticket #"))
+                })
+        })
+        .map(|r| r.body.unwrap()["nonce"].clone())
+        .collect::<std::collections::HashSet<_>>();
+    assert_eq!(
+        pings.len(),
+        all.len(),
+        "a ping per ticket, repeats only with the same nonce"
+    );
+    let escalations = fake
+        .bot_messages(agents)
+        .into_iter()
+        .filter(|m| {
+            m["content"]
+                .as_str()
+                .is_some_and(|c| c.contains("past its first-response target"))
+        })
+        .count();
+    assert_eq!(escalations, usize::from(overdue.is_some()));
+    store.close().await;
+    bot.signal("TERM");
+    assert_eq!(bot.exit_code().await, Some(0));
     fake.assert_clean();
 }

@@ -109,6 +109,12 @@ async fn the_customer_confirms_closing_rates_the_ticket_and_can_reopen_it(url: S
     }
     assert!(!html.contains("<script>alert"), "escaped");
     assert!(html.contains("&lt;script&gt;"));
+    let kept = bot.store.transcript(id, 1).await.unwrap();
+    assert_eq!(
+        kept,
+        Some((md.clone(), html.clone())),
+        "Beacon keeps what it posted"
+    );
 
     // The rating: the customer's stars, with a comment form; nobody else's.
     let notice = message_with_button(&bot, thread, &format!("t:rate:{id}:4")).await;

@@ -301,29 +301,38 @@ pub async fn wrap_up(bot: &Bot, http: &Http, ticket: &Ticket, closer: &str) -> a
         &[("agent", &closer), ("reason", &reason)],
     );
     annotate_card(bot, http, ticket, &line).await?;
+    // The transcript is kept (the first version of this closing stays, so a restart that
+    // reads the thread again, with the close notice in it, changes nothing) and posted.
+    let ledger = bot.desk.ledger();
+    let kept = match ledger.transcript(ticket.id, ticket.closings).await? {
+        Some(kept) => Some(kept),
+        None => match ticket.thread_id {
+            Some(thread) => {
+                let messages = thread_messages(http, ChannelId::new(thread)).await?;
+                let (header, lines) = transcript_of(ticket, &messages);
+                let md = transcript::markdown(&header, &lines);
+                let html = transcript::html(&header, &lines);
+                ledger
+                    .save_transcript(ticket.id, ticket.closings, &md, &html, now_ms())
+                    .await?;
+                Some((md, html))
+            }
+            None => None,
+        },
+    };
     let settings = bot.desk.settings(ticket.guild_id).await?;
-    if let (Some(channel), Some(thread)) = (settings.transcripts_channel, ticket.thread_id) {
-        let messages = thread_messages(http, ChannelId::new(thread)).await?;
-        let (header, lines) = transcript_of(ticket, &messages);
+    if let (Some(channel), Some((md, html))) = (settings.transcripts_channel, kept) {
         let (md_name, html_name) = transcript::file_names(ticket.number);
         let message = CreateMessage::new()
             .content(fit(
                 &format!(
-                    "Transcript of ticket #{} ({}, {} messages) · closed by {closer}: {reason}",
-                    ticket.number,
-                    ticket.category,
-                    lines.len()
+                    "Transcript of ticket #{} ({}) · closed by {closer}: {reason}",
+                    ticket.number, ticket.category,
                 ),
                 MAX_CONTENT,
             ))
-            .add_file(CreateAttachment::bytes(
-                transcript::markdown(&header, &lines).into_bytes(),
-                md_name,
-            ))
-            .add_file(CreateAttachment::bytes(
-                transcript::html(&header, &lines).into_bytes(),
-                html_name,
-            ))
+            .add_file(CreateAttachment::bytes(md.into_bytes(), md_name))
+            .add_file(CreateAttachment::bytes(html.into_bytes(), html_name))
             .allowed_mentions(no_pings())
             .nonce(nonce('x'))
             .enforce_nonce(true);
