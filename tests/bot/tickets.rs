@@ -61,6 +61,9 @@ async fn talk_to_a_person_opens_a_private_ticket_that_one_agent_claims(url: Stri
     assert_eq!(told, opened_reply("en", 1, thread, 1));
     let header = &bot.fake.bot_messages(thread)[0];
     assert!(content(header).contains("#1") && content(header).contains(question));
+    // The agent sees what the FAQ had offered, by its title.
+    let offered = fill("en", "ticket.offered", &[("title", &"")]);
+    assert!(content(header).contains(&offered), "{}", content(header));
 
     // The card in the agents' channel pings the agent role (no hours set up: always staffed),
     // and the stored ticket.
@@ -167,6 +170,10 @@ async fn the_handoff_intent_opens_a_ticket_in_the_customers_language(url: String
     let ticket = bot.desk_ticket(1).await;
     assert_eq!(ticket.customer_id, bot.customer);
     assert!(ticket.question_id.is_some(), "the FAQ exchange is linked");
+    // Asking for a person is not an answer the FAQ offered.
+    let offered = fill("fa", "ticket.offered", &[("title", &"")]);
+    assert!(!ticket.subject.contains(&offered), "{}", ticket.subject);
+    assert!(ticket.subject.contains("میخوام با یه آدم حرف بزنم"));
     bot.stop().await;
 }
 

@@ -8,12 +8,12 @@ use serenity::all::{
 use tracing::{error, info};
 
 use super::{TicketId, claim_row, refusal_text, timers, user};
-use crate::desk::now_ms;
 use crate::desk::settings::{Staffed, staffed, staffed_deadline};
 use crate::desk::tickets::{
     Limits, NewTicket, Opened, Ticket, TicketLedger, TicketState, enqueue, open_or_find,
 };
 use crate::desk::workflow::{Category, FormStyle};
+use crate::desk::{Ledger, now_ms};
 use crate::discord::render::{MAX_CONTENT, fit, no_pings};
 use crate::discord::{Bot, retry};
 
@@ -76,13 +76,38 @@ pub async fn open_for(bot: &Bot, http: &Http, req: Request<'_>) -> anyhow::Resul
         jiff::Timestamp::from_millisecond(opened_at)?,
         bot.tickets.targets.minutes(priority),
     );
+    // The FAQ exchange that led here: what the bot offered, so nobody repeats it.
+    let offered = match req.question_id {
+        Some(q) => bot
+            .desk
+            .ledger()
+            .question(q)
+            .await?
+            .and_then(|(record, _)| record.intent)
+            .and_then(|intent| {
+                // An intent that is itself a way to a person offered nothing to read.
+                let faq = bot.desk.faq();
+                faq.intent(&intent)
+                    .filter(|i| i.action.is_none())
+                    .map(|i| crate::desk::answers::label_in(i, lang))
+            }),
+        None => None,
+    };
+    let mut subject = subject(bot, lang, req.text, &req.form);
+    if let Some(title) = offered {
+        subject.push('\n');
+        subject.push_str(
+            &bot.locales
+                .fill(lang, "ticket.offered", &[("title", &title)]),
+        );
+    }
     let new = NewTicket {
         guild_id: req.guild,
         customer_id: req.customer,
         category: category.id.clone(),
         priority,
         question_id: req.question_id,
-        subject: subject(bot, lang, req.text, &req.form),
+        subject,
         tags: routing.tags,
         lang: lang.to_string(),
         opened_at_ms: opened_at,
