@@ -924,6 +924,8 @@ pub enum Update {
         priority: Priority,
         due_at_ms: Option<i64>,
     },
+    /// A new first-response deadline (a reopened ticket waits again).
+    Due(Option<i64>),
     /// The whole set of tags after adding or removing one.
     Tags(Vec<String>),
     /// A note for agents only.
@@ -964,7 +966,8 @@ impl Update {
             Update::Warned => "warned",
             Update::Escalated { .. } => "escalated",
             Update::Rating { .. } => "rated",
-            Update::CustomerSeen
+            Update::Due(_)
+            | Update::CustomerSeen
             | Update::StaffSeen
             | Update::StatusMessage { .. }
             | Update::WrappedUp => return None,

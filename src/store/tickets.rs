@@ -250,6 +250,9 @@ impl TicketLedger for Store {
                     sql.push(", due_at = ").push_bind(*due_at_ms);
                     detail = Some(priority.name().to_string());
                 }
+                Update::Due(due_at_ms) => {
+                    sql.push("due_at = ").push_bind(*due_at_ms);
+                }
                 Update::Tags(tags) => {
                     let joined = join_tags(tags);
                     sql.push("tags = ").push_bind(joined.clone());

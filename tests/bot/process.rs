@@ -284,7 +284,7 @@ async fn killed_at_any_moment_loses_no_answered_question(db_url: String) {
 /// back whole (one thread, one header, one card, one agent ping, one queue message showing the
 /// right place), claims stay, and a deadline stored while the bot was down still escalates, once.
 async fn killed_with_tickets_in_flight_repeats_nothing(db_url: String) {
-    use beacon::desk::tickets::{Priority, TicketLedger, TicketState, Update};
+    use beacon::desk::tickets::{TicketLedger, TicketState, Update};
 
     let fake = FakeDiscord::start().await;
     let guild = fake.add_guild("Acme");
@@ -380,10 +380,7 @@ async fn killed_with_tickets_in_flight_repeats_nothing(db_url: String) {
             continue;
         };
         if t.state == TicketState::Waiting && overdue.is_none() {
-            let past = Update::Priority {
-                priority: Priority::Normal,
-                due_at_ms: Some(beacon::desk::now_ms() - 1_000),
-            };
+            let past = Update::Due(Some(beacon::desk::now_ms() - 1_000));
             store
                 .update(t.id, 0, beacon::desk::now_ms(), &past)
                 .await

@@ -3,7 +3,7 @@
 //! transcript, the rating, reopening, and a restart in the middle of it all.
 
 use beacon::desk::now_ms;
-use beacon::desk::tickets::{Priority, TicketLedger, TicketState, Update};
+use beacon::desk::tickets::{TicketLedger, TicketState, Update};
 use beacon::desk::workflow::TicketsConfig;
 use serde_json::{Value, json};
 
@@ -232,10 +232,7 @@ async fn an_overdue_ticket_escalates_once_even_across_a_restart(url: String) {
     let t = bot.desk_ticket(1).await;
     assert!(t.due_at_ms.unwrap() > now_ms(), "not overdue yet");
     // Time passes: the target is behind us.
-    let past = Update::Priority {
-        priority: Priority::Normal,
-        due_at_ms: Some(now_ms() - 1_000),
-    };
+    let past = Update::Due(Some(now_ms() - 1_000));
     bot.store.update(t.id, 0, now_ms(), &past).await.unwrap();
     let escalation = bot
         .fake

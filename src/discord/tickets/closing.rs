@@ -93,10 +93,7 @@ pub async fn reopen(
         jiff::Timestamp::from_millisecond(now)?,
         bot.tickets.targets.minutes(ticket.priority),
     );
-    let update = Update::Priority {
-        priority: ticket.priority,
-        due_at_ms: Some(due.as_millisecond()),
-    };
+    let update = Update::Due(Some(due.as_millisecond()));
     let ticket = bot
         .desk
         .ledger()
