@@ -123,6 +123,8 @@ pub struct Desk<L> {
     faq: RwLock<Arc<Faq>>,
     cooldown: Cooldown,
     settings: Mutex<HashMap<u64, Arc<GuildSettings>>>,
+    /// Held from reading settings to saving them, so two changes at once cannot lose one.
+    settings_writes: tokio::sync::Mutex<()>,
 }
 
 impl<L: Ledger> Desk<L> {
@@ -132,6 +134,7 @@ impl<L: Ledger> Desk<L> {
             faq: RwLock::new(Arc::new(faq)),
             cooldown,
             settings: Mutex::new(HashMap::new()),
+            settings_writes: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -160,6 +163,12 @@ impl<L: Ledger> Desk<L> {
         let loaded = Arc::new(self.ledger.settings(guild_id).await?);
         self.cache().insert(guild_id, loaded.clone());
         Ok(loaded)
+    }
+
+    /// Hold this while reading, changing and saving settings: two moderators running /setup at
+    /// once then both keep their change (this process; see the README on several processes).
+    pub async fn editing_settings(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.settings_writes.lock().await
     }
 
     pub async fn save_settings(&self, mut settings: GuildSettings) -> Result<(), StoreError> {

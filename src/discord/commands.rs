@@ -459,6 +459,7 @@ fn string_option(options: &[ResolvedOption<'_>], name: &str) -> Option<String> {
 /// `/setup ...`: change one group of settings, then show them all.
 async fn setup(bot: &Bot, cmd: &CommandInteraction, lang: &str) -> anyhow::Result<Reply> {
     let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+    let _one_change_at_a_time = bot.desk.editing_settings().await;
     let current = bot.desk.settings(guild).await?;
     let mut s: GuildSettings = (*current).clone();
     let options = cmd.data.options();
