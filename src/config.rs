@@ -35,6 +35,11 @@ cooldown_questions = 4
 # ...in this many seconds.
 cooldown_seconds = 30
 
+[announcements]
+# Crisis updates sent by direct message per second. Discord allows a bot 50 requests a second
+# in all; the rest is left for answers and tickets.
+dm_rate_per_second = 40
+
 [log]
 # "text" (readable) or "json" (one object per line). Environment: BEACON_LOG_FORMAT.
 format = "text"
@@ -71,7 +76,25 @@ pub struct Config {
     pub knowledge_base: KbConfig,
     pub answers: AnswersConfig,
     pub tickets: crate::desk::workflow::TicketsConfig,
+    pub announcements: AnnouncementsConfig,
     pub log: LogConfig,
+}
+
+/// `[announcements]`: how fast crisis updates go out by direct message.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnnouncementsConfig {
+    /// Direct messages a second. Discord allows a bot 50 requests a second in all; the rest is
+    /// left for answers and tickets.
+    pub dm_rate_per_second: u32,
+}
+
+impl Default for AnnouncementsConfig {
+    fn default() -> Self {
+        AnnouncementsConfig {
+            dm_rate_per_second: 40,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -226,6 +249,9 @@ impl Config {
         }
         if a.cooldown_questions == 0 || a.cooldown_seconds == 0 {
             return Err("answers.cooldown_questions and cooldown_seconds must be above 0".into());
+        }
+        if self.announcements.dm_rate_per_second == 0 {
+            return Err("announcements.dm_rate_per_second must be above 0".into());
         }
         let problems = self.tickets.check();
         if !problems.is_empty() {

@@ -53,6 +53,8 @@ pub struct Question {
     pub locale: Option<String>,
     /// An intent the customer chose from `/faq` autocomplete: answered as chosen.
     pub chosen: Option<String>,
+    /// A crisis is running on the server: its crisis-only intents may answer.
+    pub crisis: bool,
 }
 
 /// An intent as offered to a customer: its id and a label in the customer's language.
@@ -219,8 +221,7 @@ impl<L: Ledger> Desk<L> {
             Some(t) => faq.thresholds().with_answer(t as f32),
             None => faq.thresholds(),
         };
-        // Crisis mode (issue 5) will set this from the server's state.
-        let ctx = Context::default();
+        let ctx = Context { crisis: q.crisis };
         let mut reply = faq.ask_with(&q.text, ctx, thresholds);
         if let Some(best) = reply.top.first() {
             record.confidence = f64::from(best.confidence);
@@ -399,6 +400,7 @@ answer = "We are on it."
             text: text.into(),
             locale: None,
             chosen: None,
+            crisis: false,
         }
     }
 
@@ -472,6 +474,13 @@ answer = "We are on it."
             crisis.chosen = Some("outage".into());
             assert!(
                 !matches!(desk.ask(&crisis).await.unwrap(), Asked::Answer { ref intent, .. } if intent == "outage")
+            );
+            // While a crisis runs on the server, it answers.
+            let mut during = question(14, "The outage");
+            during.chosen = Some("outage".into());
+            during.crisis = true;
+            assert!(
+                matches!(desk.ask(&during).await.unwrap(), Asked::Answer { ref intent, .. } if intent == "outage")
             );
         });
     }

@@ -6,6 +6,7 @@
 
 pub mod answers;
 pub mod cooldown;
+pub mod crisis;
 pub mod memory;
 pub mod replies;
 pub mod settings;

@@ -18,6 +18,8 @@ pub struct GuildSettings {
     pub tickets_channel: Option<u64>,
     /// Where crisis updates are announced.
     pub announce_channel: Option<u64>,
+    /// An opt-in role pinged by announcements (members give it to themselves).
+    pub announce_role: Option<u64>,
     /// Where the source-of-truth status message lives.
     pub status_channel: Option<u64>,
     /// Where closed tickets' transcripts are posted.

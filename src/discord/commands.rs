@@ -92,6 +92,11 @@ pub fn definitions(tickets: &TicketsConfig) -> Vec<CreateCommand> {
                         CommandOptionType::Role,
                         "supervisor",
                         "Pinged when a ticket passes its target",
+                    ))
+                    .add_sub_option(CreateCommandOption::new(
+                        CommandOptionType::Role,
+                        "announce",
+                        "An opt-in role pinged by crisis announcements",
                     )),
             )
             .add_option(
@@ -188,6 +193,53 @@ pub fn definitions(tickets: &TicketsConfig) -> Vec<CreateCommand> {
             .description("Let a member open tickets again (agents, moderators)")
             .dm_permission(false)
             .add_option(user("member", "Who").required(true)),
+        CreateCommand::new("crisis")
+            .description("Crisis mode: one source of truth for everyone (moderators)")
+            .dm_permission(false)
+            .default_member_permissions(Permissions::MANAGE_GUILD)
+            .add_option(
+                sub(
+                    "start",
+                    "Start a crisis: post and pin the status, tell subscribers",
+                )
+                .add_sub_option(
+                    string("topic", "One word members subscribe to, like payments", 32)
+                        .required(true),
+                )
+                .add_sub_option(string("title", "What is wrong, in a line", 100).required(true))
+                .add_sub_option(
+                    string("status", "What is known and what happens next", 1500).required(true),
+                ),
+            )
+            .add_option(
+                sub(
+                    "update",
+                    "Post an update: the status is edited, subscribers told",
+                )
+                .add_sub_option(string("text", "The update", 1500).required(true))
+                .add_sub_option(string(
+                    "topic",
+                    "Which crisis, when several run",
+                    32,
+                )),
+            )
+            .add_option(
+                sub("end", "End the crisis with a closing note")
+                    .add_sub_option(string("note", "How it was resolved", 1500).required(true))
+                    .add_sub_option(string("topic", "Which crisis, when several run", 32)),
+            ),
+        CreateCommand::new("subscribe")
+            .description("Get crisis updates by direct message")
+            .dm_permission(false)
+            .add_option(string(
+                "topic",
+                "Only this topic (default: every crisis)",
+                32,
+            )),
+        CreateCommand::new("unsubscribe")
+            .description("Stop crisis updates by direct message")
+            .dm_permission(false)
+            .add_option(string("topic", "Only this topic (default: all)", 32)),
         CreateCommand::new("panel")
             .description("Post the ticket panel in this channel (moderators)")
             .dm_permission(false)
@@ -283,6 +335,17 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
             let here = crate::desk::tickets::Target::Thread(cmd.channel_id.get());
             Reply::text(tickets::closing::reopen(bot, http, &actor, here, lang).await?)
         }
+        "crisis" => Reply::text(super::crisis::command(bot, http, cmd, lang).await?),
+        "subscribe" | "unsubscribe" => {
+            let topic = string_option(&cmd.data.options(), "topic");
+            let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+            let user = cmd.user.id.get();
+            Reply::text(if name == "subscribe" {
+                super::crisis::subscribe(bot, http, guild, user, topic.as_deref(), lang).await?
+            } else {
+                super::crisis::unsubscribe(bot, guild, user, topic.as_deref(), lang).await?
+            })
+        }
         "panel" => {
             let panel = tickets::open::panel(bot, lang);
             retry(|| cmd.channel_id.send_message(http, panel.clone())).await?;
@@ -376,6 +439,7 @@ async fn faq(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Resu
         text,
         locale: Some(cmd.locale.clone()),
         chosen,
+        crisis: !bot.running_crises(guild.get()).await?.is_empty(),
     };
     let settings = bot.desk.settings(guild.get()).await?;
     let asked = match bot.desk.ask(&question).await {
@@ -390,8 +454,8 @@ async fn faq(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Resu
     };
     let agent_role = settings.agent_role.map(serenity::all::RoleId::new);
     let handoff =
-        super::handoff_ticket(bot, ctx, guild.get(), cmd.user.id.get(), &asked, &typed).await;
-    let (content, components, question_id) =
+        super::action_text(bot, ctx, guild.get(), cmd.user.id.get(), &asked, &typed).await;
+    let (mut content, components, question_id) =
         render_asked(bot, &asked, cmd.user.id.get(), agent_role, handoff).unwrap_or_else(|| {
             // The deferred reply must say something: a repeated flood notice is still a notice.
             let text = match &asked {
@@ -404,6 +468,7 @@ async fn faq(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Resu
             };
             (text, vec![], None)
         });
+    super::add_status_line(bot, guild.get(), &asked, &mut content).await;
     let sent = Reply {
         content,
         components,
@@ -526,6 +591,9 @@ async fn setup(bot: &Bot, cmd: &CommandInteraction, lang: &str) -> anyhow::Resul
             }
             if let Some(r) = role("supervisor") {
                 s.supervisor_role = Some(r);
+            }
+            if let Some(r) = role("announce") {
+                s.announce_role = Some(r);
             }
             Ok(true)
         }

@@ -2,6 +2,8 @@
 //! become desk calls; desk results become messages and components.
 
 pub mod commands;
+pub mod crisis;
+pub mod outbox;
 pub mod render;
 pub mod tickets;
 
@@ -26,6 +28,7 @@ use tracing::{error, info, warn};
 use crate::config::{Config, DISCORD_API};
 use crate::desk::answers::KbStats;
 use crate::desk::cooldown::Cooldown;
+use crate::desk::crisis::{Crisis, CrisisLedger};
 use crate::desk::replies::SavedReplies;
 use crate::desk::tickets::Actor;
 use crate::desk::workflow::TicketsConfig;
@@ -59,6 +62,10 @@ pub struct Bot {
     /// the bot.
     timers_started: AtomicBool,
     timers: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Each server's running crises, read once and forgotten when one starts, changes or ends.
+    crises: Mutex<HashMap<u64, Arc<Vec<Crisis>>>>,
+    /// Wakes the outbox sender when deliveries were just written.
+    pub outbox_wake: tokio::sync::Notify,
 }
 
 /// How many help-channel and forum questions are answered at once (see `Bot::answering`).
@@ -87,7 +94,28 @@ impl Bot {
             replies: RwLock::new(Arc::new(replies)),
             timers_started: AtomicBool::new(false),
             timers: Mutex::new(None),
+            crises: Mutex::new(HashMap::new()),
+            outbox_wake: tokio::sync::Notify::new(),
         }
+    }
+
+    /// The server's running crises.
+    pub async fn running_crises(&self, guild: u64) -> anyhow::Result<Arc<Vec<Crisis>>> {
+        if let Some(c) = self.crises_cache().get(&guild) {
+            return Ok(c.clone());
+        }
+        let loaded = Arc::new(self.desk.ledger().running_crises(guild).await?);
+        self.crises_cache().insert(guild, loaded.clone());
+        Ok(loaded)
+    }
+
+    /// Read the server's crises again next time (one started, changed or ended).
+    pub fn forget_crises(&self, guild: u64) {
+        self.crises_cache().remove(&guild);
+    }
+
+    fn crises_cache(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Vec<Crisis>>>> {
+        self.crises.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The saved replies in use.
@@ -225,6 +253,13 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         .map_err(|problems| anyhow!("{}", LoadError { problems }))?;
     info!(replies = replies.len(), "saved replies loaded");
     let bot = Arc::new(Bot::new(&config, store.clone(), faq, replies));
+    // The outbox needs no gateway: it starts at once and delivers what a stopped process left.
+    let outbox = outbox::spawn(
+        bot.clone(),
+        Arc::new(http_client(&config).map_err(|e| anyhow!(e))?),
+        outbox::Sender::new(&config).map_err(|e| anyhow!(e))?,
+        config.announcements.dm_rate_per_second,
+    );
     let mut client = serenity::all::ClientBuilder::new_with_http(http, intents())
         .event_handler(Handler(bot.clone()))
         .await
@@ -271,6 +306,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     if let Some(timers) = bot.timers.lock().unwrap_or_else(|e| e.into_inner()).take() {
         timers.abort();
     }
+    outbox.abort();
     store.close().await;
     info!("stopped");
     result
@@ -303,6 +339,7 @@ impl EventHandler for Handler {
         }
         tickets::finish_unfinished(&self.0, &ctx.http).await;
         tickets::closing::wrap_unwrapped(&self.0, &ctx.http).await;
+        crisis::resume(&self.0, &ctx.http).await;
         if !self.0.timers_started.swap(true, Ordering::SeqCst) {
             let every = Duration::from_millis(self.0.tickets.check_every_ms.max(50));
             let handle = tickets::timers::spawn(self.0.clone(), ctx.http.clone(), every);
@@ -410,6 +447,7 @@ async fn on_message(bot: &Bot, ctx: &Context, msg: &Message) -> anyhow::Result<(
         text: msg.content.clone(),
         locale: None,
         chosen: None,
+        crisis: !bot.running_crises(guild.get()).await?.is_empty(),
     };
     let asked = match bot.desk.ask(&question).await {
         Ok(a) => a,
@@ -428,12 +466,13 @@ async fn on_message(bot: &Bot, ctx: &Context, msg: &Message) -> anyhow::Result<(
     };
     let settings_role = settings.agent_role.map(serenity::all::RoleId::new);
     let asker = msg.author.id.get();
-    let handoff = handoff_ticket(bot, ctx, guild.get(), asker, &asked, &msg.content).await;
-    let Some((content, components, question_id)) =
+    let handoff = action_text(bot, ctx, guild.get(), asker, &asked, &msg.content).await;
+    let Some((mut content, components, question_id)) =
         render_asked(bot, &asked, asker, settings_role, handoff)
     else {
         return Ok(());
     };
+    add_status_line(bot, guild.get(), &asked, &mut content).await;
     let sent = send_reply(ctx, msg, content, components).await?;
     if let Some(q) = question_id {
         bot.desk.replied(q, sent.id.get()).await?;
@@ -557,6 +596,13 @@ pub(crate) fn render_asked(
                 let next = handoff.unwrap_or_else(|| human_notice(l, lang, agent_role));
                 let content = format!("{text}\n\n{next}");
                 (content, vec![], Some(*question_id))
+            } else if let (Some(_), Some(done)) = (action, handoff) {
+                // Subscribed or unsubscribed: the answer, then what was done.
+                (
+                    format!("{text}\n\n{done}"),
+                    render::answer_buttons(l, lang, *question_id),
+                    Some(*question_id),
+                )
             } else {
                 (
                     text.clone(),
@@ -596,9 +642,11 @@ pub(crate) fn render_asked(
     })
 }
 
-/// For the handoff intent: open the asker's ticket, and say where it is (`None` when the server
-/// has no tickets channel, or opening failed and the notice says how to reach staff instead).
-pub(crate) async fn handoff_ticket(
+/// What an answered intent's action did, to say under the answer: the handoff intent opens the
+/// asker's ticket (`None` when the server has no tickets channel, or opening failed and the
+/// notice says how to reach staff instead); the subscribe and unsubscribe intents do that for
+/// every crisis topic.
+pub(crate) async fn action_text(
     bot: &Bot,
     ctx: &Context,
     guild: u64,
@@ -608,28 +656,56 @@ pub(crate) async fn handoff_ticket(
 ) -> Option<String> {
     let Asked::Answer {
         question_id,
-        action: Some(IntentAction::Handoff),
+        action: Some(action),
         lang,
         ..
     } = asked
     else {
         return None;
     };
-    let request = tickets::open::Request {
-        guild,
-        customer: asker,
-        category: None,
-        question_id: Some(*question_id),
-        text: Some(text),
-        form: vec![],
-        lang,
+    let done = match action {
+        IntentAction::Handoff => {
+            let request = tickets::open::Request {
+                guild,
+                customer: asker,
+                category: None,
+                question_id: Some(*question_id),
+                text: Some(text),
+                form: vec![],
+                lang,
+            };
+            tickets::open_for(bot, &ctx.http, request).await
+        }
+        IntentAction::Subscribe => crisis::subscribe(bot, &ctx.http, guild, asker, None, lang)
+            .await
+            .map(Some),
+        IntentAction::Unsubscribe => crisis::unsubscribe(bot, guild, asker, None, lang)
+            .await
+            .map(Some),
     };
-    match tickets::open_for(bot, &ctx.http, request).await {
-        Ok(opened) => opened,
+    match done {
+        Ok(text) => text,
         Err(e) => {
-            error!("cannot open a ticket: {e:#}");
+            error!("cannot do what the answer promised: {e:#}");
             None
         }
+    }
+}
+
+/// Under an answer, while a crisis runs on the server: the link to its status message.
+pub(crate) async fn add_status_line(bot: &Bot, guild: u64, asked: &Asked, content: &mut String) {
+    let Asked::Answer { lang, .. } = asked else {
+        return;
+    };
+    let Ok(running) = bot.running_crises(guild).await else {
+        return;
+    };
+    for link in running.iter().filter_map(|c| c.status_link()) {
+        content.push_str("\n\n");
+        content.push_str(
+            &bot.locales
+                .fill(lang, "crisis.status_line", &[("link", &link)]),
+        );
     }
 }
 
@@ -654,6 +730,31 @@ pub(crate) fn human_notice(
 async fn on_component(bot: &Bot, ctx: &Context, c: &ComponentInteraction) -> anyhow::Result<()> {
     if let Some(id) = tickets::TicketId::parse(&c.data.custom_id) {
         return tickets::on_button(bot, &ctx.http, c, id).await;
+    }
+    if let Some(button) = crisis::CrisisButton::parse(&c.data.custom_id) {
+        let defer = CreateInteractionResponse::Defer(
+            CreateInteractionResponseMessage::new().ephemeral(true),
+        );
+        retry(|| c.create_response(&ctx.http, defer.clone())).await?;
+        let lang = crate::desk::answers::choose_lang("", Some(&c.locale));
+        let user = c.user.id.get();
+        let text = match button {
+            crisis::CrisisButton::Subscribe(topic) => {
+                let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
+                crisis::subscribe(bot, &ctx.http, guild, user, Some(&topic), lang).await?
+            }
+            // Pressed in a direct message: the server comes from the button.
+            // Pressed in a direct message: the server comes from the button, and the member
+            // wants the messages to stop, whichever topics brought them.
+            crisis::CrisisButton::Unsubscribe(guild, _topic) => {
+                crisis::unsubscribe(bot, guild, user, None, lang).await?
+            }
+        };
+        let edit = EditInteractionResponse::new()
+            .content(fit(&text, render::MAX_CONTENT))
+            .allowed_mentions(no_pings());
+        retry(|| c.edit_response(&ctx.http, edit.clone())).await?;
+        return Ok(());
     }
     let Some(action) = Action::parse(&c.data.custom_id) else {
         return Ok(());

@@ -57,6 +57,7 @@ macro_rules! with_pool {
 }
 
 mod batch;
+mod crisis;
 mod tickets;
 
 impl From<sqlx::Error> for StoreError {
@@ -232,7 +233,7 @@ impl Ledger for Store {
             let row = sqlx::query(
                 "SELECT forum_channel, agents_channel, tickets_channel, announce_channel, \
                  status_channel, agent_role, moderator_role, opening_hours, time_zone, threshold, updated_by, \
-                 updated_at, supervisor_role, transcripts_channel FROM guild_settings WHERE guild_id = $1",
+                 updated_at, supervisor_role, transcripts_channel, announce_role FROM guild_settings WHERE guild_id = $1",
             )
             .bind(sql_id(guild_id))
             .fetch_optional(p)
@@ -247,6 +248,7 @@ impl Ledger for Store {
                 s.moderator_role = from_sql_id(r.try_get("moderator_role")?);
                 s.supervisor_role = from_sql_id(r.try_get("supervisor_role")?);
                 s.transcripts_channel = from_sql_id(r.try_get("transcripts_channel")?);
+                s.announce_role = from_sql_id(r.try_get("announce_role")?);
                 let hours: Option<String> = r.try_get("opening_hours")?;
                 s.opening_hours = match hours {
                     Some(h) => Some(OpeningHours::parse(&h).map_err(|e| StoreError(e.to_string()))?),
@@ -275,8 +277,8 @@ impl Ledger for Store {
                 "INSERT INTO guild_settings (guild_id, forum_channel, agents_channel, \
                  announce_channel, status_channel, agent_role, moderator_role, opening_hours, \
                  time_zone, threshold, updated_by, updated_at, tickets_channel, supervisor_role, \
-                 transcripts_channel) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+                 transcripts_channel, announce_role) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
                  ON CONFLICT (guild_id) DO UPDATE SET forum_channel = excluded.forum_channel, \
                  agents_channel = excluded.agents_channel, announce_channel = excluded.announce_channel, \
                  status_channel = excluded.status_channel, agent_role = excluded.agent_role, \
@@ -285,7 +287,8 @@ impl Ledger for Store {
                  updated_by = excluded.updated_by, updated_at = excluded.updated_at, \
                  tickets_channel = excluded.tickets_channel, \
                  supervisor_role = excluded.supervisor_role, \
-                 transcripts_channel = excluded.transcripts_channel",
+                 transcripts_channel = excluded.transcripts_channel, \
+                 announce_role = excluded.announce_role",
             )
             .bind(sql_id(s.guild_id))
             .bind(opt_id(s.forum_channel))
@@ -302,6 +305,7 @@ impl Ledger for Store {
             .bind(opt_id(s.tickets_channel))
             .bind(opt_id(s.supervisor_role))
             .bind(opt_id(s.transcripts_channel))
+            .bind(opt_id(s.announce_role))
             .execute(&mut *tx)
             .await?;
             sqlx::query("DELETE FROM help_channels WHERE guild_id = $1")

@@ -63,6 +63,11 @@ pub struct Bot {
     pub supervisor_role: u64,
     /// Where transcripts go (set up only by tests that want it).
     pub transcripts: u64,
+    /// The crisis status channel and the announcement (news) channel, and the opt-in role
+    /// announcements ping (set up only by tests that want them).
+    pub status: u64,
+    pub announcements: u64,
+    pub announce_role: u64,
     config: Config,
     /// More customers, so per-user limits do not interfere between steps.
     pub others: Vec<u64>,
@@ -84,6 +89,8 @@ impl Bot {
         let tickets = fake.add_text_channel(guild, "tickets");
         let agents = fake.add_text_channel(guild, "agents");
         let transcripts = fake.add_text_channel(guild, "transcripts");
+        let status = fake.add_text_channel(guild, "status");
+        let announcements = fake.add_announcement_channel(guild, "announcements");
         let agent_role = fake.add_role(guild, "Agents", 0);
         let agent_members = [
             fake.add_member(guild, "agent-ana", &[agent_role]),
@@ -92,6 +99,7 @@ impl Bot {
         let moderator_role = fake.add_role(guild, "Moderators", MANAGE_GUILD);
         let moderator = fake.add_member(guild, "mod", &[moderator_role]);
         let supervisor_role = fake.add_role(guild, "Supervisors", 0);
+        let announce_role = fake.add_role(guild, "Outage news", 0);
         let customer = fake.add_member(guild, "alex", &[]);
         let others = ["sara", "omar", "ani", "noor", "arman", "lena"]
             .iter()
@@ -126,6 +134,9 @@ impl Bot {
             customer,
             supervisor_role,
             transcripts,
+            status,
+            announcements,
+            announce_role,
             config,
             others,
             shutdown: Some(tx),
@@ -262,6 +273,7 @@ impl Bot {
                 agents: self.agents,
                 roles: [self.agent_role, self.supervisor_role],
                 tickets: self.tickets,
+                announcements: (self.announcements, self.announce_role),
             }),
         );
         self.store.close().await;
@@ -285,11 +297,14 @@ fn launch(config: &Config) -> (oneshot::Sender<()>, JoinHandle<anyhow::Result<()
 }
 
 /// The pings Beacon decides on itself: the agent and supervisor roles, by id, in the agents'
-/// channel; a ticket's customer, by id, in their ticket's thread.
+/// channel; a ticket's customer, by id, in their ticket's thread; the opt-in role on crisis
+/// announcements.
 pub struct Staff {
     pub agents: u64,
     pub roles: [u64; 2],
     pub tickets: u64,
+    /// The announcement channel and the opt-in role its posts may ping.
+    pub announcements: (u64, u64),
 }
 
 /// The bot's reply to `message` in `channel`, if there is one yet.
@@ -324,9 +339,13 @@ pub fn assert_nobody_pinged(fake: &FakeDiscord, staff: Option<Staff>) {
         let (roles, users) = (ids("roles"), ids("users"));
         let roles_ok = roles.is_empty()
             || staff.as_ref().is_some_and(|s| {
-                r.method == "POST"
+                let (announce, opt_in) = s.announcements;
+                (r.method == "POST"
                     && r.path == format!("/channels/{}/messages", s.agents)
-                    && roles.iter().all(|role| s.roles.contains(role))
+                    && roles.iter().all(|role| s.roles.contains(role)))
+                    || (r.method == "POST"
+                        && r.path == format!("/channels/{announce}/messages")
+                        && roles == [opt_in])
             });
         let users_ok = users.is_empty()
             || staff.as_ref().is_some_and(|s| {

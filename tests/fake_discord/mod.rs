@@ -7,6 +7,8 @@
 //! strict: every REST request is checked against Discord's OpenAPI description and Discord's
 //! unwritten rules, every gateway payload against serenity's own types, and anything off is a
 //! *violation*: `assert_clean()` fails the test with the list.
+//! It can also enforce Discord's global rate limit (`set_global_rate_limit`), answering the
+//! requests over it with Discord's 429, so a bot's pacing can be tested and benchmarked.
 //!
 //! ```ignore
 //! let discord = FakeDiscord::start().await;
@@ -34,7 +36,7 @@ mod selftest;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::sync::watch;
@@ -48,7 +50,7 @@ pub use rest::{Recorded, path_matches};
 pub use world::{APPLICATION_ID, BOT_USER_ID, TOKEN, channel_type, perm};
 
 use gateway::{GatewayState, Outgoing, dispatch};
-use rest::{Fault, RestState};
+use rest::{Fault, GlobalLimit, RestState};
 use world::{Deletion, World};
 
 /// Whether `FAKE_DISCORD_LOG` is set: then the fake prints every request, gateway frame and
@@ -489,6 +491,37 @@ impl FakeDiscord {
         self.update(|s| s.rest.latency = latency)
     }
 
+    /// Discord's global rate limit: with `Some(n)`, at most `n` REST requests are accepted per
+    /// rolling second (a sliding window over the requests accepted so far; refused ones do not
+    /// count), across every route and method; only `GET /gateway` and `GET /gateway/bot` are
+    /// exempt. A request over the limit is not acted on (nor checked) and is answered as Discord
+    /// does: 429 with `{"message", "retry_after" (seconds, to the millisecond, until a request
+    /// would be accepted), "global": true, "code": 0}` and the headers `retry-after` (whole
+    /// seconds, rounded up), `x-ratelimit-global: true` and `x-ratelimit-scope: global`. See
+    /// [`rate_limited_count`](Self::rate_limited_count).
+    ///
+    /// While a limit is set, successful answers also carry Discord's bucket headers
+    /// (`x-ratelimit-limit`, `-remaining`, `-reset`, `-reset-after`, `-bucket`): 5 per 5 s per
+    /// route and major parameter, reported but not enforced, `remaining` never 0.
+    /// `None` (the default) turns all of it off. Panics on `Some(0)`.
+    pub fn set_global_rate_limit(&self, per_second: Option<u32>) {
+        assert_ne!(
+            per_second,
+            Some(0),
+            "fake Discord: a global limit of 0 would refuse everything forever"
+        );
+        self.update(|s| match per_second {
+            Some(n) => match &mut s.rest.global_limit {
+                Some(limit) => limit.per_second = n,
+                None => s.rest.global_limit = Some(GlobalLimit::new(n)),
+            },
+            None => {
+                s.rest.global_limit = None;
+                s.rest.buckets.clear();
+            }
+        })
+    }
+
     /// How long the bot has to answer an interaction (Discord: 3 s); `None` turns the check off.
     pub fn set_ack_deadline(&self, deadline: Option<Duration>) {
         self.update(|s| s.rest.ack_deadline = deadline)
@@ -527,6 +560,28 @@ impl FakeDiscord {
                 .get(from..)
                 .map(<[Recorded]>::to_vec)
                 .unwrap_or_default()
+        })
+    }
+
+    /// Requests refused with a 429 by the global rate limit so far (not those from `fail_next`).
+    pub fn rate_limited_count(&self) -> u64 {
+        self.read(|s| s.rest.rate_limited)
+    }
+
+    /// The requests from position `from` on that the global rate limit let through (all of them
+    /// when no limit is set), gateway URL lookups left out as they never count: when each was
+    /// handled (the instant the limit counted it), its method and path. For measuring the rate
+    /// a client achieves.
+    pub fn accepted_since(&self, from: usize) -> Vec<(Instant, String, String)> {
+        self.read(|s| {
+            s.rest
+                .requests
+                .get(from..)
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| !r.rate_limited && rest::counts_against_global_limit(&r.path))
+                .map(|r| (r.handled_at, r.method.clone(), r.path.clone()))
+                .collect()
         })
     }
 

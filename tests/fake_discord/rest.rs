@@ -3,7 +3,7 @@
 //! (2,000-character messages, unique `custom_id`s, command naming rules, the 3-second
 //! acknowledgement window...), and answered the way Discord would, from the world's state.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::convert::Infallible;
 use std::fmt::Display;
 use std::sync::Arc;
@@ -55,8 +55,13 @@ pub struct Recorded {
     pub response: Option<Value>,
     /// When the request arrived.
     pub at: Instant,
+    /// When the fake handled it (under its lock, after reading the body): the instant the global
+    /// rate limit counted it at, in the log's order.
+    pub handled_at: Instant,
     /// Answered by `fail_next` rather than by the world.
     pub injected: bool,
+    /// Refused with a 429 by the global rate limit (`set_global_rate_limit`), not acted on.
+    pub rate_limited: bool,
     /// Something notable the fake did, e.g. `"nonce: returned existing message 11…"`.
     pub note: Option<String>,
 }
@@ -105,6 +110,62 @@ pub struct Fault {
     pub remaining: u32,
 }
 
+/// The span of Discord's global rate limit.
+const GLOBAL_WINDOW: Duration = Duration::from_secs(1);
+
+/// The per-route bucket the `x-ratelimit-*` headers describe: 5 requests per 5 seconds per route
+/// and major parameter, like Discord's message sends. Reported, never enforced.
+const BUCKET_LIMIT: u32 = 5;
+const BUCKET_PERIOD: Duration = Duration::from_secs(5);
+
+/// Discord's global rate limit as a sliding window: a request is accepted when fewer than
+/// `per_second` requests were accepted in the second before it. Refused requests do not count,
+/// so a client that waits `retry_after` is accepted unless another took the freed place first.
+pub struct GlobalLimit {
+    pub per_second: u32,
+    /// When the requests of the last second were accepted, oldest first.
+    accepted: VecDeque<Instant>,
+}
+
+impl GlobalLimit {
+    pub fn new(per_second: u32) -> GlobalLimit {
+        GlobalLimit {
+            per_second,
+            accepted: VecDeque::new(),
+        }
+    }
+
+    /// Counts a request handled at `now`, or gives how long until one would be accepted.
+    fn admit(&mut self, now: Instant) -> Result<(), Duration> {
+        while self
+            .accepted
+            .front()
+            .is_some_and(|&t| now.duration_since(t) >= GLOBAL_WINDOW)
+        {
+            self.accepted.pop_front();
+        }
+        let limit = self.per_second as usize;
+        if self.accepted.len() < limit {
+            self.accepted.push_back(now);
+            return Ok(());
+        }
+        // The place frees when enough of the oldest leave the window to fall below the limit.
+        let freeing = self.accepted[self.accepted.len() - limit];
+        Err((freeing + GLOBAL_WINDOW).saturating_duration_since(now))
+    }
+}
+
+/// One bucket's current period, for the `x-ratelimit-*` headers.
+pub struct BucketWindow {
+    start: Instant,
+    used: u32,
+}
+
+/// Whether a request counts against the global limit: all do but the gateway URL lookups.
+pub fn counts_against_global_limit(path: &str) -> bool {
+    !matches!(path, "/gateway" | "/gateway/bot")
+}
+
 /// REST-side state: the log, planned faults and knobs.
 pub struct RestState {
     pub requests: Vec<Recorded>,
@@ -114,6 +175,12 @@ pub struct RestState {
     pub ack_deadline: Option<Duration>,
     /// 401/403/429 answers, which Discord counts towards a temporary ban.
     pub invalid_requests: u32,
+    /// Discord's global rate limit, if a test set one.
+    pub global_limit: Option<GlobalLimit>,
+    /// 429s answered because of the global limit.
+    pub rate_limited: u64,
+    /// Per bucket and major parameter, while a global limit is set.
+    pub buckets: HashMap<String, BucketWindow>,
 }
 
 impl RestState {
@@ -124,6 +191,9 @@ impl RestState {
             latency: Duration::ZERO,
             ack_deadline: Some(Duration::from_secs(3)),
             invalid_requests: 0,
+            global_limit: None,
+            rate_limited: 0,
+            buckets: HashMap::new(),
         }
     }
 }
@@ -378,6 +448,7 @@ impl Ctx<'_> {
 }
 
 fn process(state: &mut State, incoming: &Incoming, gateway_url: &str) -> Answer {
+    let handled_at = Instant::now();
     let method = incoming.method.as_str();
     let path = incoming.full_path.strip_prefix("/api/v10").unwrap_or("");
     let mut record = Recorded {
@@ -396,10 +467,32 @@ fn process(state: &mut State, incoming: &Incoming, gateway_url: &str) -> Answer 
         status: 0,
         response: None,
         at: incoming.at,
+        handled_at,
         injected: false,
+        rate_limited: false,
         note: None,
     };
-    let answer = route(state, incoming, path, gateway_url, &mut record);
+    let mut answer = match global_limit(state, &record) {
+        Some(refusal) => {
+            state.rest.rate_limited += 1;
+            record.rate_limited = true;
+            // Recorded for the test to read, but neither checked nor acted on.
+            record.route = openapi::spec()
+                .match_path(path)
+                .map(|m| m.route.template.clone());
+            record.body = incoming
+                .content_type
+                .as_deref()
+                .is_some_and(|c| c.starts_with("application/json"))
+                .then(|| serde_json::from_slice(&incoming.bytes).ok())
+                .flatten();
+            refusal
+        }
+        None => route(state, incoming, path, gateway_url, &mut record),
+    };
+    if state.rest.global_limit.is_some() && (200..300).contains(&answer.status) {
+        add_bucket_headers(state, &record, &mut answer);
+    }
     record.status = answer.status;
     record.response = answer.json_body();
     record.injected = answer.injected;
@@ -566,6 +659,95 @@ fn route(
         return answer;
     }
     handle_route(state, &ctx)
+}
+
+/// Discord's answer to a request over the global limit, or `None` if the request may proceed
+/// (then it has been counted).
+fn global_limit(state: &mut State, record: &Recorded) -> Option<Answer> {
+    let limit = state.rest.global_limit.as_mut()?;
+    if !counts_against_global_limit(&record.path) {
+        return None;
+    }
+    let wait = limit.admit(record.handled_at).err()?;
+    // Whole milliseconds, rounded up: waiting exactly `retry_after` is enough.
+    let millis = u64::try_from(wait.as_nanos().div_ceil(1_000_000))
+        .unwrap_or(u64::MAX)
+        .max(1);
+    let retry_after = Duration::from_millis(millis).as_secs_f64();
+    let mut answer = Answer::json(
+        429,
+        json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": true, "code": 0 }),
+    );
+    answer.headers = vec![
+        ("retry-after", millis.div_ceil(1000).to_string()),
+        ("x-ratelimit-global", "true".to_string()),
+        ("x-ratelimit-scope", "global".to_string()),
+    ];
+    Some(answer.with_note(format!("global rate limit, retry after {retry_after} s")))
+}
+
+/// Adds Discord's `x-ratelimit-*` headers for the request's bucket: plausible values that never
+/// ask a client to wait (`remaining` is at least 1), since the fake only enforces the global
+/// limit.
+fn add_bucket_headers(state: &mut State, record: &Recorded, answer: &mut Answer) {
+    let Some(template) = record.route.as_deref() else {
+        return;
+    };
+    // Discord's bucket ids are opaque hashes per route; the major parameter splits them.
+    let route = format!("{} {template}", record.method);
+    let major: Vec<&str> = template
+        .split('/')
+        .zip(record.path.split('/'))
+        .filter(|(t, _)| {
+            matches!(
+                *t,
+                "{channel_id}"
+                    | "{guild_id}"
+                    | "{webhook_id}"
+                    | "{webhook_token}"
+                    | "{interaction_id}"
+            )
+        })
+        .map(|(_, p)| p)
+        .collect();
+    let key = format!("{route} {}", major.join("/"));
+    let now = record.handled_at;
+    let buckets = &mut state.rest.buckets;
+    if buckets.len() > 10_000 {
+        buckets.retain(|_, b| now.duration_since(b.start) < BUCKET_PERIOD);
+    }
+    let bucket = buckets.entry(key).or_insert(BucketWindow {
+        start: now,
+        used: 0,
+    });
+    if now.duration_since(bucket.start) >= BUCKET_PERIOD {
+        bucket.start = now;
+        bucket.used = 0;
+    }
+    bucket.used += 1;
+    let remaining = BUCKET_LIMIT.saturating_sub(bucket.used).max(1);
+    let reset_after = (bucket.start + BUCKET_PERIOD).saturating_duration_since(now);
+    let reset = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        + reset_after;
+    answer.headers.extend([
+        ("x-ratelimit-limit", BUCKET_LIMIT.to_string()),
+        ("x-ratelimit-remaining", remaining.to_string()),
+        ("x-ratelimit-reset", format!("{:.3}", reset.as_secs_f64())),
+        (
+            "x-ratelimit-reset-after",
+            format!("{:.3}", reset_after.as_secs_f64()),
+        ),
+        ("x-ratelimit-bucket", format!("{:016x}", fnv1a(&route))),
+    ]);
+}
+
+/// FNV-1a: a hash that stays the same across runs and Rust versions (unlike `DefaultHasher`).
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The answer planned by `fail_next` for this request, if any.

@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::join_all;
 use serde_json::{Value, json};
 use serenity::all::{
     ChannelId, ChannelType, ClientBuilder, CommandOptionType, Context, CreateActionRow,
@@ -1024,6 +1025,252 @@ async fn limits_the_schema_does_not_state_are_checked() {
     assert_eq!(violations.len(), 2, "{violations:?}");
     assert!(violations[0].contains("longer than 2000"));
     assert!(violations[1].contains("used twice"));
+    s.discord.assert_clean();
+}
+
+/// An answer read off the wire: serenity keeps an error's body and headers to itself.
+#[derive(Debug)]
+struct RawAnswer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Value,
+}
+
+impl RawAnswer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends one request to the fake's REST API as the bot, as plain HTTP/1.1 on a connection of its
+/// own (hyper is only a server here), so that many can be in flight at once.
+async fn raw_request(
+    discord: &FakeDiscord,
+    method: &'static str,
+    path: String,
+    body: Option<Value>,
+) -> RawAnswer {
+    use std::io::{Read, Write};
+
+    let addr = discord.api_url().trim_start_matches("http://").to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(&addr).expect("connect to the fake's REST");
+        stream.set_read_timeout(Some(LIMIT)).expect("read timeout");
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let content_type = match body.is_empty() {
+            true => "",
+            false => "Content-Type: application/json\r\n",
+        };
+        write!(
+            stream,
+            "{method} /api/v10{path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bot {TOKEN}\r\n\
+             {content_type}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send the request");
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw).expect("read the answer");
+        let (head, body) = raw.split_once("\r\n\r\n").expect("a header block");
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .expect("a status line");
+        let headers = lines
+            .filter_map(|l| l.split_once(": "))
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
+            .collect();
+        let body = match body.is_empty() {
+            true => Value::Null,
+            false => serde_json::from_str(body).expect("a JSON body"),
+        };
+        RawAnswer {
+            status,
+            headers,
+            body,
+        }
+    })
+    .await
+    .expect("raw request task")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_the_global_limit_requests_get_discords_429_and_waiting_retry_after_gets_all_through()
+{
+    let s = setup().await;
+    s.discord.set_global_rate_limit(Some(20));
+    let from = s.discord.request_count();
+    let send = |n: usize| {
+        raw_request(
+            &s.discord,
+            "POST",
+            format!("/channels/{}/messages", s.help),
+            Some(json!({ "content": format!("burst {n}") })),
+        )
+    };
+
+    let answers = join_all((0..60).map(send)).await;
+
+    let refused: Vec<usize> = (0..60).filter(|&n| answers[n].status == 429).collect();
+    let accepted: Vec<&RawAnswer> = answers.iter().filter(|a| a.status == 200).collect();
+    assert_eq!(accepted.len() + refused.len(), 60, "{answers:#?}");
+    assert!(!refused.is_empty(), "60 sends at once against 20 a second");
+    for a in refused.iter().map(|&n| &answers[n]) {
+        assert_eq!(a.body["message"], "You are being rate limited.");
+        assert_eq!(
+            (&a.body["global"], &a.body["code"]),
+            (&json!(true), &json!(0))
+        );
+        let retry_after = a.body["retry_after"].as_f64().expect("retry_after");
+        assert!(retry_after > 0.0 && retry_after <= 1.0, "{retry_after}");
+        assert_eq!(a.header("retry-after"), Some("1"));
+        assert_eq!(a.header("x-ratelimit-global"), Some("true"));
+        assert_eq!(a.header("x-ratelimit-scope"), Some("global"));
+    }
+    for a in &accepted {
+        assert_eq!(a.header("x-ratelimit-limit"), Some("5"));
+        let remaining: u32 = a
+            .header("x-ratelimit-remaining")
+            .expect("remaining")
+            .parse()
+            .expect("a number");
+        assert!(remaining >= 1, "a client must not be told to wait");
+        for name in ["x-ratelimit-reset", "x-ratelimit-reset-after"] {
+            let value: f64 = a.header(name).expect(name).parse().expect("seconds");
+            assert!(value > 0.0, "{name}: {value}");
+        }
+        assert_eq!(
+            a.header("x-ratelimit-bucket"),
+            accepted[0].header("x-ratelimit-bucket")
+        );
+        assert_eq!(a.header("x-ratelimit-global"), None);
+    }
+    assert_eq!(s.discord.rate_limited_count(), refused.len() as u64);
+    assert_eq!(
+        s.discord.bot_message_count(s.help),
+        accepted.len(),
+        "refused sends were not acted on"
+    );
+
+    // Each refused send waits `retry_after` and tries again, as long as it takes.
+    let retry = |n: usize| async move {
+        for _ in 0..100 {
+            let a = send(n).await;
+            if a.status != 429 {
+                return a.status;
+            }
+            let retry_after = a.body["retry_after"].as_f64().expect("retry_after");
+            tokio::time::sleep(Duration::from_secs_f64(retry_after)).await;
+        }
+        panic!("send {n} still refused after 100 tries");
+    };
+    let statuses = join_all(refused.iter().map(|&n| retry(n))).await;
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    assert_eq!(s.discord.bot_message_count(s.help), 60);
+
+    // By the fake's own clock, no second ever saw more than 20 accepted.
+    let times: Vec<_> = s
+        .discord
+        .accepted_since(from)
+        .into_iter()
+        .map(|(t, _, _)| t)
+        .collect();
+    assert!(times.len() >= 60);
+    for w in times.windows(21) {
+        assert!(
+            w[20] - w[0] >= Duration::from_secs(1),
+            "21 accepted within {:?}",
+            w[20] - w[0]
+        );
+    }
+    s.discord.assert_clean();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_reactions_and_deletes_count_against_the_global_limit_but_gateway_lookups_do_not() {
+    let s = setup().await;
+    let message = ChannelId::new(s.help)
+        .say(&s.bot.http, "to edit")
+        .await
+        .expect("send")
+        .id;
+    let path = format!("/channels/{}/messages/{message}", s.help);
+    let reaction = format!("{path}/reactions/%E2%9C%85/@me");
+    s.discord.set_global_rate_limit(Some(3));
+    let from = s.discord.request_count();
+
+    // Three fit in the empty window however slow the machine is.
+    let edit = raw_request(
+        &s.discord,
+        "PATCH",
+        path.clone(),
+        Some(json!({ "content": "edited" })),
+    );
+    let edit = edit.await;
+    let react = raw_request(&s.discord, "PUT", reaction.clone(), None).await;
+    let unreact = raw_request(&s.discord, "DELETE", reaction, None).await;
+    assert_eq!((edit.status, react.status, unreact.status), (200, 204, 204));
+    let delete = raw_request(&s.discord, "DELETE", path, None).await;
+    let gateway =
+        join_all((0..10).map(|_| raw_request(&s.discord, "GET", "/gateway/bot".into(), None)))
+            .await;
+
+    let log = s.discord.requests_since(from);
+    if log[3].handled_at - log[0].handled_at < Duration::from_secs(1) {
+        assert_eq!(delete.status, 429);
+        assert_eq!(
+            s.discord.message(message.get()).expect("message")["deleted"],
+            Value::Null
+        );
+        assert_eq!(s.discord.rate_limited_count(), 1);
+    } else {
+        eprintln!("slow machine: the fourth request came a second after the first");
+        assert_eq!(delete.status, 204);
+    }
+    assert!(
+        gateway.iter().all(|g| g.status == 200),
+        "gateway lookups are never limited"
+    );
+    let counted: Vec<String> = s
+        .discord
+        .accepted_since(from)
+        .into_iter()
+        .map(|(_, method, _)| method)
+        .collect();
+    assert_eq!(counted[..3], ["PATCH", "PUT", "DELETE"]);
+    assert_eq!(counted.len(), 3 + usize::from(delete.status == 204));
+    s.discord.assert_clean();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_global_limit_nothing_is_refused_and_no_bucket_headers_are_sent() {
+    let s = setup().await;
+    s.discord.set_global_rate_limit(Some(20));
+    s.discord.set_global_rate_limit(None);
+
+    let answers = join_all((0..60).map(|n| {
+        raw_request(
+            &s.discord,
+            "POST",
+            format!("/channels/{}/messages", s.help),
+            Some(json!({ "content": format!("burst {n}") })),
+        )
+    }))
+    .await;
+
+    assert!(answers.iter().all(|a| a.status == 200), "{answers:#?}");
+    assert!(
+        answers
+            .iter()
+            .all(|a| a.headers.iter().all(|(n, _)| !n.starts_with("x-ratelimit"))),
+        "no rate-limit headers without a limit"
+    );
+    assert_eq!(s.discord.rate_limited_count(), 0);
+    assert_eq!(s.discord.bot_message_count(s.help), 60);
     s.discord.assert_clean();
 }
 

@@ -69,7 +69,22 @@ pub async fn open_for(bot: &Bot, http: &Http, req: Request<'_>) -> anyhow::Resul
     if category.channel.or(settings.tickets_channel).is_none() {
         return Ok(None);
     }
-    let priority = routing.priority.max(category.priority);
+    let mut priority = routing.priority.max(category.priority);
+    let mut tags = routing.tags;
+    // A ticket that mentions a running crisis's topic is about it: tagged, and raised to high.
+    let running = bot.running_crises(req.guild).await?;
+    for c in running.iter() {
+        let mentions = crate::desk::workflow::Rule {
+            words: vec![c.topic.clone()],
+            tag: None,
+            priority: None,
+            category: None,
+        };
+        if mentions.matches(&everything) {
+            tags.push(format!("crisis-{}", c.topic));
+            priority = priority.max(crate::desk::tickets::Priority::High);
+        }
+    }
     let opened_at = now_ms();
     let due = staffed_deadline(
         &settings,
@@ -108,7 +123,7 @@ pub async fn open_for(bot: &Bot, http: &Http, req: Request<'_>) -> anyhow::Resul
         priority,
         question_id: req.question_id,
         subject,
-        tags: routing.tags,
+        tags,
         lang: lang.to_string(),
         opened_at_ms: opened_at,
         due_at_ms: Some(due.as_millisecond()),
@@ -318,6 +333,16 @@ async fn finish_ticket(
         if !ticket.subject.is_empty() {
             header.push('\n');
             header.push_str(&ticket.subject);
+        }
+        // While a crisis runs, the customer sees where the latest is.
+        for link in bot
+            .running_crises(ticket.guild_id)
+            .await?
+            .iter()
+            .filter_map(|c| c.status_link())
+        {
+            header.push('\n');
+            header.push_str(&l.fill(&lang, "crisis.status_line", &[("link", &link)]));
         }
         let message = CreateMessage::new()
             .content(fit(&header, MAX_CONTENT))

@@ -1,0 +1,500 @@
+//! Crisis mode (journey J4): one source of truth when something goes wrong for everyone, told to
+//! the members who asked, without spamming anyone or losing a message.
+//!
+//! A moderator starts a crisis on a topic with a title and a status text, posts updates, and ends
+//! it with a closing note. Each of those is a [`CrisisUpdate`]: shown in the status message,
+//! announced once, and delivered by direct message to every subscriber of its topic through the
+//! outbox. The outbox is rows before it is messages: a delivery is stored, then claimed by a
+//! sender, sent with its own enforced nonce, and its outcome recorded, so a crash at any moment
+//! loses nothing and sends nothing twice.
+
+use std::future::Future;
+use std::time::Duration;
+
+use super::StoreError;
+
+/// A crisis on one topic of one server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Crisis {
+    pub id: i64,
+    pub guild_id: u64,
+    /// A short word members subscribe to (`payments`, `shipping`...).
+    pub topic: String,
+    pub title: String,
+    /// What is known now, as the moderator last put it.
+    pub status_text: String,
+    pub started_by: u64,
+    pub started_at_ms: i64,
+    pub ended_at_ms: Option<i64>,
+    pub closing_note: Option<String>,
+    /// The source-of-truth message, once posted.
+    pub status_channel_id: Option<u64>,
+    pub status_message_id: Option<u64>,
+}
+
+impl Crisis {
+    /// A link to the status message, for answers, tickets and announcements.
+    pub fn status_link(&self) -> Option<String> {
+        Some(format!(
+            "https://discord.com/channels/{}/{}/{}",
+            self.guild_id, self.status_channel_id?, self.status_message_id?
+        ))
+    }
+}
+
+/// What an update is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateKind {
+    Start,
+    Update,
+    End,
+}
+
+impl UpdateKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            UpdateKind::Start => "start",
+            UpdateKind::Update => "update",
+            UpdateKind::End => "end",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<UpdateKind> {
+        [UpdateKind::Start, UpdateKind::Update, UpdateKind::End]
+            .into_iter()
+            .find(|k| k.name() == name)
+    }
+}
+
+/// One update of a crisis: shown, announced and delivered, each once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrisisUpdate {
+    pub id: i64,
+    pub crisis_id: i64,
+    pub kind: UpdateKind,
+    pub text: String,
+    pub posted_by: u64,
+    pub at_ms: i64,
+    /// The status message shows it and the announcement is posted.
+    pub status_done: bool,
+    pub announce_message_id: Option<u64>,
+    /// Where the moderator watches the delivery.
+    pub progress_channel_id: Option<u64>,
+    pub progress_message_id: Option<u64>,
+    /// Every delivery is in the outbox.
+    pub fanned_out: bool,
+    /// The final delivery report is shown.
+    pub reported: bool,
+}
+
+/// A member who asked to hear about a topic (`*`: every topic) by direct message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subscription {
+    pub guild_id: u64,
+    pub user_id: u64,
+    pub topic: String,
+    pub dm_channel_id: u64,
+    /// The language their direct messages are framed in.
+    pub lang: String,
+    pub since_ms: i64,
+}
+
+/// The topic that means "every topic".
+pub const EVERY_TOPIC: &str = "*";
+
+/// Where a delivery is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Waiting to be sent (again).
+    Pending,
+    Sent,
+    /// Discord will not deliver it (DMs closed, left the server): not tried again.
+    Refused,
+    /// Tried too often.
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn name(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Sent => "sent",
+            DeliveryState::Refused => "refused",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<DeliveryState> {
+        [
+            DeliveryState::Pending,
+            DeliveryState::Sent,
+            DeliveryState::Refused,
+            DeliveryState::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+    }
+}
+
+/// One direct message to deliver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: i64,
+    pub update_id: i64,
+    pub user_id: u64,
+    pub channel_id: u64,
+    pub lang: String,
+    pub state: DeliveryState,
+    pub attempts: i64,
+}
+
+impl Delivery {
+    /// The message nonce: the same on every attempt, so Discord keeps one message.
+    pub fn nonce(&self) -> String {
+        format!("o{}", self.id)
+    }
+}
+
+/// What became of an attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Sent {
+        message_id: u64,
+    },
+    Refused {
+        why: String,
+    },
+    /// Try again at this time (a 5xx, a timeout, a rate limit).
+    Retry {
+        at_ms: i64,
+        why: String,
+    },
+    Failed {
+        why: String,
+    },
+}
+
+/// How a delivery's update is going.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub total: i64,
+    pub sent: i64,
+    pub refused: i64,
+    pub failed: i64,
+}
+
+impl Progress {
+    pub fn done(&self) -> i64 {
+        self.sent + self.refused + self.failed
+    }
+
+    pub fn finished(&self) -> bool {
+        self.done() >= self.total
+    }
+}
+
+/// How many attempts a delivery gets before it is given up.
+pub const MAX_ATTEMPTS: i64 = 6;
+
+/// The wait before attempt `attempts + 1` after a failure that may pass (a 5xx, a timeout):
+/// 1, 2, 4, 8, 16 seconds; `None` when the delivery has had its attempts.
+pub fn backoff(attempts: i64) -> Option<Duration> {
+    (attempts < MAX_ATTEMPTS).then(|| Duration::from_secs(1 << attempts.clamp(0, 4)))
+}
+
+/// Whether a topic names a crisis members may subscribe to: a short lowercase word.
+pub fn check_topic(topic: &str) -> Result<String, String> {
+    let t = topic.trim().to_lowercase();
+    let ok = !t.is_empty()
+        && t.chars().count() <= 32
+        && t.chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+    if ok && t != EVERY_TOPIC {
+        Ok(t)
+    } else {
+        Err(format!(
+            "`{topic}` is not a topic: use one short word, like payments or shipping"
+        ))
+    }
+}
+
+/// A pacer that lets at most `rate` sends a second through, evenly: the sender stays under
+/// Discord's global limit instead of finding it with 429s.
+#[derive(Debug)]
+pub struct Pacer {
+    every: Duration,
+    next: Option<std::time::Instant>,
+}
+
+impl Pacer {
+    pub fn new(rate_per_second: u32) -> Pacer {
+        Pacer {
+            every: Duration::from_secs_f64(1.0 / f64::from(rate_per_second.max(1))),
+            next: None,
+        }
+    }
+
+    /// The moment the next send may go, given `now`; the pacer counts it as taken.
+    pub fn slot(&mut self, now: std::time::Instant) -> std::time::Instant {
+        // A pacer that was idle does not save up a burst.
+        let at = match self.next {
+            Some(next) if next > now => next,
+            _ => now,
+        };
+        self.next = Some(at + self.every);
+        at
+    }
+
+    /// Push every later slot back, after Discord said to wait (a global 429).
+    pub fn pause_until(&mut self, until: std::time::Instant) {
+        if self.next.is_none_or(|n| n < until) {
+            self.next = Some(until);
+        }
+    }
+}
+
+/// The status message: the crisis's title and status, and its updates, newest first, cut to
+/// fit `max` characters (older updates go first).
+pub fn status_message(crisis: &Crisis, updates: &[CrisisUpdate], max: usize) -> String {
+    let head = match (&crisis.ended_at_ms, &crisis.closing_note) {
+        (Some(_), note) => format!(
+            "✅ **Resolved: {}**\n{}",
+            crisis.title,
+            note.as_deref().unwrap_or_default()
+        ),
+        (None, _) => format!("🔴 **{}**\n{}", crisis.title, crisis.status_text),
+    };
+    let mut text = format!("{head}\n\n**Updates** ({})", crisis.topic);
+    for u in updates.iter().rev() {
+        let line = format!("\n<t:{}:f>: {}", u.at_ms / 1000, u.text);
+        if text.chars().count() + line.chars().count() > max {
+            break;
+        }
+        text.push_str(&line);
+    }
+    text.chars().take(max).collect()
+}
+
+/// Where crises, their updates, subscriptions and the outbox are kept.
+pub trait CrisisLedger: Send + Sync + 'static {
+    /// Start a crisis with its first update; `None` when one runs on that topic already.
+    fn start_crisis(
+        &self,
+        guild_id: u64,
+        topic: &str,
+        title: &str,
+        status: &str,
+        by: u64,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<Option<(Crisis, CrisisUpdate)>, StoreError>> + Send;
+    /// A new update (status text replaced, for `Update`); for `End`, the crisis ends with the
+    /// update's text as its closing note. `None` when the crisis had ended already.
+    fn add_update(
+        &self,
+        crisis_id: i64,
+        kind: UpdateKind,
+        text: &str,
+        by: u64,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<Option<(Crisis, CrisisUpdate)>, StoreError>> + Send;
+    fn crisis(&self, id: i64) -> impl Future<Output = Result<Option<Crisis>, StoreError>> + Send;
+    /// An update, with its crisis.
+    fn crisis_update(
+        &self,
+        update_id: i64,
+    ) -> impl Future<Output = Result<Option<(Crisis, CrisisUpdate)>, StoreError>> + Send;
+    /// The server's running crises, oldest first.
+    fn running_crises(
+        &self,
+        guild_id: u64,
+    ) -> impl Future<Output = Result<Vec<Crisis>, StoreError>> + Send;
+    /// A crisis's updates, oldest first.
+    fn updates(
+        &self,
+        crisis_id: i64,
+    ) -> impl Future<Output = Result<Vec<CrisisUpdate>, StoreError>> + Send;
+    fn set_status_message(
+        &self,
+        crisis_id: i64,
+        channel_id: u64,
+        message_id: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Record a step of an update as done.
+    fn mark_update(
+        &self,
+        update_id: i64,
+        mark: UpdateMark,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Updates a stopped process left unfinished (not shown, not fanned out, or not reported),
+    /// oldest first, with their crisis.
+    fn unfinished_updates(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(Crisis, CrisisUpdate)>, StoreError>> + Send;
+    /// Subscribe (again: the DM channel is refreshed).
+    fn subscribe(&self, sub: &Subscription) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Unsubscribe from a topic, or from everything with `None`; how many were removed.
+    fn unsubscribe(
+        &self,
+        guild_id: u64,
+        user_id: u64,
+        topic: Option<&str>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    fn subscriptions_of(
+        &self,
+        guild_id: u64,
+        user_id: u64,
+    ) -> impl Future<Output = Result<Vec<Subscription>, StoreError>> + Send;
+    /// Write a delivery for every subscriber of the update's topic (or of every topic) into the
+    /// outbox, once per member, and mark the update fanned out, in one transaction. Returns how
+    /// many deliveries the update has.
+    fn fan_out(
+        &self,
+        update_id: i64,
+        guild_id: u64,
+        topic: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Claim up to `limit` due deliveries for `lease_ms` (several senders never claim the same
+    /// row; an expired claim is a crashed sender's and may be claimed again).
+    fn claim_deliveries(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Delivery>, StoreError>> + Send;
+    /// Record what became of an attempt.
+    fn finish_delivery(
+        &self,
+        id: i64,
+        outcome: &Outcome,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn progress(&self, update_id: i64)
+    -> impl Future<Output = Result<Progress, StoreError>> + Send;
+}
+
+/// A step of an update done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateMark {
+    /// The status message shows it; the announcement (if any) has this id.
+    Shown {
+        announce_message_id: Option<u64>,
+    },
+    Progress {
+        channel_id: u64,
+        message_id: u64,
+    },
+    Reported,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crisis() -> Crisis {
+        Crisis {
+            id: 1,
+            guild_id: 10,
+            topic: "payments".into(),
+            title: "Card payments failing".into(),
+            status_text: "We are on it.".into(),
+            started_by: 5,
+            started_at_ms: 1_000_000,
+            ended_at_ms: None,
+            closing_note: None,
+            status_channel_id: Some(20),
+            status_message_id: Some(30),
+        }
+    }
+
+    fn update(id: i64, text: &str) -> CrisisUpdate {
+        CrisisUpdate {
+            id,
+            crisis_id: 1,
+            kind: UpdateKind::Update,
+            text: text.into(),
+            posted_by: 5,
+            at_ms: 1_000_000 + id * 60_000,
+            status_done: false,
+            announce_message_id: None,
+            progress_channel_id: None,
+            progress_message_id: None,
+            fanned_out: false,
+            reported: false,
+        }
+    }
+
+    #[test]
+    fn the_status_message_shows_the_newest_updates_first_and_fits() {
+        let c = crisis();
+        let updates: Vec<CrisisUpdate> = (1..=50)
+            .map(|i| update(i, &format!("update number {i} with some words")))
+            .collect();
+        let text = status_message(&c, &updates, 600);
+        assert!(text.starts_with("🔴 **Card payments failing**\nWe are on it."));
+        assert!(text.chars().count() <= 600);
+        let newest = text.find("update number 50").unwrap();
+        let older = text.find("update number 49").unwrap();
+        assert!(newest < older, "newest first");
+        assert!(!text.contains("update number 1 "), "the oldest made room");
+        let ended = Crisis {
+            ended_at_ms: Some(2_000_000),
+            closing_note: Some("All payments work again.".into()),
+            ..c
+        };
+        assert!(
+            status_message(&ended, &updates, 2000)
+                .starts_with("✅ **Resolved: Card payments failing**\nAll payments work again.")
+        );
+        assert_eq!(
+            crisis().status_link().as_deref(),
+            Some("https://discord.com/channels/10/20/30")
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_then_gives_up() {
+        let waits: Vec<u64> = (0..MAX_ATTEMPTS)
+            .map(|a| backoff(a).unwrap().as_secs())
+            .collect();
+        assert_eq!(waits, [1, 2, 4, 8, 16, 16]);
+        assert_eq!(backoff(MAX_ATTEMPTS), None);
+    }
+
+    #[test]
+    fn the_pacer_spaces_sends_evenly_and_saves_no_burst() {
+        let start = std::time::Instant::now();
+        let mut p = Pacer::new(50);
+        let slots: Vec<Duration> = (0..5).map(|_| p.slot(start) - start).collect();
+        assert_eq!(
+            slots,
+            (0..5)
+                .map(|i| Duration::from_millis(20 * i))
+                .collect::<Vec<_>>()
+        );
+        // After a long idle time the next send goes at once, and the one after waits again.
+        let later = start + Duration::from_secs(10);
+        assert_eq!(p.slot(later), later);
+        assert_eq!(p.slot(later), later + Duration::from_millis(20));
+        // Told to wait by Discord: nothing goes before then.
+        p.pause_until(later + Duration::from_secs(1));
+        assert_eq!(p.slot(later), later + Duration::from_secs(1));
+    }
+
+    #[test]
+    fn topics_are_short_words() {
+        assert_eq!(check_topic(" Payments ").unwrap(), "payments");
+        assert_eq!(check_topic("قطعی").unwrap(), "قطعی");
+        for bad in ["", "*", "two words", "a/b", &"x".repeat(33)] {
+            assert!(check_topic(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            UpdateKind::from_name(UpdateKind::End.name()),
+            Some(UpdateKind::End)
+        );
+        assert_eq!(
+            DeliveryState::from_name("refused"),
+            Some(DeliveryState::Refused)
+        );
+    }
+}
