@@ -38,6 +38,14 @@ enum Command {
         #[arg(long, env = "BEACON_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Deliver crisis updates from the outbox only, without a gateway connection. On
+    /// PostgreSQL, run several beside `beacon run` to deliver faster: they share the outbox
+    /// and never send one message twice. Needs DISCORD_TOKEN.
+    Send {
+        /// A configuration file (default: beacon.toml when it exists).
+        #[arg(long, env = "BEACON_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Apply the database migrations not applied yet, then exit (`run` does this too).
     Migrate {
         /// A configuration file (default: beacon.toml when it exists).
@@ -250,7 +258,7 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("the tokio runtime starts")
 }
 
-fn run_bot(file: Option<&Path>) -> ExitCode {
+fn run_bot(file: Option<&Path>, outbox_only: bool) -> ExitCode {
     let config = match load_config(file) {
         Ok(c) => c,
         Err(code) => return code,
@@ -264,7 +272,12 @@ fn run_bot(file: Option<&Path>) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    match runtime().block_on(beacon::discord::run(config, shutdown_signal())) {
+    let running = if outbox_only {
+        runtime().block_on(beacon::discord::send_only(config, shutdown_signal()))
+    } else {
+        runtime().block_on(beacon::discord::run(config, shutdown_signal()))
+    };
+    match running {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -315,7 +328,8 @@ fn migrate(file: Option<&Path>) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { config } => run_bot(config.as_deref()),
+        Command::Run { config } => run_bot(config.as_deref(), false),
+        Command::Send { config } => run_bot(config.as_deref(), true),
         Command::Migrate { config } => migrate(config.as_deref()),
         Command::Config => {
             say!("{}", beacon::config::EXAMPLE.trim_end());

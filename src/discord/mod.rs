@@ -66,6 +66,8 @@ pub struct Bot {
     crises: Mutex<HashMap<u64, Arc<Vec<Crisis>>>>,
     /// Wakes the outbox sender when deliveries were just written.
     pub outbox_wake: tokio::sync::Notify,
+    /// Direct messages this process has delivered, for its log.
+    pub outbox_sent: std::sync::atomic::AtomicU64,
 }
 
 /// How many help-channel and forum questions are answered at once (see `Bot::answering`).
@@ -96,6 +98,7 @@ impl Bot {
             timers: Mutex::new(None),
             crises: Mutex::new(HashMap::new()),
             outbox_wake: tokio::sync::Notify::new(),
+            outbox_sent: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -307,9 +310,47 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         timers.abort();
     }
     outbox.abort();
+    let sent = bot.outbox_sent.load(Ordering::Relaxed);
+    info!(sent, "outbox sender stopped");
     store.close().await;
     info!("stopped");
     result
+}
+
+/// Deliver the outbox only, until `shutdown` resolves: no gateway, no commands. Several of
+/// these share one PostgreSQL outbox.
+pub async fn send_only(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let store = Store::connect(&config.database.url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                redact_url(&config.database.url)
+            )
+        })?;
+    store.migrate().await?;
+    let faq = load_faq(
+        config.knowledge_base.dir.clone(),
+        thresholds(config.answers.threshold),
+    )
+    .await
+    .map_err(|e| anyhow!("{}: {e}", config.knowledge_base.dir.display()))?;
+    let replies = load_replies(&config.knowledge_base.dir)
+        .map_err(|problems| anyhow!("{}", LoadError { problems }))?;
+    let bot = Arc::new(Bot::new(&config, store.clone(), faq, replies));
+    let outbox = outbox::spawn(
+        bot.clone(),
+        Arc::new(http_client(&config).map_err(|e| anyhow!(e))?),
+        outbox::Sender::new(&config).map_err(|e| anyhow!(e))?,
+        config.announcements.dm_rate_per_second,
+    );
+    info!("delivering the outbox (no gateway)");
+    shutdown.await;
+    outbox.abort();
+    let sent = bot.outbox_sent.load(Ordering::Relaxed);
+    info!(sent, "outbox sender stopped");
+    store.close().await;
+    Ok(())
 }
 
 /// A database URL without its password, for messages.

@@ -187,6 +187,10 @@ async fn send_forever(bot: &Arc<Bot>, sender: Sender, rate: u32) {
             let (bot, sender, pacer) = (bot.clone(), sender.clone(), pacer.clone());
             sends.spawn(async move {
                 let outcome = send(&bot, &sender, &pacer, &delivery, &what).await;
+                if matches!(outcome, Outcome::Sent { .. }) {
+                    bot.outbox_sent
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
                 if let Err(e) = bot
                     .desk
                     .ledger()

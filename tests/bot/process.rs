@@ -15,6 +15,7 @@ use crate::on_both_backends;
 on_both_backends!(
     killed_at_any_moment_loses_no_answered_question,
     killed_with_tickets_in_flight_repeats_nothing,
+    killed_during_a_fan_out_delivers_every_message_once,
 );
 
 fn beacon() -> Command {
@@ -94,13 +95,25 @@ impl Running {
         log: PathBuf,
         config: Option<&Path>,
     ) -> Running {
+        Running::spawn("run", fake, db_url, kb, log, config)
+    }
+
+    /// `beacon <what>` (`run`, or `send` for the outbox alone) against the fake.
+    fn spawn(
+        what: &str,
+        fake: &FakeDiscord,
+        db_url: &str,
+        kb: &Path,
+        log: PathBuf,
+        config: Option<&Path>,
+    ) -> Running {
         let file = std::fs::File::create(&log).unwrap();
         let mut command = beacon();
         if let Some(config) = config {
             command.env("BEACON_CONFIG", config);
         }
         let child = command
-            .arg("run")
+            .arg(what)
             .env("DISCORD_TOKEN", FakeDiscord::TOKEN)
             .env("BEACON_DISCORD_API_URL", fake.api_url())
             .env("DATABASE_URL", db_url)
@@ -517,5 +530,204 @@ async fn killed_with_tickets_in_flight_repeats_nothing(db_url: String) {
     store.close().await;
     bot.signal("TERM");
     assert_eq!(bot.exit_code().await, Some(0));
+    fake.assert_clean();
+}
+
+/// `n` members subscribed to every topic, with their DM channels open, seeded straight into the
+/// fake and the database (subscribing one by one is tested end to end elsewhere).
+async fn seed_subscribers(fake: &FakeDiscord, db_url: &str, guild: u64, n: usize) -> Vec<u64> {
+    use beacon::desk::crisis::{CrisisLedger, Subscription};
+    let store = beacon::store::Store::connect(db_url).await.unwrap();
+    store.migrate().await.unwrap();
+    let mut users = Vec::with_capacity(n);
+    for i in 0..n {
+        let user = fake.add_member(guild, &format!("member{i}"), &[]);
+        let sub = Subscription {
+            guild_id: guild,
+            user_id: user,
+            topic: "*".into(),
+            dm_channel_id: fake.open_dm(user),
+            lang: "en".into(),
+            since_ms: 1,
+        };
+        store.subscribe(&sub).await.unwrap();
+        users.push(user);
+    }
+    store.close().await;
+    users
+}
+
+/// Every user got exactly one direct message.
+fn assert_one_dm_each(fake: &FakeDiscord, users: &[u64]) {
+    let counts = fake.bot_message_counts();
+    let wrong: Vec<(u64, usize)> = users
+        .iter()
+        .map(|u| {
+            let dm = fake.dm_channel_of(*u).unwrap();
+            (*u, counts.get(&dm).copied().unwrap_or(0))
+        })
+        .filter(|(_, n)| *n != 1)
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} of {} members did not get exactly one DM, e.g. {:?}",
+        wrong.len(),
+        users.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+}
+
+/// Wait until the update's deliveries are all done.
+async fn wait_delivered(
+    db_url: &str,
+    update_id: i64,
+    total: i64,
+) -> beacon::desk::crisis::Progress {
+    use beacon::desk::crisis::CrisisLedger;
+    let store = beacon::store::Store::connect(db_url).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    loop {
+        let p = store.progress(update_id).await.unwrap();
+        if p.total == total && p.finished() {
+            store.close().await;
+            return p;
+        }
+        assert!(std::time::Instant::now() < deadline, "not delivered: {p:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Kills the bot at random moments during a fan-out to 10,000 subscribers, three times, and
+/// starts it again each time: every subscriber ends up with exactly one message.
+async fn killed_during_a_fan_out_delivers_every_message_once(db_url: String) {
+    use beacon::desk::crisis::CrisisLedger;
+    const MEMBERS: usize = 10_000;
+    let fake = FakeDiscord::start().await;
+    let guild = fake.add_guild("Acme");
+    let general = fake.add_text_channel(guild, "general");
+    let status = fake.add_text_channel(guild, "status");
+    let moderator_role = fake.add_role(guild, "Moderators", MANAGE_GUILD);
+    let moderator = fake.add_member(guild, "mod", &[moderator_role]);
+    let users = seed_subscribers(&fake, &db_url, guild, MEMBERS).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("intents");
+    crate::harness::copy_starter_kb(&kb);
+    let config = dir.path().join("beacon.toml");
+    std::fs::write(&config, "[announcements]\ndm_rate_per_second = 3000\n").unwrap();
+
+    for round in 0..4 {
+        let log = dir.path().join(format!("log{round}"));
+        let bot = Running::start_configured(&fake, &db_url, &kb, log, Some(&config));
+        fake.wait_until("the bot to identify", WAIT, |f| {
+            (f.is_connected() && f.identifies() as usize > round).then_some(())
+        })
+        .await;
+        if round == 0 {
+            fake.wait_commands_registered(WAIT).await;
+            let setup = fake.push_slash_command(
+                guild,
+                general,
+                moderator,
+                "setup",
+                json!([{"name": "channels", "type": 1, "options": [
+                    {"name": "status", "type": 7, "value": status.to_string()}]}]),
+                "en-US",
+            );
+            fake.wait_interaction_reply(&setup, WAIT).await;
+            fake.push_slash_command(
+                guild,
+                general,
+                moderator,
+                "crisis",
+                json!([{"name": "start", "type": 1, "options": [
+                    {"name": "topic", "type": 3, "value": "outage"},
+                    {"name": "title", "type": 3, "value": "Everything is down"},
+                    {"name": "status", "type": 3, "value": "We are on it."}]}]),
+                "en-US",
+            );
+        }
+        if round == 3 {
+            // The last start delivers the rest, then stops cleanly.
+            let store = beacon::store::Store::connect(&db_url).await.unwrap();
+            let crisis = store.running_crises(guild).await.unwrap().remove(0);
+            let update = store.updates(crisis.id).await.unwrap().remove(0);
+            store.close().await;
+            let p = wait_delivered(&db_url, update.id, MEMBERS as i64).await;
+            assert_eq!(p.sent, MEMBERS as i64, "{p:?}");
+            bot.signal("TERM");
+            assert_eq!(bot.exit_code().await, Some(0));
+            break;
+        }
+        // Killed somewhere in the fan-out.
+        let from = fake.request_count();
+        let kill_after = fastrand::usize(200..3_000);
+        fake.wait_until("some deliveries", WAIT, |f| {
+            (f.request_count() >= from + kill_after).then_some(())
+        })
+        .await;
+        bot.kill();
+    }
+    assert_one_dm_each(&fake, &users);
+    fake.assert_clean();
+}
+
+/// Two `beacon send` processes share one PostgreSQL outbox of 10,000 deliveries: each sends a
+/// part, and every member gets exactly one message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_senders_share_one_postgres_outbox() {
+    use beacon::desk::crisis::{CrisisLedger, UpdateMark};
+    const MEMBERS: usize = 10_000;
+    let Some(db) = crate::db::TestDb::postgres().await else {
+        return;
+    };
+    let fake = FakeDiscord::start().await;
+    let guild = fake.add_guild("Acme");
+    let users = seed_subscribers(&fake, &db.url, guild, MEMBERS).await;
+    // A crisis update written to the outbox, as `/crisis start` would have.
+    let store = beacon::store::Store::connect(&db.url).await.unwrap();
+    let (_, update) = store
+        .start_crisis(guild, "outage", "Everything is down", "We are on it.", 1, 1)
+        .await
+        .unwrap()
+        .unwrap();
+    let mark = UpdateMark::Shown {
+        announce_message_id: None,
+    };
+    store.mark_update(update.id, mark).await.unwrap();
+    let total = store.fan_out(update.id, guild, "outage", 1).await.unwrap();
+    assert_eq!(total, MEMBERS as i64);
+    store.close().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("intents");
+    crate::harness::copy_starter_kb(&kb);
+    let config = dir.path().join("beacon.toml");
+    std::fs::write(&config, "[announcements]\ndm_rate_per_second = 2000\n").unwrap();
+    let senders: Vec<Running> = (0..2)
+        .map(|i| {
+            let log = dir.path().join(format!("sender{i}"));
+            Running::spawn("send", &fake, &db.url, &kb, log, Some(&config))
+        })
+        .collect();
+    let p = wait_delivered(&db.url, update.id, MEMBERS as i64).await;
+    assert_eq!(p.sent, MEMBERS as i64, "{p:?}");
+    let mut sent_by = Vec::new();
+    for sender in senders {
+        sender.signal("TERM");
+        let log = sender.log.clone();
+        assert_eq!(sender.exit_code().await, Some(0));
+        let sent = log_lines(&log)
+            .iter()
+            .find(|l| l["message"] == json!("outbox sender stopped"))
+            .and_then(|l| l["sent"].as_u64())
+            .expect("the sender says how many it sent");
+        sent_by.push(sent);
+    }
+    assert_eq!(sent_by.iter().sum::<u64>(), MEMBERS as u64, "{sent_by:?}");
+    assert!(
+        sent_by.iter().all(|n| *n > 0),
+        "both senders worked: {sent_by:?}"
+    );
+    assert_one_dm_each(&fake, &users);
     fake.assert_clean();
 }

@@ -715,6 +715,26 @@ impl FakeDiscord {
     }
 
     /// The DM channel between the bot and a user, if the bot opened one.
+    /// How many messages the bot posted in each channel (not deleted, not answers to
+    /// interactions), in one pass: for tests that count across thousands of channels.
+    pub fn bot_message_counts(&self) -> std::collections::HashMap<u64, usize> {
+        self.read(|s| {
+            let mut counts = std::collections::HashMap::new();
+            for m in s.world.messages.values() {
+                if m.by_bot && m.deleted.is_none() && m.interaction.is_none() {
+                    *counts.entry(m.channel_id).or_insert(0) += 1;
+                }
+            }
+            counts
+        })
+    }
+
+    /// Opens (or finds) the DM channel between the bot and `user`, as `POST /users/@me/channels`
+    /// would: for tests that seed subscribers without a request each.
+    pub fn open_dm(&self, user: u64) -> u64 {
+        self.update(|s| s.world.dm_channel(user))
+    }
+
     pub fn dm_channel_of(&self, user: u64) -> Option<u64> {
         self.read(|s| {
             s.world
