@@ -163,8 +163,8 @@ impl<L: Ledger> Desk<L> {
             return Ok(s.clone());
         }
         let loaded = Arc::new(self.ledger.settings(guild_id).await?);
-        self.cache().insert(guild_id, loaded.clone());
-        Ok(loaded)
+        // A save that finished while this was reading is newer: it stays.
+        Ok(self.cache().entry(guild_id).or_insert(loaded).clone())
     }
 
     /// Hold this while reading, changing and saving settings: two moderators running /setup at

@@ -64,6 +64,7 @@ pub struct Bot {
     timers: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Each server's running crises, read once and forgotten when one starts, changes or ends.
     crises: Mutex<HashMap<u64, Arc<Vec<Crisis>>>>,
+    crises_generation: std::sync::atomic::AtomicU64,
     /// Wakes the outbox sender when deliveries were just written.
     pub outbox_wake: tokio::sync::Notify,
     /// Direct messages this process has delivered, for its log.
@@ -97,6 +98,7 @@ impl Bot {
             timers_started: AtomicBool::new(false),
             timers: Mutex::new(None),
             crises: Mutex::new(HashMap::new()),
+            crises_generation: std::sync::atomic::AtomicU64::new(0),
             outbox_wake: tokio::sync::Notify::new(),
             outbox_sent: std::sync::atomic::AtomicU64::new(0),
         }
@@ -107,14 +109,21 @@ impl Bot {
         if let Some(c) = self.crises_cache().get(&guild) {
             return Ok(c.clone());
         }
+        let generation = self.crises_generation.load(Ordering::SeqCst);
         let loaded = Arc::new(self.desk.ledger().running_crises(guild).await?);
-        self.crises_cache().insert(guild, loaded.clone());
+        // A crisis that changed while this was reading makes what was read stale: not kept.
+        let mut cache = self.crises_cache();
+        if self.crises_generation.load(Ordering::SeqCst) == generation {
+            cache.insert(guild, loaded.clone());
+        }
         Ok(loaded)
     }
 
     /// Read the server's crises again next time (one started, changed or ended).
     pub fn forget_crises(&self, guild: u64) {
-        self.crises_cache().remove(&guild);
+        let mut cache = self.crises_cache();
+        self.crises_generation.fetch_add(1, Ordering::SeqCst);
+        cache.remove(&guild);
     }
 
     fn crises_cache(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Vec<Crisis>>>> {

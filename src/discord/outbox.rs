@@ -300,16 +300,25 @@ async fn report_progress(bot: &Bot, http: &Http) -> anyhow::Result<()> {
             continue;
         };
         let p = store.progress(update.id).await?;
+        let n = thousands;
         let text = if p.finished() {
             format!(
                 "Delivered “{}”: {} delivered, {} refused (direct messages closed or member \
                  gone), {} failed, of {}.",
-                crisis.title, p.sent, p.refused, p.failed, p.total
+                crisis.title,
+                n(p.sent),
+                n(p.refused),
+                n(p.failed),
+                n(p.total)
             )
         } else {
             format!(
                 "Delivering “{}”: {} of {} delivered · {} refused · {} failed",
-                crisis.title, p.sent, p.total, p.refused, p.failed
+                crisis.title,
+                n(p.sent),
+                n(p.total),
+                n(p.refused),
+                n(p.failed)
             )
         };
         let edit = EditMessage::new()
@@ -327,4 +336,35 @@ async fn report_progress(bot: &Bot, http: &Http) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// 10000 as "10,000", for the moderator's report.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reports_read_like_numbers() {
+        let cases = [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (4210, "4,210"),
+            (100000, "100,000"),
+            (1234567, "1,234,567"),
+        ];
+        for (n, text) in cases {
+            assert_eq!(super::thousands(n), text);
+        }
+    }
 }

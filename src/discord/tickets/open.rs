@@ -83,6 +83,10 @@ pub async fn open_for(bot: &Bot, http: &Http, req: Request<'_>) -> anyhow::Resul
         if mentions.matches(&everything) {
             tags.push(format!("crisis-{}", c.topic));
             priority = priority.max(crate::desk::tickets::Priority::High);
+            // A category named like the topic is where its tickets go.
+            if let Some(routed) = bot.tickets.category(&c.topic) {
+                category = routed.clone();
+            }
         }
     }
     let opened_at = now_ms();
