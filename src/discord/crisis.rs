@@ -363,8 +363,10 @@ pub async fn unsubscribe(
     })
 }
 
-/// At start: finish the updates a stopped process left half-done.
-pub async fn resume(bot: &Arc<Bot>, http: &Http) {
+/// Finish the updates a stopped process (or a failed step) left half-done: at start all of
+/// them, later only those older than `min_age_ms`, so a moderator's command still publishing its
+/// own update is not joined half-way.
+pub async fn resume(bot: &Arc<Bot>, http: &Http, min_age_ms: i64) {
     let unfinished = match bot.desk.ledger().unfinished_updates().await {
         Ok(u) => u,
         Err(e) => {
@@ -373,7 +375,7 @@ pub async fn resume(bot: &Arc<Bot>, http: &Http) {
         }
     };
     for (crisis, update) in unfinished {
-        if update.status_done && update.fanned_out {
+        if (update.status_done && update.fanned_out) || now_ms() - update.at_ms < min_age_ms {
             continue;
         }
         match publish(bot, http, &crisis, &update, None).await {

@@ -389,7 +389,7 @@ impl EventHandler for Handler {
         }
         tickets::finish_unfinished(&self.0, &ctx.http).await;
         tickets::closing::wrap_unwrapped(&self.0, &ctx.http).await;
-        crisis::resume(&self.0, &ctx.http).await;
+        crisis::resume(&self.0, &ctx.http, 0).await;
         if !self.0.timers_started.swap(true, Ordering::SeqCst) {
             let every = Duration::from_millis(self.0.tickets.check_every_ms.max(50));
             let handle = tickets::timers::spawn(self.0.clone(), ctx.http.clone(), every);

@@ -127,7 +127,7 @@ pub fn spawn(
                     // finished here rather than only at the next start.
                     ticks += 1;
                     if ticks % 10 == 0 {
-                        super::crisis::resume(&bot, &http).await;
+                        super::crisis::resume(&bot, &http, 30_000).await;
                     }
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
