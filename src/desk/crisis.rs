@@ -220,6 +220,10 @@ pub fn check_topic(topic: &str) -> Result<String, String> {
 
 /// A pacer that lets at most `rate` sends a second through, evenly: the sender stays under
 /// Discord's global limit instead of finding it with 429s.
+///
+/// While it is busy it keeps to its schedule even when the sender runs a little late (timers
+/// wake on whole milliseconds, and at thousands a second several slots fall in one), catching
+/// up at most [`Pacer::CATCH_UP`]; after an idle spell it starts afresh, so no burst is saved.
 #[derive(Debug)]
 pub struct Pacer {
     every: Duration,
@@ -227,6 +231,10 @@ pub struct Pacer {
 }
 
 impl Pacer {
+    /// How far behind its schedule the pacer still catches up: sends over any second stay
+    /// within the rate plus this much.
+    pub const CATCH_UP: Duration = Duration::from_millis(20);
+
     pub fn new(rate_per_second: u32) -> Pacer {
         Pacer {
             every: Duration::from_secs_f64(1.0 / f64::from(rate_per_second.max(1))),
@@ -234,11 +242,11 @@ impl Pacer {
         }
     }
 
-    /// The moment the next send may go, given `now`; the pacer counts it as taken.
+    /// The moment the next send may go, given `now` (it may be past: go at once); the pacer
+    /// counts it as taken.
     pub fn slot(&mut self, now: std::time::Instant) -> std::time::Instant {
-        // A pacer that was idle does not save up a burst.
         let at = match self.next {
-            Some(next) if next > now => next,
+            Some(next) if next + Self::CATCH_UP >= now => next,
             _ => now,
         };
         self.next = Some(at + self.every);
@@ -462,23 +470,34 @@ mod tests {
     }
 
     #[test]
-    fn the_pacer_spaces_sends_evenly_and_saves_no_burst() {
+    fn the_pacer_keeps_its_schedule_catches_up_a_little_and_saves_no_burst() {
         let start = std::time::Instant::now();
+        let ms = Duration::from_millis;
         let mut p = Pacer::new(50);
         let slots: Vec<Duration> = (0..5).map(|_| p.slot(start) - start).collect();
-        assert_eq!(
-            slots,
-            (0..5)
-                .map(|i| Duration::from_millis(20 * i))
-                .collect::<Vec<_>>()
-        );
-        // After a long idle time the next send goes at once, and the one after waits again.
+        assert_eq!(slots, (0..5).map(|i| ms(20 * i)).collect::<Vec<_>>());
+        // Running 15 ms late (a timer that woke late): the schedule holds, the slot is past.
+        let late = start + ms(100 + 15);
+        assert_eq!(p.slot(late), start + ms(100));
+        assert_eq!(p.slot(late), start + ms(120));
+        // Far behind: no catching up with a burst, the schedule restarts from now.
         let later = start + Duration::from_secs(10);
         assert_eq!(p.slot(later), later);
-        assert_eq!(p.slot(later), later + Duration::from_millis(20));
+        assert_eq!(p.slot(later), later + ms(20));
         // Told to wait by Discord: nothing goes before then.
         p.pause_until(later + Duration::from_secs(1));
         assert_eq!(p.slot(later), later + Duration::from_secs(1));
+    }
+
+    #[test]
+    fn at_thousands_a_second_every_slot_of_a_late_millisecond_goes_at_once() {
+        let start = std::time::Instant::now();
+        let mut p = Pacer::new(3_000);
+        let first = p.slot(start);
+        // A timer woke 1 ms late: the three slots due by then are all in the past.
+        let woke = start + Duration::from_millis(1);
+        let due = (0..3).filter(|_| p.slot(woke) <= woke).count();
+        assert_eq!((first, due), (start, 3));
     }
 
     #[test]

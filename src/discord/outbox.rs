@@ -30,8 +30,10 @@ use crate::desk::crisis::{
 };
 use crate::desk::now_ms;
 
-/// How long a sender holds claimed rows before another may take them.
-const LEASE_MS: i64 = 60_000;
+/// How long a sender holds claimed rows before another may take them. A batch is a second of
+/// sending, so this is ample; were it to run out mid-send, the row's nonce still keeps Discord
+/// to one message. A killed sender's rows wait this long.
+const LEASE_MS: i64 = 15_000;
 /// Sends in flight at once: enough to keep the pace with Discord's latency.
 const IN_FLIGHT: usize = 64;
 
@@ -107,7 +109,8 @@ enum Refusal {
     Other(String),
 }
 
-/// Run the sender and the progress reports until the process stops.
+/// Run the sender and the progress reports until the process stops (aborting the returned
+/// task stops both).
 pub fn spawn(
     bot: Arc<Bot>,
     http: Arc<Http>,
@@ -115,34 +118,38 @@ pub fn spawn(
     rate_per_second: u32,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let reports = {
-            let (bot, http) = (bot.clone(), http.clone());
-            tokio::spawn(async move {
-                let mut ticks = 0u64;
-                loop {
-                    if let Err(e) = report_progress(&bot, &http).await {
-                        error!("delivery progress: {e:#}");
-                    }
-                    // An update whose posting failed half-way (Discord down for a moment) is
-                    // finished here rather than only at the next start.
-                    ticks += 1;
-                    if ticks % 10 == 0 {
-                        super::crisis::resume(&bot, &http, 30_000).await;
-                    }
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
-            })
-        };
-        send_forever(&bot, sender, rate_per_second).await;
-        reports.abort();
+        tokio::select! {
+            () = send_forever(&bot, sender, rate_per_second) => {}
+            () = report_forever(&bot, &http) => {}
+        }
     })
+}
+
+async fn report_forever(bot: &Arc<Bot>, http: &Http) {
+    let mut ticks = 0u64;
+    loop {
+        if let Err(e) = report_progress(bot, http).await {
+            error!("delivery progress: {e:#}");
+        }
+        // An update whose posting failed half-way (Discord down for a moment) is finished here
+        // rather than only at the next start.
+        ticks += 1;
+        if ticks % 10 == 0 {
+            super::crisis::resume(bot, http, 30_000).await;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 async fn send_forever(bot: &Arc<Bot>, sender: Sender, rate: u32) {
     let pacer = Arc::new(Mutex::new(Pacer::new(rate)));
     let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
     let mut texts: HashMap<i64, Arc<(Crisis, CrisisUpdate)>> = HashMap::new();
+    // Sends run on while the next rows are claimed: claimed rows are leased, so nobody else
+    // takes them meanwhile, and the pace never waits for a batch's slowest answer.
+    let mut sends = tokio::task::JoinSet::new();
     loop {
+        while sends.try_join_next().is_some() {}
         let batch = match bot
             .desk
             .ledger()
@@ -159,11 +166,10 @@ async fn send_forever(bot: &Arc<Bot>, sender: Sender, rate: u32) {
         if batch.is_empty() {
             tokio::select! {
                 () = bot.outbox_wake.notified() => {}
-                () = tokio::time::sleep(Duration::from_millis(500)) => {}
+                () = tokio::time::sleep(Duration::from_millis(200)) => {}
             }
             continue;
         }
-        let mut sends = tokio::task::JoinSet::new();
         for delivery in batch {
             let what = match texts.get(&delivery.update_id) {
                 Some(w) => w.clone(),
@@ -180,7 +186,10 @@ async fn send_forever(bot: &Arc<Bot>, sender: Sender, rate: u32) {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .slot(Instant::now());
-            tokio::time::sleep_until(slot.into()).await;
+            // A slot already past goes at once: sleeping would round up to the next tick.
+            if slot > Instant::now() {
+                tokio::time::sleep_until(slot.into()).await;
+            }
             let Ok(permit) = in_flight.clone().acquire_owned().await else {
                 return;
             };
@@ -203,7 +212,6 @@ async fn send_forever(bot: &Arc<Bot>, sender: Sender, rate: u32) {
                 drop(permit);
             });
         }
-        while sends.join_next().await.is_some() {}
     }
 }
 

@@ -736,13 +736,7 @@ impl FakeDiscord {
     }
 
     pub fn dm_channel_of(&self, user: u64) -> Option<u64> {
-        self.read(|s| {
-            s.world
-                .channels
-                .values()
-                .find(|c| c.kind == channel_type::DM && c.recipient == Some(user))
-                .map(|c| c.id)
-        })
+        self.read(|s| s.world.dms.get(&user).copied())
     }
 
     /// Everything the bot answered to an interaction, in order. Each entry is

@@ -213,6 +213,8 @@ pub struct World {
     /// `(channel, nonce)` → (message, when) for `enforce_nonce`.
     pub nonces: HashMap<(u64, String), (u64, Instant)>,
     pub open_modals: Vec<OpenModal>,
+    /// Each user's DM channel, so opening one is not a scan of every channel.
+    pub dms: HashMap<u64, u64>,
 }
 
 impl World {
@@ -231,6 +233,7 @@ impl World {
             commands_registered: false,
             nonces: HashMap::new(),
             open_modals: Vec::new(),
+            dms: HashMap::new(),
         };
         world.users.insert(
             BOT_USER_ID,
@@ -345,11 +348,15 @@ impl World {
         parent_id: Option<u64>,
     ) -> u64 {
         let id = self.next_id();
-        let position = self
-            .channels
-            .values()
-            .filter(|c| c.guild_id == guild_id)
-            .count() as u16;
+        // A guild channel's place in its list; DM channels have none to count.
+        let position = match guild_id {
+            Some(_) => self
+                .channels
+                .values()
+                .filter(|c| c.guild_id == guild_id)
+                .count() as u16,
+            None => 0,
+        };
         let thread = channel_type::is_thread(kind).then(|| ThreadState {
             archived: false,
             locked: false,
@@ -384,17 +391,14 @@ impl World {
 
     /// The DM channel with a user, created on first use.
     pub fn dm_channel(&mut self, user_id: u64) -> u64 {
-        if let Some(c) = self
-            .channels
-            .values()
-            .find(|c| c.kind == channel_type::DM && c.recipient == Some(user_id))
-        {
-            return c.id;
+        if let Some(id) = self.dms.get(&user_id) {
+            return *id;
         }
         let id = self.add_channel(None, channel_type::DM, "", None);
         if let Some(c) = self.channels.get_mut(&id) {
             c.recipient = Some(user_id);
         }
+        self.dms.insert(user_id, id);
         id
     }
 
