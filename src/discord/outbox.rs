@@ -34,6 +34,12 @@ use crate::desk::now_ms;
 /// sending, so this is ample; were it to run out mid-send, the row's nonce still keeps Discord
 /// to one message. A killed sender's rows wait this long.
 const LEASE_MS: i64 = 15_000;
+/// Rows claimed at a time: about 50 ms of sending, so claiming the next ones is a pause the
+/// pacer's catch-up absorbs, rather than a gap in the pace.
+fn claim_size(rate: u32) -> i64 {
+    i64::from((rate / 20).max(10))
+}
+
 /// Sends in flight at once: enough to keep the pace with Discord's latency.
 const IN_FLIGHT: usize = 64;
 
@@ -153,7 +159,7 @@ async fn send_forever(bot: &Arc<Bot>, sender: Sender, rate: u32) {
         let batch = match bot
             .desk
             .ledger()
-            .claim_deliveries(now_ms(), LEASE_MS, i64::from(rate.max(10)))
+            .claim_deliveries(now_ms(), LEASE_MS, claim_size(rate))
             .await
         {
             Ok(b) => b,
