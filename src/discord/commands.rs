@@ -514,7 +514,8 @@ pub async fn on_autocomplete(
     Ok(())
 }
 
-fn string_option(options: &[ResolvedOption<'_>], name: &str) -> Option<String> {
+/// A string option's value.
+pub(crate) fn string_option(options: &[ResolvedOption<'_>], name: &str) -> Option<String> {
     options.iter().find_map(|o| match o.value {
         ResolvedValue::String(s) if o.name == name => Some(s.to_string()),
         _ => None,

@@ -16,6 +16,7 @@ use serenity::all::{
 };
 use tracing::{error, info, warn};
 
+use super::commands::string_option;
 use super::render::{MAX_CONTENT, fit, no_pings};
 use super::{Bot, actor_of, retry};
 use crate::desk::crisis::{
@@ -54,13 +55,6 @@ impl CrisisButton {
     }
 }
 
-fn string(options: &[ResolvedOption<'_>], name: &str) -> Option<String> {
-    options.iter().find_map(|o| match o.value {
-        ResolvedValue::String(s) if o.name == name => Some(s.to_string()),
-        _ => None,
-    })
-}
-
 /// `/crisis start|update|end`, moderators only. Returns the private reply.
 pub async fn command(
     bot: &Bot,
@@ -89,15 +83,18 @@ pub async fn command(
     let store = bot.desk.ledger();
     let now = now_ms();
     let by = actor.user_id;
-    let topic = match string(args, "topic").map(|t| check_topic(&t)).transpose() {
+    let topic = match string_option(args, "topic")
+        .map(|t| check_topic(&t))
+        .transpose()
+    {
         Ok(t) => t,
         Err(why) => return Ok(why),
     };
     let (crisis, update) = match *sub {
         "start" => {
             let topic = topic.unwrap_or_else(|| "general".into());
-            let title = string(args, "title").unwrap_or_default();
-            let status = string(args, "status").unwrap_or_default();
+            let title = string_option(args, "title").unwrap_or_default();
+            let status = string_option(args, "status").unwrap_or_default();
             match store
                 .start_crisis(guild, &topic, &title, &status, by, now)
                 .await?
@@ -126,9 +123,15 @@ pub async fn command(
                 });
             };
             let (kind, text) = if *sub == "end" {
-                (UpdateKind::End, string(args, "note").unwrap_or_default())
+                (
+                    UpdateKind::End,
+                    string_option(args, "note").unwrap_or_default(),
+                )
             } else {
-                (UpdateKind::Update, string(args, "text").unwrap_or_default())
+                (
+                    UpdateKind::Update,
+                    string_option(args, "text").unwrap_or_default(),
+                )
             };
             match store.add_update(crisis.id, kind, &text, by, now).await? {
                 Some(added) => added,

@@ -235,15 +235,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     })?;
     info!(bot = %me.name, id = %me.id, "token accepted");
 
-    let store = Store::connect(&config.database.url)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                redact_url(&config.database.url)
-            )
-        })?;
-    let applied = store.migrate().await?;
+    let (store, applied) = open_store(&config).await?;
     info!(backend = ?store.backend(), applied, "database ready");
 
     let started = std::time::Instant::now();
@@ -326,9 +318,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     result
 }
 
-/// Deliver the outbox only, until `shutdown` resolves: no gateway, no commands. Several of
-/// these share one PostgreSQL outbox.
-pub async fn send_only(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+/// The database, connected and migrated, with how many migrations were applied now.
+async fn open_store(config: &Config) -> anyhow::Result<(Store, usize)> {
     let store = Store::connect(&config.database.url)
         .await
         .with_context(|| {
@@ -337,7 +328,14 @@ pub async fn send_only(config: Config, shutdown: impl Future<Output = ()>) -> an
                 redact_url(&config.database.url)
             )
         })?;
-    store.migrate().await?;
+    let applied = store.migrate().await?;
+    Ok((store, applied))
+}
+
+/// Deliver the outbox only, until `shutdown` resolves: no gateway, no commands. Several of
+/// these share one PostgreSQL outbox.
+pub async fn send_only(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let (store, _) = open_store(&config).await?;
     let faq = load_faq(
         config.knowledge_base.dir.clone(),
         thresholds(config.answers.threshold),

@@ -14,6 +14,7 @@ use crate::desk::settings::staffed_deadline;
 use crate::desk::tickets::{
     self as desk_tickets, NotDone, Priority, Target, Ticket, TicketLedger, Update,
 };
+use crate::discord::commands::string_option;
 use crate::discord::render::{MAX_CONTENT, fit, no_pings};
 use crate::discord::{Bot, actor_of, retry};
 
@@ -103,16 +104,6 @@ pub(super) async fn show_status(http: &Http, ticket: &Ticket, text: &str) -> any
     }
 }
 
-fn string(options: &[ResolvedOption<'_>], name: &str) -> Option<String> {
-    options
-        .iter()
-        .find(|o| o.name == name)
-        .and_then(|o| match o.value {
-            ResolvedValue::String(s) => Some(s.to_string()),
-            _ => None,
-        })
-}
-
 fn boolean(options: &[ResolvedOption<'_>], name: &str) -> bool {
     options
         .iter()
@@ -163,7 +154,7 @@ pub async fn command(
             return Ok(l.get(lang, "error.generic").to_string());
         };
         return Ok(if name == "block" {
-            let reason = string(&options, "reason").unwrap_or_default();
+            let reason = string_option(&options, "reason").unwrap_or_default();
             ledger
                 .block(guild, who, actor.user_id, &reason, now)
                 .await?;
@@ -190,7 +181,7 @@ pub async fn command(
             desk_tickets::update(ledger, &actor, here, &Update::Added(who), now).await?
         }
         "priority" => {
-            let priority = string(&options, "level")
+            let priority = string_option(&options, "level")
                 .and_then(|p| Priority::from_name(&p))
                 .unwrap_or(Priority::Normal);
             // The deadline is counted again from the opening, with the new target.
@@ -212,7 +203,7 @@ pub async fn command(
             desk_tickets::update(ledger, &actor, here, &update, now).await?
         }
         "tag" => {
-            let tag = string(&options, "name")
+            let tag = string_option(&options, "name")
                 .unwrap_or_default()
                 .trim()
                 .to_lowercase();
@@ -233,7 +224,7 @@ pub async fn command(
             desk_tickets::update(ledger, &actor, here, &Update::Tags(tags), now).await?
         }
         "note" => {
-            let text = string(&options, "text").unwrap_or_default();
+            let text = string_option(&options, "text").unwrap_or_default();
             desk_tickets::update(ledger, &actor, here, &Update::Note(text), now).await?
         }
         "reply" | "resolve" => {
@@ -313,7 +304,7 @@ pub async fn command(
             }
         }
         "note" => {
-            let text = string(&options, "text").unwrap_or_default();
+            let text = string_option(&options, "text").unwrap_or_default();
             post_note(bot, http, &ticket, &agent, &text).await?;
             format!("Note added to ticket #{} (agents only).", ticket.number)
         }
@@ -382,7 +373,7 @@ async fn saved_reply(
     options: &[ResolvedOption<'_>],
     now: i64,
 ) -> anyhow::Result<String> {
-    let name = string(options, "name").unwrap_or_default();
+    let name = string_option(options, "name").unwrap_or_default();
     let replies = bot.replies();
     let status = String::new();
     let fill = Fill {
