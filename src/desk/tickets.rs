@@ -321,6 +321,16 @@ pub async fn enqueue<L: TicketLedger>(
         .await
 }
 
+/// The ticket a [`find`] found, or its refusal returned as the action's result.
+macro_rules! found {
+    ($lookup:expr) => {
+        match $lookup.await? {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        }
+    };
+}
+
 /// Look a ticket up for an action by `actor`, who must be allowed by `rule`.
 async fn find<L: TicketLedger>(
     ledger: &L,
@@ -366,10 +376,7 @@ pub async fn claim<L: TicketLedger>(
     target: Target,
     at_ms: i64,
 ) -> Done<Ticket> {
-    let ticket = match find(ledger, actor, target, may_work).await? {
-        Ok(t) => t,
-        Err(e) => return Ok(Err(e)),
-    };
+    let ticket = found!(find(ledger, actor, target, may_work));
     let change = Change {
         agent_id: Some(actor.user_id),
         ..Change::new("claimed", TicketState::Claimed, actor.user_id, at_ms)
@@ -390,10 +397,7 @@ pub async fn release<L: TicketLedger>(
     target: Target,
     at_ms: i64,
 ) -> Done<Ticket> {
-    let ticket = match find(ledger, actor, target, may_work).await? {
-        Ok(t) => t,
-        Err(e) => return Ok(Err(e)),
-    };
+    let ticket = found!(find(ledger, actor, target, may_work));
     let change = Change::new("released", TicketState::Waiting, actor.user_id, at_ms);
     moved(ledger, &ticket, &[TicketState::Claimed], &change).await
 }
@@ -408,10 +412,7 @@ pub async fn transfer<L: TicketLedger>(
     to_is_agent: bool,
     at_ms: i64,
 ) -> Done<Ticket> {
-    let ticket = match find(ledger, actor, target, may_work).await? {
-        Ok(t) => t,
-        Err(e) => return Ok(Err(e)),
-    };
+    let ticket = found!(find(ledger, actor, target, may_work));
     if !to_is_agent {
         return Ok(Err(Refusal::NotAnAgent.into()));
     }
@@ -438,10 +439,7 @@ pub async fn close<L: TicketLedger>(
     reason: &str,
     at_ms: i64,
 ) -> Done<Ticket> {
-    let ticket = match find(ledger, actor, target, may_close).await? {
-        Ok(t) => t,
-        Err(e) => return Ok(Err(e)),
-    };
+    let ticket = found!(find(ledger, actor, target, may_close));
     let change = Change {
         reason: Some(reason.to_string()),
         ..Change::new("closed", TicketState::Closed, actor.user_id, at_ms)
@@ -457,10 +455,7 @@ pub async fn reopen<L: TicketLedger>(
     window_ms: i64,
     at_ms: i64,
 ) -> Done<Ticket> {
-    let ticket = match find(ledger, actor, target, may_close).await? {
-        Ok(t) => t,
-        Err(e) => return Ok(Err(e)),
-    };
+    let ticket = found!(find(ledger, actor, target, may_close));
     if ticket
         .closed_at_ms
         .is_some_and(|closed| at_ms - closed > window_ms)
@@ -479,10 +474,7 @@ pub async fn update<L: TicketLedger>(
     update: &Update,
     at_ms: i64,
 ) -> Done<Ticket> {
-    let ticket = match find(ledger, actor, target, may_work).await? {
-        Ok(t) => t,
-        Err(e) => return Ok(Err(e)),
-    };
+    let ticket = found!(find(ledger, actor, target, may_work));
     Ok(
         match ledger
             .update(ticket.id, actor.user_id, at_ms, update)
@@ -510,10 +502,7 @@ pub async fn rate<L: TicketLedger>(
             Err(Refusal::NotTheCustomer)
         }
     };
-    let ticket = match find(ledger, actor, target, only_customer).await? {
-        Ok(t) => t,
-        Err(e) => return Ok(Err(e)),
-    };
+    let ticket = found!(find(ledger, actor, target, only_customer));
     if ticket.state != TicketState::Closed {
         return Ok(Err(Refusal::WrongState {
             number: ticket.number,
