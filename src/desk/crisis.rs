@@ -33,6 +33,11 @@ pub struct Crisis {
 }
 
 impl Crisis {
+    /// The tag of the tickets about this crisis.
+    pub fn ticket_tag(&self) -> String {
+        format!("crisis-{}", self.topic)
+    }
+
     /// A link to the status message, for answers, tickets and announcements.
     pub fn status_link(&self) -> Option<String> {
         Some(format!(
@@ -40,6 +45,26 @@ impl Crisis {
             self.guild_id, self.status_channel_id?, self.status_message_id?
         ))
     }
+}
+
+/// Tickets about a running crisis are at least this urgent.
+pub const TICKET_PRIORITY: crate::desk::tickets::Priority = crate::desk::tickets::Priority::High;
+
+/// The running crises a ticket's text is about: those whose topic it names, as a whole word in
+/// any script.
+pub fn mentioned<'a>(crises: &'a [Crisis], text: &str) -> Vec<&'a Crisis> {
+    crises
+        .iter()
+        .filter(|c| {
+            let topic = crate::desk::workflow::Rule {
+                words: vec![c.topic.clone()],
+                tag: None,
+                priority: None,
+                category: None,
+            };
+            topic.matches(text)
+        })
+        .collect()
 }
 
 /// What an update is.
@@ -458,6 +483,29 @@ mod tests {
             crisis().status_link().as_deref(),
             Some("https://discord.com/channels/10/20/30")
         );
+    }
+
+    #[test]
+    fn a_ticket_is_about_the_crises_whose_topic_it_names() {
+        let payments = crisis();
+        let shipping = Crisis {
+            id: 2,
+            topic: "shipping".into(),
+            ..crisis()
+        };
+        let both = [payments, shipping];
+        let about = |text| -> Vec<String> {
+            mentioned(&both, text)
+                .iter()
+                .map(|c| c.ticket_tag())
+                .collect()
+        };
+        assert_eq!(about("my PAYMENTS keep failing"), ["crisis-payments"]);
+        assert_eq!(
+            about("payments and shipping both broke"),
+            ["crisis-payments", "crisis-shipping"]
+        );
+        assert!(about("prepayments are fine").is_empty(), "whole words only");
     }
 
     #[test]

@@ -155,7 +155,21 @@ pub struct Actor {
     pub is_moderator: bool,
 }
 
+/// The actor id Beacon records for what its own timers do (escalating, warning, closing an
+/// inactive ticket): no Discord user has it.
+pub const BEACON: u64 = 0;
+
 impl Actor {
+    /// Beacon itself, acting on a server's tickets by its own timers.
+    pub fn beacon(guild_id: u64) -> Actor {
+        Actor {
+            user_id: BEACON,
+            guild_id,
+            is_agent: true,
+            is_moderator: false,
+        }
+    }
+
     /// Who `user_id` is on the server `settings` describe: an agent by the agent role; a
     /// moderator by the moderator role, or when Discord lets them manage the server.
     pub fn on(
@@ -542,6 +556,25 @@ pub async fn seen<L: TicketLedger>(
     Ok(())
 }
 
+/// A ticket's tags after an agent adds or removes one: tags are lowercase words joined by
+/// `-` (a comma would split the stored list), kept once each.
+pub fn retag(tags: &[String], typed: &str, remove: bool) -> Vec<String> {
+    let tag = typed
+        .trim()
+        .to_lowercase()
+        .replace(',', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-");
+    let mut tags = tags.to_vec();
+    if remove {
+        tags.retain(|t| *t != tag);
+    } else if !tag.is_empty() && !tags.contains(&tag) {
+        tags.push(tag);
+    }
+    tags
+}
+
 /// Where each waiting ticket stands: `waiting` as [`TicketLedger::waiting`] orders it (server,
 /// then queue order), with the place of each in its server's queue, from 1.
 pub fn positions(waiting: Vec<Ticket>) -> Vec<(Ticket, i64)> {
@@ -624,6 +657,26 @@ mod tests {
             rating: None,
             rating_comment: None,
         }
+    }
+
+    #[test]
+    fn tags_are_lowercase_words_kept_once() {
+        let tags = retag(&[], " Late Parcel, again ", false);
+        assert_eq!(tags, ["late-parcel-again"]);
+        assert_eq!(
+            retag(&tags, "late parcel again", false),
+            tags,
+            "no second copy"
+        );
+        assert_eq!(
+            retag(&tags, "LATE-PARCEL-AGAIN", true),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            retag(&tags, "   ", false),
+            tags,
+            "nothing typed, nothing added"
+        );
     }
 
     #[test]

@@ -289,6 +289,19 @@ impl Targets {
             Priority::Urgent => self.urgent,
         }
     }
+
+    /// When a ticket of `priority` waiting since `since_ms` passes its first-response target,
+    /// counting only the server's opening hours.
+    pub fn due_ms(&self, settings: &crate::desk::GuildSettings, since_ms: i64, p: Priority) -> i64 {
+        let minutes = self.minutes(p);
+        match jiff::Timestamp::from_millisecond(since_ms) {
+            Ok(since) => {
+                crate::desk::settings::staffed_deadline(settings, since, minutes).as_millisecond()
+            }
+            // Out of any calendar's range: plain minutes.
+            Err(_) => since_ms.saturating_add(i64::from(minutes) * 60_000),
+        }
+    }
 }
 
 impl Rule {

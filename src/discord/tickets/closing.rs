@@ -12,9 +12,8 @@ use serenity::all::{
 use tracing::{error, info, warn};
 
 use super::work::{say, show_status};
-use super::{TicketId, annotate_card, refusal_text, timers, user};
+use super::{TicketId, annotate_card, refusal_text, thread_link, timers, user};
 use crate::desk::now_ms;
-use crate::desk::settings::staffed_deadline;
 use crate::desk::tickets::{
     self as desk_tickets, Actor, NotDone, Target, Ticket, TicketLedger, Update,
 };
@@ -88,12 +87,8 @@ pub async fn reopen(
     };
     // A fresh first-response target from now: the customer is waiting again.
     let settings = bot.desk.settings(ticket.guild_id).await?;
-    let due = staffed_deadline(
-        &settings,
-        jiff::Timestamp::from_millisecond(now)?,
-        bot.tickets.targets.minutes(ticket.priority),
-    );
-    let update = Update::Due(Some(due.as_millisecond()));
+    let due = bot.tickets.targets.due_ms(&settings, now, ticket.priority);
+    let update = Update::Due(Some(due));
     let ticket = bot
         .desk
         .ledger()
@@ -119,10 +114,7 @@ pub async fn reopen(
     )
     .await?;
     timers::refresh_queue(bot, http).await;
-    let thread = ticket
-        .thread_id
-        .map(|t| format!("<#{t}>"))
-        .unwrap_or_default();
+    let thread = thread_link(&ticket);
     Ok(l.fill(
         lang,
         "ticket.you_reopened",
@@ -343,7 +335,12 @@ pub async fn wrap_up(bot: &Bot, http: &Http, ticket: &Ticket, closer: &str) -> a
     }
     bot.desk
         .ledger()
-        .update(ticket.id, 0, now_ms(), &Update::WrappedUp)
+        .update(
+            ticket.id,
+            desk_tickets::BEACON,
+            now_ms(),
+            &Update::WrappedUp,
+        )
         .await?;
     Ok(())
 }

@@ -155,6 +155,14 @@ pub fn refusal_text(bot: &Bot, lang: &str, not_done: &NotDone) -> String {
     l.get(lang, key).to_string()
 }
 
+/// A link to the ticket's thread, for replies about it (empty before it has one).
+fn thread_link(ticket: &Ticket) -> String {
+    ticket
+        .thread_id
+        .map(|t| format!("<#{t}>"))
+        .unwrap_or_default()
+}
+
 /// A mention that shows a name and pings nobody (allowed mentions see to that).
 fn user(id: u64) -> String {
     format!("<@{id}>")

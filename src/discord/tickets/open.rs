@@ -7,8 +7,9 @@ use serenity::all::{
 };
 use tracing::{error, info};
 
-use super::{TicketId, claim_row, refusal_text, timers, user};
-use crate::desk::settings::{Staffed, staffed, staffed_deadline};
+use super::{TicketId, claim_row, refusal_text, thread_link, timers, user};
+use crate::desk::crisis;
+use crate::desk::settings::{Staffed, staffed};
 use crate::desk::tickets::{
     Limits, NewTicket, Opened, Ticket, TicketLedger, TicketState, enqueue, open_or_find,
 };
@@ -66,35 +67,22 @@ pub async fn open_for(bot: &Bot, http: &Http, req: Request<'_>) -> anyhow::Resul
     {
         category = routed.clone();
     }
+    let mut priority = routing.priority.max(category.priority);
+    let mut tags = routing.tags;
+    // A ticket about a running crisis is tagged, raised, and goes to a category named like the
+    // crisis's topic when there is one.
+    for c in crisis::mentioned(&bot.running_crises(req.guild).await?, &everything) {
+        tags.push(c.ticket_tag());
+        priority = priority.max(crisis::TICKET_PRIORITY);
+        if let Some(routed) = bot.tickets.category(&c.topic) {
+            category = routed.clone();
+        }
+    }
     if category.channel.or(settings.tickets_channel).is_none() {
         return Ok(None);
     }
-    let mut priority = routing.priority.max(category.priority);
-    let mut tags = routing.tags;
-    // A ticket that mentions a running crisis's topic is about it: tagged, and raised to high.
-    let running = bot.running_crises(req.guild).await?;
-    for c in running.iter() {
-        let mentions = crate::desk::workflow::Rule {
-            words: vec![c.topic.clone()],
-            tag: None,
-            priority: None,
-            category: None,
-        };
-        if mentions.matches(&everything) {
-            tags.push(format!("crisis-{}", c.topic));
-            priority = priority.max(crate::desk::tickets::Priority::High);
-            // A category named like the topic is where its tickets go.
-            if let Some(routed) = bot.tickets.category(&c.topic) {
-                category = routed.clone();
-            }
-        }
-    }
     let opened_at = now_ms();
-    let due = staffed_deadline(
-        &settings,
-        jiff::Timestamp::from_millisecond(opened_at)?,
-        bot.tickets.targets.minutes(priority),
-    );
+    let due = bot.tickets.targets.due_ms(&settings, opened_at, priority);
     // The FAQ exchange that led here: what the bot offered, so nobody repeats it.
     let offered = match req.question_id {
         Some(q) => bot
@@ -130,14 +118,14 @@ pub async fn open_for(bot: &Bot, http: &Http, req: Request<'_>) -> anyhow::Resul
         tags,
         lang: lang.to_string(),
         opened_at_ms: opened_at,
-        due_at_ms: Some(due.as_millisecond()),
+        due_at_ms: Some(due),
     };
     // Stored first: whatever fails below, the ticket exists, and `finish` completes it (now, or
     // when the bot starts again).
     let ticket = match open_or_find(bot.desk.ledger(), &new, &limits(bot)).await? {
         Err(refusal) => return Ok(Some(refusal_text(bot, lang, &refusal.into()))),
         Ok(Opened::Existing(t)) => {
-            let thread = t.thread_id.map(|t| format!("<#{t}>")).unwrap_or_default();
+            let thread = thread_link(&t);
             return Ok(Some(l.fill(
                 lang,
                 "ticket.existing",

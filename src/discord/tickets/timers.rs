@@ -84,7 +84,10 @@ async fn escalate(bot: &Bot, http: &Http, now: i64) -> anyhow::Result<()> {
         let update = Update::Escalated {
             message_id: sent.id.get(),
         };
-        bot.desk.ledger().update(ticket.id, 0, now, &update).await?;
+        bot.desk
+            .ledger()
+            .update(ticket.id, desk_tickets::BEACON, now, &update)
+            .await?;
     }
     Ok(())
 }
@@ -118,16 +121,13 @@ async fn inactivity(bot: &Bot, http: &Http, now: i64) -> anyhow::Result<()> {
             .nonce(Nonce::String(format!("w{}-{seen}", ticket.id)))
             .enforce_nonce(true);
         retry(|| ChannelId::new(thread).send_message(http, message.clone())).await?;
-        ledger.update(ticket.id, 0, now, &Update::Warned).await?;
+        ledger
+            .update(ticket.id, desk_tickets::BEACON, now, &Update::Warned)
+            .await?;
     }
     for ticket in ledger.warned_before(now - close_ms).await? {
         let reason = l.get(&ticket.lang, "ticket.inactive_reason").to_string();
-        let beacon = crate::desk::tickets::Actor {
-            user_id: 0,
-            guild_id: ticket.guild_id,
-            is_agent: true,
-            is_moderator: false,
-        };
+        let beacon = desk_tickets::Actor::beacon(ticket.guild_id);
         let target = desk_tickets::Target::Id(ticket.id);
         match desk_tickets::close(ledger, &beacon, target, &reason, now).await? {
             Ok(closed) => closing::wrap_up(bot, http, &closed, "Beacon").await?,
@@ -210,7 +210,9 @@ async fn refresh(bot: &Bot, http: &Http) -> anyhow::Result<()> {
             message_id,
             position,
         };
-        ledger.update(ticket.id, 0, now_ms(), &update).await?;
+        ledger
+            .update(ticket.id, desk_tickets::BEACON, now_ms(), &update)
+            .await?;
     }
     Ok(())
 }

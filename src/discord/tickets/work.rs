@@ -7,10 +7,9 @@ use serenity::all::{
     CreateButton, CreateMessage, Http, MessageId, Nonce, ResolvedOption, ResolvedValue, UserId,
 };
 
-use super::{TicketId, annotate_card, refusal_text, timers, user};
+use super::{TicketId, annotate_card, refusal_text, thread_link, timers, user};
 use crate::desk::now_ms;
 use crate::desk::replies::Fill;
-use crate::desk::settings::staffed_deadline;
 use crate::desk::tickets::{
     self as desk_tickets, NotDone, Priority, Target, Ticket, TicketLedger, Update,
 };
@@ -74,10 +73,7 @@ pub async fn claim(
     )
     .await?;
     timers::refresh_queue(bot, http).await;
-    let thread = ticket
-        .thread_id
-        .map(|t| format!("<#{t}>"))
-        .unwrap_or_default();
+    let thread = thread_link(&ticket);
     Ok(l.fill(
         lang,
         "ticket.you_claimed",
@@ -185,17 +181,14 @@ pub async fn command(
                 .and_then(|p| Priority::from_name(&p))
                 .unwrap_or(Priority::Normal);
             // The deadline is counted again from the opening, with the new target.
-            let due = match ledger.ticket_by_thread(cmd.channel_id.get()).await? {
-                Some(t) => Some(
-                    staffed_deadline(
-                        &settings,
-                        jiff::Timestamp::from_millisecond(t.opened_at_ms)?,
-                        bot.tickets.targets.minutes(priority),
-                    )
-                    .as_millisecond(),
-                ),
-                None => None,
-            };
+            let due = ledger
+                .ticket_by_thread(cmd.channel_id.get())
+                .await?
+                .map(|t| {
+                    bot.tickets
+                        .targets
+                        .due_ms(&settings, t.opened_at_ms, priority)
+                });
             let update = Update::Priority {
                 priority,
                 due_at_ms: due,
@@ -203,24 +196,11 @@ pub async fn command(
             desk_tickets::update(ledger, &actor, here, &update, now).await?
         }
         "tag" => {
-            let tag = string_option(&options, "name")
-                .unwrap_or_default()
-                .trim()
-                .to_lowercase();
-            let tag: String = tag
-                .replace(',', " ")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join("-");
+            let typed = string_option(&options, "name").unwrap_or_default();
             let Some(t) = ledger.ticket_by_thread(cmd.channel_id.get()).await? else {
                 return Ok(l.get(lang, "ticket.not_a_ticket").to_string());
             };
-            let mut tags = t.tags.clone();
-            if boolean(&options, "remove") {
-                tags.retain(|x| *x != tag);
-            } else if !tag.is_empty() {
-                tags.push(tag);
-            }
+            let tags = desk_tickets::retag(&t.tags, &typed, boolean(&options, "remove"));
             desk_tickets::update(ledger, &actor, here, &Update::Tags(tags), now).await?
         }
         "note" => {
