@@ -65,6 +65,8 @@ pub struct Bot {
     /// Each server's running crises, read once and forgotten when one starts, changes or ends.
     crises: Mutex<HashMap<u64, Arc<Vec<Crisis>>>>,
     crises_generation: std::sync::atomic::AtomicU64,
+    /// Wakes the ticket timers when the queue moved, so the places shown are updated.
+    pub queue_changed: tokio::sync::Notify,
     /// Wakes the outbox sender when deliveries were just written.
     pub outbox_wake: tokio::sync::Notify,
     /// Direct messages this process has delivered, for its log.
@@ -99,6 +101,7 @@ impl Bot {
             timers: Mutex::new(None),
             crises: Mutex::new(HashMap::new()),
             crises_generation: std::sync::atomic::AtomicU64::new(0),
+            queue_changed: tokio::sync::Notify::new(),
             outbox_wake: tokio::sync::Notify::new(),
             outbox_sent: std::sync::atomic::AtomicU64::new(0),
         }

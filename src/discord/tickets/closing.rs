@@ -12,7 +12,7 @@ use serenity::all::{
 use tracing::{error, info, warn};
 
 use super::work::{say, show_status};
-use super::{TicketId, annotate_card, refusal_text, thread_link, timers, user};
+use super::{TicketId, annotate_card, refusal_text, thread_link, user};
 use crate::desk::now_ms;
 use crate::desk::tickets::{
     self as desk_tickets, Actor, NotDone, Target, Ticket, TicketLedger, Update,
@@ -39,7 +39,7 @@ pub async fn close(
             Err(not_done) => return Ok(refusal_text(bot, lang, &not_done)),
         };
     wrap_up(bot, http, &ticket, &user(actor.user_id)).await?;
-    timers::refresh_queue(bot, http).await;
+    bot.queue_changed.notify_one();
     Ok(bot
         .locales
         .fill(lang, "ticket.you_closed", &[("number", &ticket.number)]))
@@ -113,7 +113,7 @@ pub async fn reopen(
         &format!("Reopened by {who}; waiting again."),
     )
     .await?;
-    timers::refresh_queue(bot, http).await;
+    bot.queue_changed.notify_one();
     let thread = thread_link(&ticket);
     Ok(l.fill(
         lang,

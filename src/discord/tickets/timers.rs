@@ -27,7 +27,12 @@ pub fn spawn(bot: Arc<Bot>, http: Arc<Http>, every: Duration) -> tokio::task::Jo
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            // On time, or at once when the queue moved (a claim, a release, a close): the
+            // places are updated here, not in the agent's interaction.
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = bot.queue_changed.notified() => {}
+            }
             pass(&bot, &http).await;
         }
     })

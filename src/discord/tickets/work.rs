@@ -7,7 +7,7 @@ use serenity::all::{
     CreateButton, CreateMessage, Http, MessageId, Nonce, ResolvedOption, ResolvedValue, UserId,
 };
 
-use super::{TicketId, annotate_card, refusal_text, thread_link, timers, user};
+use super::{TicketId, annotate_card, refusal_text, thread_link, user};
 use crate::desk::now_ms;
 use crate::desk::replies::Fill;
 use crate::desk::tickets::{
@@ -44,21 +44,18 @@ pub async fn claim(
     let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
     let actor = actor_of(bot, guild, c.user.id.get(), c.member.as_ref()).await?;
     let target = Target::Id(ticket_id);
+    // The pressed message is the ticket's card (Claim exists nowhere else). Remembered first:
+    // a card posted just before a stopped process could store it is adopted here, and a stop
+    // between this and the claim leaves nothing half-done.
+    bot.desk
+        .ledger()
+        .attach(ticket_id, None, Some(c.message.id.get()))
+        .await?;
     let ticket = match desk_tickets::claim(bot.desk.ledger(), &actor, target, now_ms()).await? {
         Ok(t) => t,
         Err(NotDone::NoTicket) => return Ok(l.get(lang, "error.expired").to_string()),
         Err(not_done) => return Ok(refusal_text(bot, lang, &not_done)),
     };
-    // A card posted just before a stopped process could remember it is still the card: the
-    // one pressed.
-    let mut ticket = ticket;
-    if ticket.queue_card_id.is_none() {
-        bot.desk
-            .ledger()
-            .attach(ticket.id, None, Some(c.message.id.get()))
-            .await?;
-        ticket.queue_card_id = Some(c.message.id.get());
-    }
     let agent = user(actor.user_id);
     if let Some(thread) = ticket.thread_id {
         retry(|| ChannelId::new(thread).add_thread_member(http, c.user.id)).await?;
@@ -72,7 +69,7 @@ pub async fn claim(
         &l.fill("en", "ticket.claimed_by", &[("agent", &agent)]),
     )
     .await?;
-    timers::refresh_queue(bot, http).await;
+    bot.queue_changed.notify_one();
     let thread = thread_link(&ticket);
     Ok(l.fill(
         lang,
@@ -233,7 +230,7 @@ pub async fn command(
                 &format!("Released by {agent}; waiting again."),
             )
             .await?;
-            timers::refresh_queue(bot, http).await;
+            bot.queue_changed.notify_one();
             format!("Ticket #{} is back in the queue.", ticket.number)
         }
         "transfer" => {
@@ -252,7 +249,7 @@ pub async fn command(
                 &format!("Transferred to {} by {agent}.", user(to)),
             )
             .await?;
-            timers::refresh_queue(bot, http).await;
+            bot.queue_changed.notify_one();
             format!("Ticket #{} is now {}'s.", ticket.number, user(to))
         }
         "add" => {
@@ -269,7 +266,7 @@ pub async fn command(
         "priority" => {
             let line = format!("Priority set to {} by {agent}.", ticket.priority.name());
             annotate_card(bot, http, &ticket, &line).await?;
-            timers::refresh_queue(bot, http).await;
+            bot.queue_changed.notify_one();
             format!(
                 "Ticket #{} is {} priority now.",
                 ticket.number,
