@@ -443,7 +443,7 @@ fn is_web_url(url: &str) -> bool {
 }
 
 /// Escapes the five characters that matter in HTML text and in quoted attribute values.
-fn escape_html(text: &str) -> String {
+pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -4,6 +4,7 @@
 #[path = "../fake_discord/mod.rs"]
 mod fake_discord;
 
+mod browser;
 mod crisis;
 mod db;
 mod harness;

@@ -1,0 +1,3 @@
+//! Beacon on the web (issue 6).
+
+pub mod pages;

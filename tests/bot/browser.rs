@@ -1,0 +1,1 @@
+//! Headless Chromium for page tests (being written).
