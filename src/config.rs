@@ -40,6 +40,20 @@ cooldown_seconds = 30
 # in all; the rest is left for answers and tickets.
 dm_rate_per_second = 40
 
+[web]
+# Serve the public status page, its Atom feed, agents' transcript links, /healthz and /metrics
+# on this address, e.g. "0.0.0.0:8080". Empty: no web server. Environment: BEACON_WEB_LISTEN.
+listen = ""
+# The address people reach that server at, for the links Beacon posts in Discord (no trailing
+# slash), e.g. "https://status.example.com". Empty: http:// and the listen address.
+# Environment: BEACON_PUBLIC_URL.
+public_url = ""
+# The language of the status page's own words when the reader's browser asks for none that
+# Beacon speaks (en, fa, ar, hy).
+lang = "en"
+# How long a transcript link given to an agent keeps working.
+transcript_link_minutes = 60
+
 [log]
 # "text" (readable) or "json" (one object per line). Environment: BEACON_LOG_FORMAT.
 format = "text"
@@ -77,7 +91,46 @@ pub struct Config {
     pub answers: AnswersConfig,
     pub tickets: crate::desk::workflow::TicketsConfig,
     pub announcements: AnnouncementsConfig,
+    pub web: WebConfig,
     pub log: LogConfig,
+}
+
+/// `[web]`: the status page, transcript links, health and metrics.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    pub listen: String,
+    pub public_url: String,
+    pub lang: String,
+    pub transcript_link_minutes: u32,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            listen: String::new(),
+            public_url: String::new(),
+            lang: "en".into(),
+            transcript_link_minutes: 60,
+        }
+    }
+}
+
+impl WebConfig {
+    /// Whether the web server runs.
+    pub fn enabled(&self) -> bool {
+        !self.listen.trim().is_empty()
+    }
+
+    /// The base of the links Beacon posts: `public_url`, else `http://` and the listen address.
+    pub fn base_url(&self) -> String {
+        let url = if self.public_url.trim().is_empty() {
+            format!("http://{}", self.listen.trim())
+        } else {
+            self.public_url.trim().to_string()
+        };
+        url.trim_end_matches('/').to_string()
+    }
 }
 
 /// `[announcements]`: how fast crisis updates go out by direct message.
@@ -226,6 +279,12 @@ impl Config {
                 }
             };
         }
+        if let Some(listen) = env("BEACON_WEB_LISTEN") {
+            config.web.listen = listen;
+        }
+        if let Some(url) = env("BEACON_PUBLIC_URL") {
+            config.web.public_url = url;
+        }
         if let Some(level) = env("BEACON_LOG") {
             config.log.level = level;
         }
@@ -252,6 +311,25 @@ impl Config {
         }
         if self.announcements.dm_rate_per_second == 0 {
             return Err("announcements.dm_rate_per_second must be above 0".into());
+        }
+        let web = &self.web;
+        if web.enabled() && web.listen.trim().parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!(
+                "web.listen {:?} must be an address and port such as \"0.0.0.0:8080\"",
+                web.listen
+            ));
+        }
+        if !web.public_url.is_empty()
+            && !web.public_url.starts_with("http://")
+            && !web.public_url.starts_with("https://")
+        {
+            return Err(format!(
+                "web.public_url {:?} must start with http:// or https://",
+                web.public_url
+            ));
+        }
+        if web.transcript_link_minutes == 0 {
+            return Err("web.transcript_link_minutes must be above 0".into());
         }
         let problems = self.tickets.check();
         if !problems.is_empty() {

@@ -15,5 +15,6 @@ pub mod eval;
 pub mod kb;
 pub mod locale;
 pub mod logging;
+pub mod metrics;
 pub mod store;
 pub mod web;

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 use beacon::config::Config;
+use beacon::desk::report::Period;
 use beacon::eval::{self, Answerer};
 use beacon::kb::check;
 use beacon::kb::faq::{Context, Faq, Outcome};
@@ -54,6 +55,32 @@ enum Command {
     },
     /// Print the documented configuration file with every default.
     Config,
+    /// Print a support report for one server: tickets opened and closed, first response and
+    /// resolution times, satisfaction, FAQ deflection, each crisis, and the most asked
+    /// unanswered questions grouped by similarity. Optionally export CSV files and a chart.
+    Report {
+        /// A configuration file (default: beacon.toml when it exists).
+        #[arg(long, env = "BEACON_CONFIG")]
+        config: Option<PathBuf>,
+        /// The server (guild) id.
+        #[arg(long)]
+        guild: u64,
+        /// The period: the last N days up to now.
+        #[arg(long, default_value_t = 7, conflicts_with = "from")]
+        days: u32,
+        /// The period's first day, YYYY-MM-DD (UTC), instead of --days.
+        #[arg(long, value_parser = parse_day)]
+        from: Option<jiff::Timestamp>,
+        /// The day after the period, YYYY-MM-DD (UTC); default: now.
+        #[arg(long, value_parser = parse_day, requires = "from")]
+        to: Option<jiff::Timestamp>,
+        /// Write tickets.csv, questions.csv, unanswered.csv, timeline.csv and crises.csv here.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Write the chart (volume and first response over time) to this PNG file.
+        #[arg(long)]
+        chart: Option<PathBuf>,
+    },
     /// Ask the knowledge base a question, as a customer would: prints the decision, the top 3
     /// intents with their confidence, and the answer in the question's language.
     Ask {
@@ -325,12 +352,111 @@ fn migrate(file: Option<&Path>) -> ExitCode {
     }
 }
 
+fn parse_day(s: &str) -> Result<jiff::Timestamp, String> {
+    let day: jiff::civil::Date = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a day like 2026-11-22"))?;
+    day.to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp())
+        .map_err(|e| e.to_string())
+}
+
+struct ReportArgs {
+    guild: u64,
+    period: Period,
+    csv: Option<PathBuf>,
+    chart: Option<PathBuf>,
+}
+
+fn report(file: Option<&Path>, args: ReportArgs) -> ExitCode {
+    let config = match load_config(file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let result = runtime().block_on(async {
+        let store = Store::connect(&config.database.url).await?;
+        store.migrate().await?;
+        let report = beacon::desk::report::build(&store, args.guild, args.period).await;
+        store.close().await;
+        report
+    });
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    say!("{}", report.to_text().trim_end());
+    if let Some(dir) = &args.csv {
+        let written = std::fs::create_dir_all(dir)
+            .map_err(|e| e.to_string())
+            .and_then(|()| report.to_csv().map_err(|e| e.to_string()))
+            .and_then(|files| {
+                for (name, text) in &files {
+                    std::fs::write(dir.join(name), text)
+                        .map_err(|e| format!("{}: {e}", dir.join(name).display()))?;
+                }
+                Ok(files.len())
+            });
+        match written {
+            Ok(n) => say!("\n{n} CSV files written to {}", dir.display()),
+            Err(e) => {
+                eprintln!("error: cannot write the CSV files: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if let Some(path) = &args.chart {
+        let png = beacon::chart::of_report(&report).map_err(|e| e.to_string());
+        match png.and_then(|png| std::fs::write(path, png).map_err(|e| e.to_string())) {
+            Ok(()) => say!("chart written to {}", path.display()),
+            Err(e) => {
+                eprintln!("error: cannot write the chart {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run { config } => run_bot(config.as_deref(), false),
         Command::Send { config } => run_bot(config.as_deref(), true),
         Command::Migrate { config } => migrate(config.as_deref()),
+        Command::Report {
+            config,
+            guild,
+            days,
+            from,
+            to,
+            csv,
+            chart,
+        } => {
+            let now = jiff::Timestamp::now().as_millisecond();
+            let period = match from {
+                Some(from) => Period {
+                    from_ms: from.as_millisecond(),
+                    to_ms: to.map_or(now, |t| t.as_millisecond()),
+                },
+                None => Period::last_days(now, days),
+            };
+            if period.to_ms <= period.from_ms {
+                eprintln!("error: the period ends before it starts");
+                return ExitCode::FAILURE;
+            }
+            report(
+                config.as_deref(),
+                ReportArgs {
+                    guild,
+                    period,
+                    csv,
+                    chart,
+                },
+            )
+        }
         Command::Config => {
             say!("{}", beacon::config::EXAMPLE.trim_end());
             say!("\n{}", beacon::desk::workflow::EXAMPLE.trim_end());

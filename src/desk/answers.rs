@@ -211,6 +211,7 @@ impl<L: Ledger> Desk<L> {
             if self.ledger.record_question(&record).await?.is_none() {
                 return Ok(Asked::Duplicate);
             }
+            crate::metrics::get().question(&record.outcome);
             return Ok(Asked::Cooldown {
                 wait,
                 notify: first,
@@ -247,6 +248,7 @@ impl<L: Ledger> Desk<L> {
         let Some(question_id) = self.ledger.record_question(&record).await? else {
             return Ok(Asked::Duplicate);
         };
+        crate::metrics::get().question(&record.outcome);
         let lang = reply_lang.to_string();
         Ok(match &reply.outcome {
             Outcome::Answer(intent) => Asked::Answer {
@@ -304,6 +306,7 @@ impl<L: Ledger> Desk<L> {
                 at_ms: now_ms(),
             })
             .await?;
+        crate::metrics::get().answer_event(kind.name());
         Ok(Some(Pressed { question, answer }))
     }
 }

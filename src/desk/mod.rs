@@ -9,6 +9,7 @@ pub mod cooldown;
 pub mod crisis;
 pub mod memory;
 pub mod replies;
+pub mod report;
 pub mod settings;
 pub mod tickets;
 pub mod transcript;

@@ -319,7 +319,9 @@ pub async fn open_or_find<L: TicketLedger>(
     if ledger.open_count(new.guild_id).await? >= THREAD_CAP {
         return Ok(Err(Refusal::ThreadCap));
     }
-    Ok(Ok(Opened::New(ledger.open_ticket(new).await?)))
+    let ticket = ledger.open_ticket(new).await?;
+    crate::metrics::get().tickets_opened.inc();
+    Ok(Ok(Opened::New(ticket)))
 }
 
 /// The customer is in their thread: the ticket joins the agents' queue. `None` when it had
@@ -458,7 +460,11 @@ pub async fn close<L: TicketLedger>(
         reason: Some(reason.to_string()),
         ..Change::new("closed", TicketState::Closed, actor.user_id, at_ms)
     };
-    moved(ledger, &ticket, &NOT_CLOSED, &change).await
+    let closed = moved(ledger, &ticket, &NOT_CLOSED, &change).await;
+    if matches!(closed, Ok(Ok(_))) {
+        crate::metrics::get().tickets_closed.inc();
+    }
+    closed
 }
 
 /// Open a closed ticket again, within `window_ms` of its closing: back to the queue.
@@ -553,6 +559,12 @@ pub async fn seen<L: TicketLedger>(
         Update::StaffSeen
     };
     ledger.update(ticket.id, author, at_ms, &update).await?;
+    if update == Update::StaffSeen && ticket.first_response_at_ms.is_none() {
+        let seconds = (at_ms - ticket.opened_at_ms).max(0) as f64 / 1000.0;
+        crate::metrics::get()
+            .first_response_seconds
+            .observe(seconds);
+    }
     Ok(())
 }
 

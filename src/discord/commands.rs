@@ -248,6 +248,32 @@ pub fn definitions(tickets: &TicketsConfig) -> Vec<CreateCommand> {
             .description("Reload the knowledge base from its files (moderators)")
             .dm_permission(false)
             .default_member_permissions(Permissions::MANAGE_GUILD),
+        CreateCommand::new("report")
+            .description(
+                "How support is doing: tickets, response times, satisfaction, the FAQ (moderators)",
+            )
+            .dm_permission(false)
+            .default_member_permissions(Permissions::MANAGE_GUILD)
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::Integer,
+                    "days",
+                    "The last N days (default 7)",
+                )
+                .min_int_value(1)
+                .max_int_value(super::report::MAX_DAYS as u64),
+            ),
+        CreateCommand::new("transcript")
+            .description("A link to a closed ticket's transcript, for you alone (agents)")
+            .dm_permission(false)
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::Integer,
+                    "number",
+                    "The ticket's number (default: this thread's ticket)",
+                )
+                .min_int_value(1),
+            ),
     ]
 }
 
@@ -303,7 +329,7 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
     let reply = match name {
         "faq" => return faq(bot, ctx, cmd).await,
         _ if cmd.guild_id.is_none() => Reply::text(bot.locales.get(lang, "error.guild_only")),
-        "setup" | "kb-reload" | "panel" if !is_moderator(bot, cmd).await? => {
+        "setup" | "kb-reload" | "panel" | "report" if !is_moderator(bot, cmd).await? => {
             Reply::text(bot.locales.get(lang, "permission.moderator"))
         }
         "setup" => setup(bot, cmd, lang).await?,
@@ -355,6 +381,24 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
             Reply::text(tickets::work::command(bot, http, cmd, lang).await?)
         }
         "kb-reload" => reload(bot, lang).await,
+        "report" => {
+            let (summary, chart) = super::report::command(bot, cmd).await?;
+            Reply {
+                content: summary,
+                components: vec![],
+                files: chart.into_iter().collect(),
+            }
+        }
+        "transcript" => {
+            let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+            let actor =
+                super::actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
+            if actor.is_agent || actor.is_moderator {
+                Reply::text(super::report::transcript(bot, cmd).await?)
+            } else {
+                Reply::text(bot.locales.get(lang, "ticket.agent_only"))
+            }
+        }
         _ => return Ok(()),
     };
     reply.send(ctx, cmd).await?;
@@ -374,6 +418,7 @@ fn ticket_form(bot: &Bot, cmd: &CommandInteraction) -> Option<serenity::all::Cre
 struct Reply {
     content: String,
     components: Vec<serenity::all::CreateActionRow>,
+    files: Vec<serenity::all::CreateAttachment>,
 }
 
 impl Reply {
@@ -381,6 +426,7 @@ impl Reply {
         Reply {
             content: content.into(),
             components: vec![],
+            files: vec![],
         }
     }
 
@@ -389,10 +435,13 @@ impl Reply {
         ctx: &Context,
         cmd: &CommandInteraction,
     ) -> anyhow::Result<serenity::all::Message> {
-        let edit = EditInteractionResponse::new()
+        let mut edit = EditInteractionResponse::new()
             .content(fit(&self.content, super::render::MAX_CONTENT))
             .components(self.components)
             .allowed_mentions(no_pings());
+        for file in self.files {
+            edit = edit.new_attachment(file);
+        }
         retry(|| cmd.edit_response(&ctx.http, edit.clone())).await
     }
 }
@@ -472,6 +521,7 @@ async fn faq(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Resu
     let sent = Reply {
         content,
         components,
+        files: vec![],
     }
     .send(ctx, cmd)
     .await?;

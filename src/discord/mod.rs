@@ -5,6 +5,7 @@ pub mod commands;
 pub mod crisis;
 pub mod outbox;
 pub mod render;
+mod report;
 pub mod tickets;
 
 use std::collections::HashMap;
@@ -71,6 +72,8 @@ pub struct Bot {
     pub outbox_wake: tokio::sync::Notify,
     /// Direct messages this process has delivered, for its log.
     pub outbox_sent: std::sync::atomic::AtomicU64,
+    /// The web pages' links (status page, signed transcript links), when they are served.
+    pub web: Option<crate::web::Links>,
 }
 
 /// How many help-channel and forum questions are answered at once (see `Bot::answering`).
@@ -104,6 +107,7 @@ impl Bot {
             queue_changed: tokio::sync::Notify::new(),
             outbox_wake: tokio::sync::Notify::new(),
             outbox_sent: std::sync::atomic::AtomicU64::new(0),
+            web: None,
         }
     }
 
@@ -259,7 +263,15 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let replies = load_replies(&config.knowledge_base.dir)
         .map_err(|problems| anyhow!("{}", LoadError { problems }))?;
     info!(replies = replies.len(), "saved replies loaded");
-    let bot = Arc::new(Bot::new(&config, store.clone(), faq, replies));
+    let mut bot = Bot::new(&config, store.clone(), faq, replies);
+    let web = if config.web.enabled() {
+        let (links, _addr, task) = crate::web::start(&config.web, store.clone()).await?;
+        bot.web = Some(links);
+        Some(task)
+    } else {
+        None
+    };
+    let bot = Arc::new(bot);
     // The outbox needs no gateway: it starts at once and delivers what a stopped process left.
     let outbox = outbox::spawn(
         bot.clone(),
@@ -314,6 +326,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         timers.abort();
     }
     outbox.abort();
+    if let Some(web) = web {
+        web.abort();
+    }
     let sent = bot.outbox_sent.load(Ordering::Relaxed);
     info!(sent, "outbox sender stopped");
     store.close().await;
@@ -603,6 +618,8 @@ where
             Ok(v) => return Ok(v),
             Err(serenity::Error::Http(e)) if attempt < 4 => {
                 let status = e.status_code().map(|s| s.as_u16());
+                crate::metrics::get()
+                    .rest_error(&status.map_or("network".into(), |s| s.to_string()));
                 // serenity keeps only the message of an error body and drops Discord's
                 // `retry_after`, so a doubling backoff stands in for it.
                 let wait = match status {
@@ -619,7 +636,16 @@ where
                 tokio::time::sleep(wait.min(Duration::from_secs(10))).await;
                 delay *= 2;
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                let kind = match &e {
+                    serenity::Error::Http(h) => h
+                        .status_code()
+                        .map_or("network".into(), |s| s.as_u16().to_string()),
+                    _ => "other".into(),
+                };
+                crate::metrics::get().rest_error(&kind);
+                return Err(e.into());
+            }
         }
     }
     unreachable!("the loop returns")

@@ -11,3 +11,4 @@ pub mod lang;
 pub mod matcher;
 pub mod model;
 pub mod normalize;
+pub mod similar;

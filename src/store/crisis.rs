@@ -11,13 +11,13 @@ use crate::desk::crisis::{
     UpdateKind, UpdateMark,
 };
 
-const CRISIS_COLUMNS: &str = "id, guild_id, topic, title, status_text, started_by, started_at, \
+pub(super) const CRISIS_COLUMNS: &str = "id, guild_id, topic, title, status_text, started_by, started_at, \
      ended_at, closing_note, status_channel_id, status_message_id";
 
 const UPDATE_COLUMNS: &str = "id, crisis_id, kind, text, posted_by, at, status_done, \
      announce_message_id, progress_channel_id, progress_message_id, fanned_out, reported";
 
-fn crisis_from_row<R: Row>(r: &R) -> Result<Crisis, StoreError>
+pub(super) fn crisis_from_row<R: Row>(r: &R) -> Result<Crisis, StoreError>
 where
     for<'a> &'a str: sqlx::ColumnIndex<R>,
     i64: for<'a> sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,

@@ -58,7 +58,9 @@ macro_rules! with_pool {
 
 mod batch;
 mod crisis;
+mod report;
 mod tickets;
+mod web;
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {

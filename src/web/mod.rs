@@ -1,3 +1,567 @@
-//! Beacon on the web (issue 6).
+//! Beacon on the web (issue 6), served by `beacon run` when `[web] listen` is set:
+//!
+//! - `/status/{server}`: the public status page, the same source of truth as the status message
+//!   in Discord, readable on a phone and in right-to-left languages; `/status/{server}/feed.atom`
+//!   is its Atom feed.
+//! - `/transcripts/{ticket}/{closing}?agent=&expires=&sig=`: a closed ticket's HTML transcript,
+//!   through a link Beacon gives one agent at a time, signed and expiring ([`Links`]).
+//! - `/healthz`: 200 when the database answers, 503 when it does not.
+//! - `/metrics`: Prometheus metrics ([`crate::metrics`]).
+//!
+//! Pages are rendered by [`pages`] from plain values; this module reads the store and speaks HTTP.
 
 pub mod pages;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+use tracing::{info, warn};
+
+use crate::config::WebConfig;
+use crate::desk::tickets::TicketLedger;
+use crate::store::Store;
+
+/// The languages the pages' own words come in.
+const PAGE_LANGS: [&str; 4] = ["en", "fa", "ar", "hy"];
+
+/// Makes the links Beacon gives out: the status page's, and agents' signed transcript links.
+#[derive(Clone)]
+pub struct Links {
+    base_url: String,
+    key: Arc<Vec<u8>>,
+    transcript_ttl_ms: i64,
+}
+
+impl std::fmt::Debug for Links {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key never shows in logs.
+        f.debug_struct("Links")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a transcript link's signature covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TranscriptGrant {
+    pub ticket_id: i64,
+    pub closing: i64,
+    /// The agent the link was given to.
+    pub agent: u64,
+    /// When it stops working, Unix seconds.
+    pub expires: i64,
+}
+
+impl TranscriptGrant {
+    fn message(&self) -> String {
+        format!(
+            "transcript:{}:{}:{}:{}",
+            self.ticket_id, self.closing, self.agent, self.expires
+        )
+    }
+}
+
+impl Links {
+    pub fn new(base_url: &str, key: Vec<u8>, transcript_link_minutes: u32) -> Links {
+        Links {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            key: Arc::new(key),
+            transcript_ttl_ms: i64::from(transcript_link_minutes) * 60_000,
+        }
+    }
+
+    /// The public status page of a server.
+    pub fn status_page(&self, guild_id: u64) -> String {
+        format!("{}/status/{guild_id}", self.base_url)
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes a key of any length")
+    }
+
+    fn signature(&self, grant: &TranscriptGrant) -> String {
+        let mut mac = self.mac();
+        mac.update(grant.message().as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// A link to a closing's transcript for one agent, working until `now` plus the configured
+    /// time. Returns the link and when it expires (Unix seconds).
+    pub fn transcript(
+        &self,
+        ticket_id: i64,
+        closing: i64,
+        agent: u64,
+        now_ms: i64,
+    ) -> (String, i64) {
+        let grant = TranscriptGrant {
+            ticket_id,
+            closing,
+            agent,
+            expires: (now_ms + self.transcript_ttl_ms) / 1000,
+        };
+        let link = format!(
+            "{}/transcripts/{ticket_id}/{closing}?agent={agent}&expires={}&sig={}",
+            self.base_url,
+            grant.expires,
+            self.signature(&grant)
+        );
+        (link, grant.expires)
+    }
+
+    /// Whether `sig` is this key's signature of `grant` and the grant has not expired. The
+    /// comparison takes the same time whatever the signature.
+    pub fn verify(&self, grant: &TranscriptGrant, sig: &str, now_ms: i64) -> Result<(), Denied> {
+        let bytes = hex::decode(sig).map_err(|_| Denied::BadSignature)?;
+        let mut mac = self.mac();
+        mac.update(grant.message().as_bytes());
+        mac.verify_slice(&bytes).map_err(|_| Denied::BadSignature)?;
+        if now_ms / 1000 >= grant.expires {
+            return Err(Denied::Expired);
+        }
+        Ok(())
+    }
+}
+
+/// Why a transcript link was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Denied {
+    BadSignature,
+    Expired,
+}
+
+#[derive(Clone)]
+struct Web {
+    store: Store,
+    links: Links,
+    default_lang: String,
+}
+
+/// Binds `[web] listen` and serves until the returned task is aborted. A port that cannot be
+/// bound is an error at start, not a silent missing page.
+pub async fn start(
+    config: &WebConfig,
+    store: Store,
+) -> anyhow::Result<(Links, SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(config.listen.trim())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot serve the web pages on {}: {e}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let base = if config.public_url.trim().is_empty() {
+        format!("http://{addr}")
+    } else {
+        config.base_url()
+    };
+    let key = store.secret("transcript-links").await?;
+    let links = Links::new(&base, key, config.transcript_link_minutes);
+    let web = Web {
+        store,
+        links: links.clone(),
+        default_lang: config.lang.clone(),
+    };
+    let app = router(web);
+    info!(%addr, base = %base, "web pages served");
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            warn!(error = %e, "the web server stopped");
+        }
+    });
+    Ok((links, addr, task))
+}
+
+fn router(web: Web) -> Router {
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/metrics", get(metrics))
+        .route("/status/{guild}", get(status_page))
+        .route("/status/{guild}/feed.atom", get(status_feed))
+        .route("/transcripts/{ticket}/{closing}", get(transcript))
+        .fallback(not_found)
+        .with_state(web)
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// The page language: `?lang=` if Beacon speaks it, else the first of the browser's
+/// `Accept-Language` it speaks, else the configured one.
+fn page_lang(query: Option<&str>, headers: &HeaderMap, default: &str) -> String {
+    let speaks = |l: &str| {
+        let l = l
+            .trim()
+            .split(['-', '_', ';'])
+            .next()
+            .unwrap_or("")
+            .to_lowercase();
+        PAGE_LANGS.contains(&l.as_str()).then_some(l)
+    };
+    if let Some(l) = query.and_then(speaks) {
+        return l;
+    }
+    let accepted = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accepted
+        .split(',')
+        .find_map(speaks)
+        .or_else(|| speaks(default))
+        .unwrap_or_else(|| "en".into())
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Response {
+    warn!(error = %e, "web page: storage failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "storage unavailable, try again shortly\n",
+    )
+        .into_response()
+}
+
+async fn not_found(headers: HeaderMap, State(web): State<Web>) -> Response {
+    let lang = page_lang(None, &headers, &web.default_lang);
+    html(StatusCode::NOT_FOUND, pages::not_found_page(&lang))
+}
+
+async fn health(State(web): State<Web>) -> Response {
+    match web.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            "{\"status\":\"ok\",\"database\":\"ok\"}\n",
+        )
+            .into_response(),
+        Err(e) => {
+            warn!(error = %e, "health check: the database does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "application/json")],
+                "{\"status\":\"unavailable\",\"database\":\"unreachable\"}\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics(State(web): State<Web>) -> Response {
+    let (queue, backlog) = match (
+        web.store.queue_length().await,
+        web.store.outbox_backlog().await,
+    ) {
+        (Ok(q), Ok(b)) => (q, b),
+        (Err(e), _) | (_, Err(e)) => return unavailable(e),
+    };
+    let text = crate::metrics::get().encode(&[
+        ("queue_length", "Tickets waiting for an agent", queue),
+        (
+            "outbox_backlog",
+            "Direct messages in the outbox not sent yet",
+            backlog,
+        ),
+    ]);
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+/// The server's crises for its page, or the response to give instead.
+async fn status_view(
+    web: &Web,
+    guild: &str,
+    lang: &str,
+) -> Result<
+    (
+        u64,
+        Vec<(
+            crate::desk::crisis::Crisis,
+            Vec<crate::desk::crisis::CrisisUpdate>,
+        )>,
+    ),
+    Response,
+> {
+    let not_found = || html(StatusCode::NOT_FOUND, pages::not_found_page(lang));
+    let guild_id: u64 = guild.parse().map_err(|_| not_found())?;
+    match web.store.guild_known(guild_id).await {
+        Ok(true) => {}
+        Ok(false) => return Err(not_found()),
+        Err(e) => return Err(unavailable(e)),
+    }
+    let crises = web
+        .store
+        .status_crises(guild_id)
+        .await
+        .map_err(unavailable)?;
+    Ok((guild_id, crises))
+}
+
+async fn status_page(
+    Path(guild): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    State(web): State<Web>,
+) -> Response {
+    let lang = page_lang(q.lang.as_deref(), &headers, &web.default_lang);
+    let (guild_id, crises) = match status_view(&web, &guild, &lang).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let base = web.links.status_page(guild_id);
+    let view = pages::StatusView {
+        guild_id,
+        server: None,
+        lang: &lang,
+        crises: &crises,
+        base_url: &base,
+        now_ms: now_ms(),
+    };
+    html(StatusCode::OK, pages::status_page(&view))
+}
+
+async fn status_feed(
+    Path(guild): Path<String>,
+    headers: HeaderMap,
+    State(web): State<Web>,
+) -> Response {
+    let lang = page_lang(None, &headers, &web.default_lang);
+    let (guild_id, crises) = match status_view(&web, &guild, &lang).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let base = web.links.status_page(guild_id);
+    let view = pages::StatusView {
+        guild_id,
+        server: None,
+        lang: &lang,
+        crises: &crises,
+        base_url: &base,
+        now_ms: now_ms(),
+    };
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        pages::atom_feed(&view),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct GrantQuery {
+    agent: Option<u64>,
+    expires: Option<i64>,
+    sig: Option<String>,
+}
+
+async fn transcript(
+    Path((ticket_id, closing)): Path<(i64, i64)>,
+    Query(q): Query<GrantQuery>,
+    headers: HeaderMap,
+    State(web): State<Web>,
+) -> Response {
+    let lang = page_lang(None, &headers, &web.default_lang);
+    let (Some(agent), Some(expires), Some(sig)) = (q.agent, q.expires, q.sig) else {
+        return forbidden(
+            "This transcript link is incomplete. Ask Beacon for a new one with /transcript.",
+        );
+    };
+    let grant = TranscriptGrant {
+        ticket_id,
+        closing,
+        agent,
+        expires,
+    };
+    match web.links.verify(&grant, &sig, now_ms()) {
+        Err(Denied::BadSignature) => {
+            warn!(
+                ticket_id,
+                closing, agent, "transcript link with a bad signature refused"
+            );
+            return forbidden(
+                "This transcript link is not valid. Ask Beacon for a new one with /transcript.",
+            );
+        }
+        Err(Denied::Expired) => {
+            return forbidden(
+                "This transcript link has expired. Ask Beacon for a new one with /transcript.",
+            );
+        }
+        Ok(()) => {}
+    }
+    match web.store.transcript(ticket_id, closing).await {
+        Ok(Some((_, page))) => {
+            info!(
+                ticket_id,
+                closing, agent, "transcript opened through a signed link"
+            );
+            let mut response = html(StatusCode::OK, page);
+            let h = response.headers_mut();
+            // The stored page has no scripts; nothing may load or run from it, it is not kept
+            // by caches, and the signed link is not sent on to other sites.
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:",
+                ),
+            );
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
+            h.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+            response
+        }
+        Ok(None) => html(StatusCode::NOT_FOUND, pages::not_found_page(&lang)),
+        Err(e) => unavailable(e),
+    }
+}
+
+fn forbidden(text: &'static str) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        format!("{text}\n"),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn links() -> Links {
+        Links::new("https://status.example.com/", b"k".repeat(32), 60)
+    }
+
+    fn parse(link: &str) -> (TranscriptGrant, String) {
+        let (path, query) = link.split_once('?').unwrap();
+        let mut parts = path.rsplit('/');
+        let closing = parts.next().unwrap().parse().unwrap();
+        let ticket_id = parts.next().unwrap().parse().unwrap();
+        let value = |k: &str| {
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                .unwrap()
+                .to_string()
+        };
+        (
+            TranscriptGrant {
+                ticket_id,
+                closing,
+                agent: value("agent").parse().unwrap(),
+                expires: value("expires").parse().unwrap(),
+            },
+            value("sig"),
+        )
+    }
+
+    #[test]
+    fn a_transcript_link_works_for_its_grant_until_it_expires() {
+        let links = links();
+        let now = 1_800_000_000_000;
+        let (link, expires) = links.transcript(7, 2, 42, now);
+        assert!(
+            link.starts_with("https://status.example.com/transcripts/7/2?agent=42&"),
+            "{link}"
+        );
+        assert_eq!(expires, now / 1000 + 3600);
+        let (grant, sig) = parse(&link);
+        assert_eq!(links.verify(&grant, &sig, now), Ok(()));
+        assert_eq!(links.verify(&grant, &sig, now + 3_599_000), Ok(()));
+        assert_eq!(
+            links.verify(&grant, &sig, now + 3_600_000),
+            Err(Denied::Expired)
+        );
+    }
+
+    #[test]
+    fn changing_anything_in_a_link_breaks_its_signature() {
+        let links = links();
+        let now = 1_800_000_000_000;
+        let (link, _) = links.transcript(7, 2, 42, now);
+        let (grant, sig) = parse(&link);
+        for other in [
+            TranscriptGrant {
+                ticket_id: 8,
+                ..grant
+            },
+            TranscriptGrant {
+                closing: 1,
+                ..grant
+            },
+            TranscriptGrant { agent: 43, ..grant },
+            TranscriptGrant {
+                expires: grant.expires + 86_400,
+                ..grant
+            },
+        ] {
+            assert_eq!(
+                links.verify(&other, &sig, now),
+                Err(Denied::BadSignature),
+                "{other:?}"
+            );
+        }
+        assert_eq!(links.verify(&grant, "zz", now), Err(Denied::BadSignature));
+        assert_eq!(links.verify(&grant, "", now), Err(Denied::BadSignature));
+        // Another key (another deployment) does not accept it either.
+        let other_key = Links::new("https://status.example.com", b"j".repeat(32), 60);
+        assert_eq!(
+            other_key.verify(&grant, &sig, now),
+            Err(Denied::BadSignature)
+        );
+    }
+
+    #[test]
+    fn the_page_language_is_asked_for_then_the_browsers_then_the_default() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(page_lang(None, &headers, "hy"), "hy");
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("de-DE, fa-IR;q=0.8, en;q=0.5"),
+        );
+        assert_eq!(page_lang(None, &headers, "en"), "fa");
+        assert_eq!(page_lang(Some("ar"), &headers, "en"), "ar");
+        assert_eq!(page_lang(Some("xx"), &headers, "en"), "fa");
+    }
+}

@@ -19,8 +19,12 @@ on_both_backends!(
 
 impl Bot {
     /// Crisis mode set up: status and announcement channels, the opt-in role.
-    async fn with_crisis(url: &str) -> Bot {
-        let bot = Bot::with_tickets(url).await;
+    pub(crate) async fn with_crisis(url: &str) -> Bot {
+        Bot::with_crisis_on(Bot::with_tickets(url).await).await
+    }
+
+    /// Crisis mode set up on a bot already started.
+    pub(crate) async fn with_crisis_on(bot: Bot) -> Bot {
         bot.setup(
             "channels",
             json!([
@@ -38,7 +42,7 @@ impl Bot {
     }
 
     /// `/crisis <sub> ...` as `user`; the reply.
-    async fn crisis(&self, user: u64, sub: &str, options: Value) -> String {
+    pub(crate) async fn crisis(&self, user: u64, sub: &str, options: Value) -> String {
         let i = self.command_in(
             self.general,
             user,

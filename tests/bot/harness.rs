@@ -23,6 +23,8 @@ pub struct Options {
     pub kb_dir: PathBuf,
     pub cooldown_questions: usize,
     pub tickets: TicketsConfig,
+    /// Serve the web pages (status page, transcripts, health, metrics) on a free local port.
+    pub web: bool,
 }
 
 impl Default for Options {
@@ -35,6 +37,7 @@ impl Default for Options {
                 check_every_ms: 100,
                 ..TicketsConfig::default()
             },
+            web: false,
         }
     }
 }
@@ -69,6 +72,8 @@ pub struct Bot {
     pub announcements: u64,
     pub announce_role: u64,
     config: Config,
+    /// Where the web pages are served, when `Options::web` asked for them.
+    pub web_url: Option<String>,
     /// More customers, so per-user limits do not interfere between steps.
     pub others: Vec<u64>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -113,6 +118,15 @@ impl Bot {
         config.knowledge_base.dir = options.kb_dir;
         config.answers.cooldown_questions = options.cooldown_questions;
         config.tickets = options.tickets;
+        let web_url = options.web.then(|| {
+            // A port free now; the bot binds it a moment later.
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            config.web.listen = format!("127.0.0.1:{port}");
+            format!("http://127.0.0.1:{port}")
+        });
 
         let (tx, task) = launch(&config);
         fake.wait_ready(WAIT).await;
@@ -138,6 +152,7 @@ impl Bot {
             announcements,
             announce_role,
             config,
+            web_url,
             others,
             shutdown: Some(tx),
             task: Some(task),
@@ -146,7 +161,12 @@ impl Bot {
 
     /// The server set up as a moderator would: a help channel, the forum, the agent role.
     pub async fn configured(db_url: &str) -> Bot {
-        let bot = Bot::start(db_url).await;
+        Bot::configured_with(db_url, Options::default()).await
+    }
+
+    /// [`Bot::configured`], started with `options`.
+    pub async fn configured_with(db_url: &str, options: Options) -> Bot {
+        let bot = Bot::start_with(db_url, options).await;
         bot.setup(
             "help-channel",
             json!([{"name": "channel", "type": 7, "value": bot.help.to_string()}]),
@@ -167,7 +187,12 @@ impl Bot {
 
     /// [`Bot::configured`], with tickets opening in `#tickets` and cards in `#agents`.
     pub async fn with_tickets(db_url: &str) -> Bot {
-        let bot = Bot::configured(db_url).await;
+        Bot::with_tickets_with(db_url, Options::default()).await
+    }
+
+    /// [`Bot::with_tickets`], started with `options`.
+    pub async fn with_tickets_with(db_url: &str, options: Options) -> Bot {
+        let bot = Bot::configured_with(db_url, options).await;
         bot.setup(
             "channels",
             json!([

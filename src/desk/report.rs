@@ -1,0 +1,757 @@
+//! Reports (journey J5): how support is doing over a period, overall and per agent, tag,
+//! category and crisis, and what customers asked that the FAQ could not answer.
+//!
+//! The figures are computed by the database ([`ReportLedger`]): a report over a million
+//! questions must not load them. This module defines what each figure means, puts the pieces
+//! together and turns a report into text and CSV.
+//!
+//! Definitions (the README repeats them for support leads):
+//! - **opened**: tickets opened in the period. **closed**: tickets whose last closing falls in
+//!   the period (a reopened ticket that is open again is not closed).
+//! - **first response**: from opening to the first message by staff in the ticket's thread, over
+//!   the tickets opened in the period that have one.
+//! - **resolution**: from opening to closing, over the tickets closed in the period.
+//! - **median and 90th percentile** are nearest-rank: the value at rank ⌈p·n⌉ of the n values
+//!   in order ([`nearest_rank`]). No interpolation, so each is a time some ticket really took.
+//! - **satisfaction**: the 1 to 5 star ratings of the tickets closed in the period.
+//! - **questions** are those asked in the period (cooldown notices left out). **deflected**:
+//!   answered, marked solved by the customer, and no ticket opened from it.
+//! - **unanswered**: questions the FAQ abstained on, or whose suggestions the customer said did
+//!   not fit, grouped by similarity ([`crate::kb::similar`]).
+//! - Per agent means the agent holding the ticket when it was counted; per tag counts a ticket
+//!   under each of its tags. Per crisis gives the same figures for the crisis's own window.
+
+use std::fmt::Write as _;
+use std::future::Future;
+
+use jiff::Timestamp;
+
+use super::StoreError;
+use super::crisis::Crisis;
+use crate::kb::similar;
+
+/// How many distinct unanswered texts the grouping looks at: the most asked ones. Rarer texts
+/// are counted in the total but not grouped.
+pub const UNANSWERED_TEXTS: usize = 1_000;
+/// How many groups of unanswered questions a report shows.
+pub const UNANSWERED_GROUPS: usize = 20;
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// A half-open span of time, `[from, to)`, in Unix milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period {
+    pub from_ms: i64,
+    pub to_ms: i64,
+}
+
+impl Period {
+    /// The `days` days before `now`.
+    pub fn last_days(now_ms: i64, days: u32) -> Period {
+        Period {
+            from_ms: now_ms - i64::from(days) * DAY_MS,
+            to_ms: now_ms,
+        }
+    }
+
+    /// The width of the timeline's buckets: hours for two days or less, else days.
+    pub fn bucket_ms(&self) -> i64 {
+        if self.to_ms - self.from_ms <= 2 * DAY_MS {
+            HOUR_MS
+        } else {
+            DAY_MS
+        }
+    }
+}
+
+/// The rank (1-based) of the `p`-quantile among `n` ordered values, nearest-rank: ⌈p·n⌉, at
+/// least 1. `p` is given in tenths so the database can compute the same rank in integers:
+/// `(tenths·n + 9) / 10`.
+pub fn nearest_rank(n: u64, tenths: u64) -> u64 {
+    ((tenths * n).div_ceil(10)).max(1)
+}
+
+/// A distribution of durations: how many, and the median and 90th percentile.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Durations {
+    pub count: u64,
+    pub median_ms: Option<i64>,
+    pub p90_ms: Option<i64>,
+}
+
+impl Durations {
+    /// From the values themselves (tests and small in-memory uses).
+    pub fn of(values: &[i64]) -> Durations {
+        let mut v = values.to_vec();
+        v.sort_unstable();
+        let n = v.len() as u64;
+        let at = |tenths| (n > 0).then(|| v[(nearest_rank(n, tenths) - 1) as usize]);
+        Durations {
+            count: n,
+            median_ms: at(5),
+            p90_ms: at(9),
+        }
+    }
+}
+
+/// The ticket figures of one group (or of everything).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TicketFigures {
+    pub opened: u64,
+    pub closed: u64,
+    pub first_response: Durations,
+    pub resolution: Durations,
+    /// How many closed tickets got 1, 2, 3, 4 and 5 stars.
+    pub ratings: [u64; 5],
+}
+
+impl TicketFigures {
+    pub fn rated(&self) -> u64 {
+        self.ratings.iter().sum()
+    }
+
+    /// The average rating, if any.
+    pub fn satisfaction(&self) -> Option<f64> {
+        let n = self.rated();
+        (n > 0).then(|| {
+            let sum: u64 = self
+                .ratings
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (i as u64 + 1) * c)
+                .sum();
+            sum as f64 / n as f64
+        })
+    }
+}
+
+/// What happened to the questions of a period.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QuestionFigures {
+    /// Every question, cooldown notices left out.
+    pub asked: u64,
+    pub answered: u64,
+    pub suggested: u64,
+    pub abstained: u64,
+    /// Marked solved by the customer.
+    pub solved: u64,
+    /// Answered, solved, and no ticket opened from it.
+    pub deflected: u64,
+    /// The customer asked for a person from the answer.
+    pub handoffs: u64,
+}
+
+impl QuestionFigures {
+    /// The share of questions deflected, if there were any.
+    pub fn deflection(&self) -> Option<f64> {
+        (self.asked > 0).then(|| self.deflected as f64 / self.asked as f64)
+    }
+}
+
+/// How a crisis's announcements reached members.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Deliveries {
+    pub delivered: u64,
+    pub refused: u64,
+    pub failed: u64,
+    /// Not sent yet.
+    pub pending: u64,
+}
+
+/// Which figures a ticket query groups by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Grouping {
+    /// One group, keyed "".
+    Overall,
+    /// The agent holding the ticket; "" for none.
+    Agent,
+    Category,
+    /// Each of these tags (a ticket counts under each of its tags it has).
+    Tags(Vec<String>),
+    /// Time buckets of this width from the period's start, keyed by bucket number.
+    Bucket(i64),
+}
+
+/// One time bucket of the timeline.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bucket {
+    pub start_ms: i64,
+    pub questions: u64,
+    pub tickets: u64,
+    pub first_response_median_ms: Option<i64>,
+}
+
+/// A crisis and how it went.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CrisisReport {
+    pub crisis: Crisis,
+    /// The crisis's window: its start to its end (or the report's end while it runs).
+    pub window: Period,
+    /// Every ticket of the window.
+    pub tickets: TicketFigures,
+    /// The tickets tagged for this crisis.
+    pub tagged: TicketFigures,
+    pub questions: QuestionFigures,
+    pub updates: u64,
+    pub deliveries: Deliveries,
+}
+
+/// Where the figures come from: the database computes them with aggregates.
+pub trait ReportLedger: Send + Sync {
+    /// Ticket figures per group (groups with no ticket are left out).
+    fn ticket_figures(
+        &self,
+        guild_id: u64,
+        period: Period,
+        grouping: &Grouping,
+    ) -> impl Future<Output = Result<Vec<(String, TicketFigures)>, StoreError>> + Send;
+    fn question_figures(
+        &self,
+        guild_id: u64,
+        period: Period,
+    ) -> impl Future<Output = Result<QuestionFigures, StoreError>> + Send;
+    /// Questions per bucket of `bucket_ms` from the period's start: `(bucket number, count)`.
+    fn question_buckets(
+        &self,
+        guild_id: u64,
+        period: Period,
+        bucket_ms: i64,
+    ) -> impl Future<Output = Result<Vec<(i64, u64)>, StoreError>> + Send;
+    /// The most asked unanswered texts, with how often each was asked, and the total number of
+    /// unanswered questions.
+    fn unanswered(
+        &self,
+        guild_id: u64,
+        period: Period,
+        limit: usize,
+    ) -> impl Future<Output = Result<(Vec<(String, u64)>, u64), StoreError>> + Send;
+    /// Every tag of a ticket opened or closed in the period.
+    fn tags(
+        &self,
+        guild_id: u64,
+        period: Period,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    /// Crises that ran during the period, oldest first.
+    fn crises_during(
+        &self,
+        guild_id: u64,
+        period: Period,
+    ) -> impl Future<Output = Result<Vec<Crisis>, StoreError>> + Send;
+    /// A crisis's number of updates and its deliveries.
+    fn crisis_deliveries(
+        &self,
+        crisis_id: i64,
+    ) -> impl Future<Output = Result<(u64, Deliveries), StoreError>> + Send;
+}
+
+/// A whole report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub guild_id: u64,
+    pub period: Period,
+    pub overall: TicketFigures,
+    pub questions: QuestionFigures,
+    /// Sorted by key. Agents are keyed by their user id.
+    pub by_agent: Vec<(String, TicketFigures)>,
+    pub by_tag: Vec<(String, TicketFigures)>,
+    pub by_category: Vec<(String, TicketFigures)>,
+    pub crises: Vec<CrisisReport>,
+    /// All unanswered questions of the period, and the most asked needs among them.
+    pub unanswered_total: u64,
+    pub unanswered: Vec<similar::Group>,
+    pub timeline: Vec<Bucket>,
+}
+
+/// Builds the report of a server for a period.
+pub async fn build<L: ReportLedger>(
+    ledger: &L,
+    guild_id: u64,
+    period: Period,
+) -> Result<Report, StoreError> {
+    let one = |mut groups: Vec<(String, TicketFigures)>| groups.pop().map(|(_, f)| f);
+    let overall = one(ledger
+        .ticket_figures(guild_id, period, &Grouping::Overall)
+        .await?)
+    .unwrap_or_default();
+    let questions = ledger.question_figures(guild_id, period).await?;
+    let by_agent = ledger
+        .ticket_figures(guild_id, period, &Grouping::Agent)
+        .await?;
+    let by_category = ledger
+        .ticket_figures(guild_id, period, &Grouping::Category)
+        .await?;
+    let tags = ledger.tags(guild_id, period).await?;
+    let by_tag = if tags.is_empty() {
+        Vec::new()
+    } else {
+        ledger
+            .ticket_figures(guild_id, period, &Grouping::Tags(tags))
+            .await?
+    };
+
+    let mut crises = Vec::new();
+    for crisis in ledger.crises_during(guild_id, period).await? {
+        let window = Period {
+            from_ms: crisis.started_at_ms,
+            to_ms: crisis
+                .ended_at_ms
+                .unwrap_or(period.to_ms)
+                .max(crisis.started_at_ms),
+        };
+        let tickets = one(ledger
+            .ticket_figures(guild_id, window, &Grouping::Overall)
+            .await?)
+        .unwrap_or_default();
+        let tagged = one(ledger
+            .ticket_figures(guild_id, window, &Grouping::Tags(vec![crisis.ticket_tag()]))
+            .await?)
+        .unwrap_or_default();
+        let questions = ledger.question_figures(guild_id, window).await?;
+        let (updates, deliveries) = ledger.crisis_deliveries(crisis.id).await?;
+        crises.push(CrisisReport {
+            crisis,
+            window,
+            tickets,
+            tagged,
+            questions,
+            updates,
+            deliveries,
+        });
+    }
+
+    let (texts, unanswered_total) = ledger
+        .unanswered(guild_id, period, UNANSWERED_TEXTS)
+        .await?;
+    let mut unanswered = similar::group(&texts, similar::MIN_SIMILARITY);
+    unanswered.truncate(UNANSWERED_GROUPS);
+
+    let timeline = timeline(ledger, guild_id, period).await?;
+    Ok(Report {
+        guild_id,
+        period,
+        overall,
+        questions,
+        by_agent,
+        by_tag,
+        by_category,
+        crises,
+        unanswered_total,
+        unanswered,
+        timeline,
+    })
+}
+
+async fn timeline<L: ReportLedger>(
+    ledger: &L,
+    guild_id: u64,
+    period: Period,
+) -> Result<Vec<Bucket>, StoreError> {
+    let width = period.bucket_ms();
+    let count = ((period.to_ms - period.from_ms).max(0) + width - 1) / width;
+    let mut buckets: Vec<Bucket> = (0..count)
+        .map(|i| Bucket {
+            start_ms: period.from_ms + i * width,
+            ..Bucket::default()
+        })
+        .collect();
+    for (i, n) in ledger.question_buckets(guild_id, period, width).await? {
+        if let Some(b) = buckets.get_mut(i as usize) {
+            b.questions = n;
+        }
+    }
+    for (key, f) in ledger
+        .ticket_figures(guild_id, period, &Grouping::Bucket(width))
+        .await?
+    {
+        if let Some(b) = key.parse::<usize>().ok().and_then(|i| buckets.get_mut(i)) {
+            b.tickets = f.opened;
+            b.first_response_median_ms = f.first_response.median_ms;
+        }
+    }
+    Ok(buckets)
+}
+
+/// A duration as people read it: "45 s", "12 min", "3.5 h", "2.1 d"; "–" for none.
+pub fn human_duration(ms: Option<i64>) -> String {
+    let Some(ms) = ms else {
+        return "–".into();
+    };
+    let s = ms as f64 / 1000.0;
+    if s < 60.0 {
+        format!("{s:.0} s")
+    } else if s < 3600.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s < 86_400.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else {
+        format!("{:.1} d", s / 86_400.0)
+    }
+}
+
+fn percent(share: Option<f64>) -> String {
+    share.map_or("–".into(), |s| format!("{:.1}%", s * 100.0))
+}
+
+fn stars(f: &TicketFigures) -> String {
+    match f.satisfaction() {
+        Some(avg) => format!("{avg:.2} ({} rated)", f.rated()),
+        None => "–".into(),
+    }
+}
+
+fn day(ms: i64) -> String {
+    Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|_| ms.to_string())
+}
+
+impl Report {
+    /// The report as plain text, for a terminal (`beacon report`).
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Report for server {} from {} to {}",
+            self.guild_id,
+            day(self.period.from_ms),
+            day(self.period.to_ms)
+        );
+        let q = &self.questions;
+        let _ = writeln!(
+            out,
+            "\nQuestions: {} asked, {} answered, {} with suggestions, {} unanswered; {} solved; \
+             {} deflected ({}); {} asked for a person",
+            q.asked,
+            q.answered,
+            q.suggested,
+            q.abstained,
+            q.solved,
+            q.deflected,
+            percent(q.deflection()),
+            q.handoffs
+        );
+        let _ = writeln!(out, "\nTickets");
+        table(&mut out, &[("all".to_string(), self.overall.clone())], "");
+        for (title, groups) in [
+            ("Per agent", &self.by_agent),
+            ("Per category", &self.by_category),
+            ("Per tag", &self.by_tag),
+        ] {
+            if !groups.is_empty() {
+                let _ = writeln!(out, "\n{title}");
+                table(&mut out, groups, "(none)");
+            }
+        }
+        for c in &self.crises {
+            let _ = writeln!(
+                out,
+                "\nCrisis \"{}\" ({}), {} to {}: {} updates; DMs {} delivered, {} refused, {} failed, {} pending",
+                c.crisis.title,
+                c.crisis.topic,
+                day(c.window.from_ms),
+                c.crisis
+                    .ended_at_ms
+                    .map_or("now (running)".to_string(), day),
+                c.updates,
+                c.deliveries.delivered,
+                c.deliveries.refused,
+                c.deliveries.failed,
+                c.deliveries.pending
+            );
+            let _ = writeln!(
+                out,
+                "  questions: {} asked, {} unanswered, {} deflected ({})",
+                c.questions.asked,
+                c.questions.abstained,
+                c.questions.deflected,
+                percent(c.questions.deflection())
+            );
+            table(
+                &mut out,
+                &[
+                    ("all tickets".to_string(), c.tickets.clone()),
+                    (c.crisis.ticket_tag(), c.tagged.clone()),
+                ],
+                "",
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\nTop unanswered questions ({} unanswered in all)",
+            self.unanswered_total
+        );
+        if self.unanswered.is_empty() {
+            let _ = writeln!(out, "  none");
+        }
+        for (i, g) in self.unanswered.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{:>3}. {:>6} × {}{}",
+                i + 1,
+                g.count,
+                one_line(&g.text),
+                if g.variants.len() > 1 {
+                    format!(" (+{} similar)", g.variants.len() - 1)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        out
+    }
+
+    /// The report as CSV files: `(file name, contents)`.
+    pub fn to_csv(&self) -> Result<Vec<(&'static str, String)>, csv::Error> {
+        let mut files = Vec::new();
+
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record([
+            "section",
+            "group",
+            "opened",
+            "closed",
+            "first_response_count",
+            "first_response_median_s",
+            "first_response_p90_s",
+            "resolution_count",
+            "resolution_median_s",
+            "resolution_p90_s",
+            "rated",
+            "satisfaction_avg",
+            "stars_1",
+            "stars_2",
+            "stars_3",
+            "stars_4",
+            "stars_5",
+        ])?;
+        let mut rows: Vec<(String, String, &TicketFigures)> =
+            vec![("overall".into(), String::new(), &self.overall)];
+        for (section, groups) in [
+            ("agent", &self.by_agent),
+            ("category", &self.by_category),
+            ("tag", &self.by_tag),
+        ] {
+            rows.extend(
+                groups
+                    .iter()
+                    .map(|(k, f)| (section.to_string(), k.clone(), f)),
+            );
+        }
+        for c in &self.crises {
+            let key = format!("{}#{}", c.crisis.topic, c.crisis.id);
+            rows.push(("crisis".into(), key.clone(), &c.tickets));
+            rows.push(("crisis_tagged".into(), key, &c.tagged));
+        }
+        let secs =
+            |ms: Option<i64>| ms.map_or(String::new(), |ms| format!("{:.1}", ms as f64 / 1000.0));
+        for (section, group, f) in rows {
+            let mut record = vec![
+                section,
+                group,
+                f.opened.to_string(),
+                f.closed.to_string(),
+                f.first_response.count.to_string(),
+                secs(f.first_response.median_ms),
+                secs(f.first_response.p90_ms),
+                f.resolution.count.to_string(),
+                secs(f.resolution.median_ms),
+                secs(f.resolution.p90_ms),
+                f.rated().to_string(),
+                f.satisfaction()
+                    .map_or(String::new(), |a| format!("{a:.3}")),
+            ];
+            record.extend(f.ratings.iter().map(u64::to_string));
+            w.write_record(&record)?;
+        }
+        files.push(("tickets.csv", into_string(w)?));
+
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record([
+            "section",
+            "group",
+            "asked",
+            "answered",
+            "suggested",
+            "abstained",
+            "solved",
+            "deflected",
+            "handoffs",
+        ])?;
+        let mut qrows = vec![("overall".to_string(), String::new(), &self.questions)];
+        qrows.extend(self.crises.iter().map(|c| {
+            (
+                "crisis".to_string(),
+                format!("{}#{}", c.crisis.topic, c.crisis.id),
+                &c.questions,
+            )
+        }));
+        for (section, group, q) in qrows {
+            w.write_record([
+                section,
+                group,
+                q.asked.to_string(),
+                q.answered.to_string(),
+                q.suggested.to_string(),
+                q.abstained.to_string(),
+                q.solved.to_string(),
+                q.deflected.to_string(),
+                q.handoffs.to_string(),
+            ])?;
+        }
+        files.push(("questions.csv", into_string(w)?));
+
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["rank", "count", "text", "similar_texts"])?;
+        for (i, g) in self.unanswered.iter().enumerate() {
+            let similar: Vec<&str> = g.variants.iter().skip(1).map(|(t, _)| t.as_str()).collect();
+            w.write_record([
+                (i + 1).to_string(),
+                g.count.to_string(),
+                g.text.clone(),
+                similar.join(" | "),
+            ])?;
+        }
+        files.push(("unanswered.csv", into_string(w)?));
+
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(["start", "questions", "tickets", "first_response_median_s"])?;
+        for b in &self.timeline {
+            w.write_record([
+                day(b.start_ms),
+                b.questions.to_string(),
+                b.tickets.to_string(),
+                secs(b.first_response_median_ms),
+            ])?;
+        }
+        files.push(("timeline.csv", into_string(w)?));
+
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record([
+            "id",
+            "topic",
+            "title",
+            "started",
+            "ended",
+            "updates",
+            "delivered",
+            "refused",
+            "failed",
+            "pending",
+        ])?;
+        for c in &self.crises {
+            w.write_record([
+                c.crisis.id.to_string(),
+                c.crisis.topic.clone(),
+                c.crisis.title.clone(),
+                day(c.crisis.started_at_ms),
+                c.crisis.ended_at_ms.map(day).unwrap_or_default(),
+                c.updates.to_string(),
+                c.deliveries.delivered.to_string(),
+                c.deliveries.refused.to_string(),
+                c.deliveries.failed.to_string(),
+                c.deliveries.pending.to_string(),
+            ])?;
+        }
+        files.push(("crises.csv", into_string(w)?));
+        Ok(files)
+    }
+}
+
+fn into_string(w: csv::Writer<Vec<u8>>) -> Result<String, csv::Error> {
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8(bytes).expect("CSV of strings is UTF-8"))
+}
+
+fn one_line(text: &str) -> String {
+    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > 80 {
+        format!("{}…", line.chars().take(79).collect::<String>())
+    } else {
+        line
+    }
+}
+
+fn table(out: &mut String, groups: &[(String, TicketFigures)], empty_key: &str) {
+    let _ = writeln!(
+        out,
+        "  {:<22} {:>7} {:>7} {:>16} {:>16} {:>16} {:>16}  satisfaction",
+        "", "opened", "closed", "1st resp median", "1st resp p90", "resolve median", "resolve p90"
+    );
+    for (key, f) in groups {
+        let key = if key.is_empty() { empty_key } else { key };
+        let _ = writeln!(
+            out,
+            "  {:<22} {:>7} {:>7} {:>16} {:>16} {:>16} {:>16}  {}",
+            one_line(key),
+            f.opened,
+            f.closed,
+            human_duration(f.first_response.median_ms),
+            human_duration(f.first_response.p90_ms),
+            human_duration(f.resolution.median_ms),
+            human_duration(f.resolution.p90_ms),
+            stars(f)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    // The formula below is the SQL's, written as the SQL writes it.
+    #[allow(clippy::manual_div_ceil)]
+    fn nearest_rank_is_the_ceiling_of_p_times_n() {
+        assert_eq!(nearest_rank(1, 5), 1);
+        assert_eq!(nearest_rank(2, 5), 1);
+        assert_eq!(nearest_rank(3, 5), 2);
+        assert_eq!(nearest_rank(10, 9), 9);
+        assert_eq!(nearest_rank(11, 9), 10);
+        assert_eq!(nearest_rank(1, 9), 1);
+        assert_eq!(nearest_rank(0, 9), 1);
+        // The database computes (tenths·n + 9) / 10 in integers: the same numbers.
+        for n in 1..200u64 {
+            for tenths in [5, 9] {
+                assert_eq!(nearest_rank(n, tenths), (tenths * n + 9) / 10);
+            }
+        }
+    }
+
+    #[test]
+    fn durations_of_values_are_nearest_rank() {
+        let d = Durations::of(&[50, 10, 40, 20, 30]);
+        assert_eq!(d.count, 5);
+        assert_eq!(d.median_ms, Some(30));
+        assert_eq!(d.p90_ms, Some(50));
+        assert_eq!(Durations::of(&[]), Durations::default());
+        let d = Durations::of(&(1..=10).collect::<Vec<_>>());
+        assert_eq!((d.median_ms, d.p90_ms), (Some(5), Some(9)));
+    }
+
+    #[test]
+    fn satisfaction_is_the_average_of_the_stars() {
+        let f = TicketFigures {
+            ratings: [1, 0, 0, 1, 2],
+            ..TicketFigures::default()
+        };
+        assert_eq!(f.rated(), 4);
+        assert_eq!(f.satisfaction(), Some((1.0 + 4.0 + 10.0) / 4.0));
+        assert_eq!(TicketFigures::default().satisfaction(), None);
+    }
+
+    #[test]
+    fn buckets_are_hours_for_two_days_and_days_beyond() {
+        assert_eq!(Period::last_days(10 * DAY_MS, 2).bucket_ms(), HOUR_MS);
+        assert_eq!(Period::last_days(10 * DAY_MS, 3).bucket_ms(), DAY_MS);
+    }
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(human_duration(None), "–");
+        assert_eq!(human_duration(Some(45_000)), "45 s");
+        assert_eq!(human_duration(Some(12 * 60_000)), "12 min");
+        assert_eq!(human_duration(Some(3 * HOUR_MS + HOUR_MS / 2)), "3.5 h");
+        assert_eq!(human_duration(Some(2 * DAY_MS)), "2.0 d");
+    }
+}

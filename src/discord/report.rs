@@ -1,0 +1,198 @@
+//! `/report` (moderators): the support report for the last days, as a short summary and a chart;
+//! `/transcript` (agents): a signed link to a closed ticket's transcript, for them alone.
+
+use std::fmt::Write as _;
+
+use serenity::all::{CommandInteraction, CreateAttachment, ResolvedValue};
+
+use super::Bot;
+use crate::desk::report::{self, Period, Report, TicketFigures, human_duration};
+use crate::desk::tickets::TicketLedger;
+
+/// The longest period `/report` covers; `beacon report` takes any.
+pub const MAX_DAYS: i64 = 90;
+
+fn int_option(cmd: &CommandInteraction, name: &str) -> Option<i64> {
+    cmd.data.options().iter().find_map(|o| match o.value {
+        ResolvedValue::Integer(i) if o.name == name => Some(i),
+        _ => None,
+    })
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// The summary and the chart of the report for the last `days` (default 7) days.
+pub async fn command(
+    bot: &Bot,
+    cmd: &CommandInteraction,
+) -> anyhow::Result<(String, Option<CreateAttachment>)> {
+    let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+    let days = int_option(cmd, "days").unwrap_or(7).clamp(1, MAX_DAYS) as u32;
+    let period = Period::last_days(now_ms(), days);
+    let report = report::build(bot.desk.ledger(), guild, period).await?;
+    let chart = match crate::chart::of_report(&report) {
+        Ok(png) => Some(CreateAttachment::bytes(png, "report.png")),
+        Err(e) => {
+            tracing::error!(error = %e, "report chart failed");
+            None
+        }
+    };
+    Ok((summary(&report, days), chart))
+}
+
+fn tickets_line(f: &TicketFigures) -> String {
+    let mut line = format!(
+        "opened {} · closed {} · first response median {} (p90 {}) · resolution median {} (p90 {})",
+        f.opened,
+        f.closed,
+        human_duration(f.first_response.median_ms),
+        human_duration(f.first_response.p90_ms),
+        human_duration(f.resolution.median_ms),
+        human_duration(f.resolution.p90_ms),
+    );
+    if let Some(avg) = f.satisfaction() {
+        let _ = write!(line, " · satisfaction {avg:.1}/5 ({} rated)", f.rated());
+    }
+    line
+}
+
+/// The report in a Discord message: the headline figures, each crisis, the busiest groups and
+/// what to add to the FAQ. Mentions are shown, never pinged (the reply allows none).
+pub fn summary(r: &Report, days: u32) -> String {
+    let mut out = String::new();
+    let q = &r.questions;
+    let _ = writeln!(out, "**Support report, last {days} days**");
+    let _ = writeln!(
+        out,
+        "**Questions** {} · answered {} · suggestions {} · unanswered {} · deflected {} ({})",
+        q.asked,
+        q.answered,
+        q.suggested,
+        q.abstained,
+        q.deflected,
+        q.deflection()
+            .map_or("–".into(), |d| format!("{:.1}%", d * 100.0))
+    );
+    let _ = writeln!(out, "**Tickets** {}", tickets_line(&r.overall));
+    for c in &r.crises {
+        let _ = writeln!(
+            out,
+            "**Crisis: {}** ({}{}) · tickets {} ({} tagged) · first response median {} · DMs {} delivered, {} refused, {} failed",
+            c.crisis.title,
+            c.crisis.topic,
+            if c.crisis.ended_at_ms.is_none() {
+                ", running"
+            } else {
+                ""
+            },
+            c.tickets.opened,
+            c.tagged.opened,
+            human_duration(c.tickets.first_response.median_ms),
+            c.deliveries.delivered,
+            c.deliveries.refused,
+            c.deliveries.failed,
+        );
+    }
+    let agents = busiest(&r.by_agent);
+    if !agents.is_empty() {
+        let _ = writeln!(out, "**Agents**");
+        for (id, f) in agents {
+            let _ = writeln!(
+                out,
+                "• <@{id}> closed {} · first response median {}",
+                f.closed,
+                human_duration(f.first_response.median_ms)
+            );
+        }
+    }
+    let tags = busiest(&r.by_tag);
+    if !tags.is_empty() {
+        let list: Vec<String> = tags
+            .iter()
+            .map(|(t, f)| format!("`{t}` {}", f.opened))
+            .collect();
+        let _ = writeln!(out, "**Tags** {}", list.join(" · "));
+    }
+    if !r.unanswered.is_empty() {
+        let _ = writeln!(out, "**Add to the FAQ** (most asked, unanswered)");
+        for (i, g) in r.unanswered.iter().take(5).enumerate() {
+            let text: String = g.text.chars().take(80).collect();
+            let more = if g.variants.len() > 1 {
+                format!(" (+{} similar)", g.variants.len() - 1)
+            } else {
+                String::new()
+            };
+            // The customer's words are quoted as code: no formatting, no mentions.
+            let _ = writeln!(
+                out,
+                "{}. `{}` ×{}{more}",
+                i + 1,
+                text.replace('`', "'"),
+                g.count
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        "Everything, as CSV: `beacon report --guild {} --days {days} --csv report/`",
+        r.guild_id
+    );
+    out
+}
+
+/// The five groups with the most tickets opened (the unnamed group left out).
+fn busiest(groups: &[(String, TicketFigures)]) -> Vec<&(String, TicketFigures)> {
+    let mut g: Vec<&(String, TicketFigures)> =
+        groups.iter().filter(|(k, _)| !k.is_empty()).collect();
+    g.sort_by(|a, b| b.1.opened.cmp(&a.1.opened).then(a.0.cmp(&b.0)));
+    g.truncate(5);
+    g
+}
+
+/// `/transcript [number]`: a link to the ticket's latest transcript (the ticket of this thread
+/// when no number is given), signed for the agent asking and expiring.
+pub async fn transcript(bot: &Bot, cmd: &CommandInteraction) -> anyhow::Result<String> {
+    let Some(links) = bot.web.as_ref() else {
+        return Ok(
+            "Transcript links need Beacon's web pages: set `[web] listen` (and \
+                   `public_url`) in beacon.toml. The transcripts channel has every transcript \
+                   as a file meanwhile."
+                .into(),
+        );
+    };
+    let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+    let store = bot.desk.ledger();
+    let ticket = match int_option(cmd, "number") {
+        Some(number) => match store.ticket_number(guild, number).await? {
+            Some(id) => store.ticket(id).await?,
+            None => None,
+        },
+        None => store.ticket_by_thread(cmd.channel_id.get()).await?,
+    };
+    let Some(ticket) = ticket.filter(|t| t.guild_id == guild) else {
+        return Ok("No such ticket on this server. Give its number: `/transcript number:`".into());
+    };
+    if ticket.closings == 0
+        || store
+            .transcript(ticket.id, ticket.closings)
+            .await?
+            .is_none()
+    {
+        return Ok(format!(
+            "Ticket #{} has no transcript yet: one is made when it closes.",
+            ticket.number
+        ));
+    }
+    let (link, expires) = links.transcript(ticket.id, ticket.closings, cmd.user.id.get(), now_ms());
+    tracing::info!(
+        ticket = ticket.id,
+        agent = cmd.user.id.get(),
+        "transcript link given"
+    );
+    Ok(format!(
+        "Transcript of ticket #{}: {link}\nThis link is for you alone and works until <t:{expires}:t>.",
+        ticket.number
+    ))
+}
