@@ -253,7 +253,14 @@ async fn send(
         .enforce_nonce(true);
     match sender.post(d.channel_id, &message).await {
         Ok(message_id) => Outcome::Sent { message_id },
-        Err(refusal) => classify(refusal, d.attempts, pacer),
+        Err(refusal) => {
+            let kind = match &refusal {
+                Refusal::Status { status, .. } => status.to_string(),
+                Refusal::Other(_) => "network".to_string(),
+            };
+            crate::metrics::get().rest_error(&kind);
+            classify(refusal, d.attempts, pacer)
+        }
     }
 }
 
