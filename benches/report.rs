@@ -294,8 +294,12 @@ async fn breakdown(store: &Store, guild: u64, period: Period) {
         t.elapsed().as_secs_f64() * 1000.0,
     ));
     timed!(
-        "question counts per day and outcome",
-        store.question_counts(guild, period, DAY)
+        "questions per outcome",
+        store.question_totals(guild, period)
+    );
+    timed!(
+        "questions per day",
+        store.question_buckets(guild, period, DAY)
     );
     timed!("question events", store.question_events(guild, period));
     let texts = timed!(

@@ -223,14 +223,20 @@ pub trait ReportLedger: Send + Sync {
         guild_id: u64,
         period: Period,
     ) -> impl Future<Output = Result<Vec<TicketRow>, StoreError>> + Send;
-    /// Questions per bucket of `bucket_ms` from the period's start and per outcome:
-    /// `(bucket number, outcome, count)`.
-    fn question_counts(
+    /// The period's questions per outcome (cooldown notices included).
+    fn question_totals(
+        &self,
+        guild_id: u64,
+        period: Period,
+    ) -> impl Future<Output = Result<Vec<(String, u64)>, StoreError>> + Send;
+    /// Questions (cooldown notices left out) per bucket of `bucket_ms` from the period's start:
+    /// `(bucket number, count)`.
+    fn question_buckets(
         &self,
         guild_id: u64,
         period: Period,
         bucket_ms: i64,
-    ) -> impl Future<Output = Result<Vec<(i64, String, u64)>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<(i64, u64)>, StoreError>> + Send;
     fn question_events(
         &self,
         guild_id: u64,
@@ -348,9 +354,9 @@ fn tags_of(t: &TicketRow) -> Vec<String> {
         .collect()
 }
 
-fn question_figures(counts: &[(i64, String, u64)], events: EventCounts) -> QuestionFigures {
+fn question_figures(totals: &[(String, u64)], events: EventCounts) -> QuestionFigures {
     let mut q = QuestionFigures::default();
-    for (_, outcome, n) in counts {
+    for (outcome, n) in totals {
         match outcome.as_str() {
             "cooldown" => continue,
             "answer" => q.answered += n,
@@ -394,17 +400,18 @@ pub async fn build<L: ReportLedger>(
         }
         Ok::<_, StoreError>(out)
     };
-    let (rows, counts, events, unanswered, crises) = tokio::join!(
+    let (rows, totals, buckets, events, unanswered, crises) = tokio::join!(
         ledger.ticket_rows(guild_id, period),
-        ledger.question_counts(guild_id, period, width),
+        ledger.question_totals(guild_id, period),
+        ledger.question_buckets(guild_id, period, width),
         ledger.question_events(guild_id, period),
         unanswered,
         crises,
     );
-    let (rows, counts, events, unanswered, crises) =
-        (rows?, counts?, events?, unanswered?, crises?);
+    let (rows, totals, buckets, events, unanswered, crises) =
+        (rows?, totals?, buckets?, events?, unanswered?, crises?);
 
-    let questions = question_figures(&counts, events);
+    let questions = question_figures(&totals, events);
     let unanswered_total = questions.abstained + events.none_fit;
     let by_agent = figures_by(&rows, period, |t| {
         vec![t.agent_id.map_or(String::new(), |a| a.to_string())]
@@ -420,11 +427,9 @@ pub async fn build<L: ReportLedger>(
             ..Bucket::default()
         })
         .collect();
-    for (i, outcome, n) in &counts {
-        if outcome != "cooldown"
-            && let Some(b) = timeline.get_mut(*i as usize)
-        {
-            b.questions += n;
+    for (i, n) in buckets {
+        if let Some(b) = timeline.get_mut(i as usize) {
+            b.questions = n;
         }
     }
     let opened = |t: &TicketRow| {
@@ -468,10 +473,9 @@ async fn crisis_report<L: ReportLedger>(
             .unwrap_or(period.to_ms)
             .max(crisis.started_at_ms),
     };
-    let whole = (window.to_ms - window.from_ms).max(1);
-    let (rows, counts, events, delivered) = tokio::join!(
+    let (rows, totals, events, delivered) = tokio::join!(
         ledger.ticket_rows(crisis.guild_id, window),
-        ledger.question_counts(crisis.guild_id, window, whole),
+        ledger.question_totals(crisis.guild_id, window),
         ledger.question_events(crisis.guild_id, window),
         ledger.crisis_deliveries(crisis.id),
     );
@@ -486,7 +490,7 @@ async fn crisis_report<L: ReportLedger>(
     Ok(CrisisReport {
         tickets: figures(&rows, window),
         tagged: figures(&tagged, window),
-        questions: question_figures(&counts?, events?),
+        questions: question_figures(&totals?, events?),
         crisis,
         window,
         updates,

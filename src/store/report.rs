@@ -1,5 +1,5 @@
 //! What reports read: the questions counted by the database (a million of them are counted from
-//! indexes, not read), the period's tickets as narrow rows, and the crises.
+//! indexes, not read into memory), the period's tickets as narrow rows, and the crises.
 
 use sqlx::Row;
 
@@ -59,24 +59,50 @@ impl ReportLedger for Store {
         })
     }
 
-    async fn question_counts(
+    async fn question_totals(
+        &self,
+        guild_id: u64,
+        period: Period,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        // The (guild, outcome, time) index hands the rows over grouped already: no sort.
+        let sql = "SELECT outcome, COUNT(*) AS n FROM questions \
+             WHERE guild_id = $1 AND asked_at >= $2 AND asked_at < $3 GROUP BY outcome";
+        with_pool!(self, p => {
+            period_query!(sql, guild_id, period)
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("outcome")?, count(r.try_get("n")?))))
+                .collect()
+        })
+    }
+
+    async fn question_buckets(
         &self,
         guild_id: u64,
         period: Period,
         bucket_ms: i64,
-    ) -> Result<Vec<(i64, String, u64)>, StoreError> {
-        // One pass over the (guild, time, outcome) index gives the totals and the timeline.
+    ) -> Result<Vec<(i64, u64)>, StoreError> {
+        // One index range count per bucket: grouping a million rows by a computed bucket
+        // would sort them all.
+        let buckets = ((period.to_ms - period.from_ms).max(0) + bucket_ms - 1) / bucket_ms;
+        if buckets == 0 {
+            return Ok(Vec::new());
+        }
         let sql = format!(
-            "SELECT (asked_at - $2) / {bucket_ms} AS b, outcome, COUNT(*) AS n FROM questions \
-             WHERE guild_id = $1 AND asked_at >= $2 AND asked_at < $3 \
-             GROUP BY (asked_at - $2) / {bucket_ms}, outcome"
+            "WITH RECURSIVE b(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM b WHERE i + 1 < {buckets}) \
+             SELECT i AS b, (SELECT COUNT(*) FROM questions \
+               WHERE guild_id = $1 AND asked_at >= $2 + i * {bucket_ms} \
+                 AND asked_at < $2 + (i + 1) * {bucket_ms} AND asked_at < $3 \
+                 AND outcome <> 'cooldown') AS n \
+             FROM b"
         );
         with_pool!(self, p => {
             period_query!(&sql, guild_id, period)
                 .fetch_all(p)
                 .await?
                 .iter()
-                .map(|r| Ok((r.try_get("b")?, r.try_get("outcome")?, count(r.try_get("n")?))))
+                .map(|r| Ok((r.try_get("b")?, count(r.try_get("n")?))))
                 .collect()
         })
     }
