@@ -554,3 +554,88 @@ async fn every_report_figure_matches_the_fixture(url: String) {
     );
     store.close().await;
 }
+
+/// `beacon report` on the fixture: the figures printed, the CSV files and the chart written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beacon_report_prints_the_figures_and_writes_csv_and_a_chart() {
+    let db = crate::db::TestDb::sqlite();
+    seeded_store(&db.url).await.close().await;
+    let out = tempfile::tempdir().unwrap();
+    let csv = out.path().join("csv");
+    let chart = out.path().join("chart.png");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_beacon"))
+        .args(["report", "--guild", &GUILD.to_string()])
+        .args(["--from", "2026-11-01", "--to", "2026-11-08"])
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--chart")
+        .arg(&chart)
+        .env("DATABASE_URL", &db.url)
+        .env_remove("BEACON_CONFIG")
+        .current_dir(out.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for line in [
+        "Report for server 1200000000000000001 from 2026-11-01 00:00 UTC to 2026-11-08 00:00 UTC",
+        "Questions: 10 asked, 4 answered, 2 with suggestions, 4 unanswered; 3 solved; 2 deflected (20.0%); 1 asked for a person",
+        "Crisis \"Payments down\" (payments)",
+        "  1.      3 × how do I change my username (+1 similar)",
+        "5 CSV files written to",
+    ] {
+        assert!(stdout.contains(line), "{line:?} not in:\n{stdout}");
+    }
+    // The overall line: 5 opened, 4 closed, first response 10 min / 1.0 h, resolution 2.0 h /
+    // 1.0 d, satisfaction 3.25.
+    let overall = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("all "))
+        .unwrap();
+    let words: Vec<&str> = overall.split_whitespace().collect();
+    assert_eq!(
+        words,
+        [
+            "all", "5", "4", "10", "min", "1.0", "h", "2.0", "h", "1.0", "d", "3.25", "(4",
+            "rated)"
+        ]
+    );
+    for file in [
+        "tickets.csv",
+        "questions.csv",
+        "unanswered.csv",
+        "timeline.csv",
+        "crises.csv",
+    ] {
+        let text = std::fs::read_to_string(csv.join(file)).unwrap();
+        assert!(text.lines().count() >= 2, "{file}: {text}");
+    }
+    let crises = std::fs::read_to_string(csv.join("crises.csv")).unwrap();
+    assert!(crises.contains("1,payments,Payments down,"), "{crises}");
+    let png = std::fs::read(&chart).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+
+    // A period that ends before it starts is refused, politely.
+    let backwards = std::process::Command::new(env!("CARGO_BIN_EXE_beacon"))
+        .args([
+            "report",
+            "--guild",
+            "1",
+            "--from",
+            "2026-11-08",
+            "--to",
+            "2026-11-01",
+        ])
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(!backwards.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&backwards.stderr),
+        "error: the period ends before it starts\n"
+    );
+}
