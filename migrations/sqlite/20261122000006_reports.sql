@@ -19,3 +19,9 @@ CREATE TABLE secrets (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- Each server's name as Discord last gave it, for the public status page's title.
+CREATE TABLE guild_names (
+    guild_id INTEGER PRIMARY KEY,
+    name     TEXT NOT NULL
+);

@@ -423,6 +423,16 @@ impl EventHandler for Handler {
         guild: serenity::all::Guild,
         _is_new: Option<bool>,
     ) {
+        // The public status page is titled with it.
+        if let Err(e) = self
+            .0
+            .desk
+            .ledger()
+            .remember_guild_name(guild.id.get(), &guild.name)
+            .await
+        {
+            warn!(guild = %guild.id, "server name not stored: {e}");
+        }
         for thread in &guild.threads {
             if let Some(parent) = thread.parent_id {
                 self.0.remember_thread(thread.id.get(), parent.get());

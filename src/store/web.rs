@@ -129,3 +129,34 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Remember the server's name as Discord gives it (on every connection).
+    pub async fn remember_guild_name(&self, guild_id: u64, name: &str) -> Result<(), StoreError> {
+        with_pool!(self, p => {
+            sqlx::query(
+                "INSERT INTO guild_names (guild_id, name) VALUES ($1, $2) \
+                 ON CONFLICT (guild_id) DO UPDATE SET name = excluded.name",
+            )
+            .bind(sql_id(guild_id))
+            .bind(name)
+            .execute(p)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The server's name, if Beacon has seen it.
+    pub async fn guild_name(&self, guild_id: u64) -> Result<Option<String>, StoreError> {
+        with_pool!(self, p => {
+            let row = sqlx::query("SELECT name FROM guild_names WHERE guild_id = $1")
+                .bind(sql_id(guild_id))
+                .fetch_optional(p)
+                .await?;
+            Ok(match row {
+                Some(r) => Some(r.try_get("name")?),
+                None => None,
+            })
+        })
+    }
+}

@@ -296,21 +296,18 @@ struct LangQuery {
     lang: Option<String>,
 }
 
+/// What a status page shows: the server, its name if known, and its crises.
+type StatusData = (
+    u64,
+    Option<String>,
+    Vec<(
+        crate::desk::crisis::Crisis,
+        Vec<crate::desk::crisis::CrisisUpdate>,
+    )>,
+);
+
 /// The server's crises for its page, or the response to give instead.
-async fn status_view(
-    web: &Web,
-    guild: &str,
-    lang: &str,
-) -> Result<
-    (
-        u64,
-        Vec<(
-            crate::desk::crisis::Crisis,
-            Vec<crate::desk::crisis::CrisisUpdate>,
-        )>,
-    ),
-    Response,
-> {
+async fn status_view(web: &Web, guild: &str, lang: &str) -> Result<StatusData, Response> {
     let not_found = || html(StatusCode::NOT_FOUND, pages::not_found_page(lang));
     let guild_id: u64 = guild.parse().map_err(|_| not_found())?;
     match web.store.guild_known(guild_id).await {
@@ -323,7 +320,8 @@ async fn status_view(
         .status_crises(guild_id)
         .await
         .map_err(unavailable)?;
-    Ok((guild_id, crises))
+    let name = web.store.guild_name(guild_id).await.map_err(unavailable)?;
+    Ok((guild_id, name, crises))
 }
 
 async fn status_page(
@@ -333,14 +331,14 @@ async fn status_page(
     State(web): State<Web>,
 ) -> Response {
     let lang = page_lang(q.lang.as_deref(), &headers, &web.default_lang);
-    let (guild_id, crises) = match status_view(&web, &guild, &lang).await {
+    let (guild_id, name, crises) = match status_view(&web, &guild, &lang).await {
         Ok(v) => v,
         Err(r) => return r,
     };
     let base = web.links.status_page(guild_id);
     let view = pages::StatusView {
         guild_id,
-        server: None,
+        server: name.as_deref(),
         lang: &lang,
         crises: &crises,
         base_url: &base,
@@ -355,14 +353,14 @@ async fn status_feed(
     State(web): State<Web>,
 ) -> Response {
     let lang = page_lang(None, &headers, &web.default_lang);
-    let (guild_id, crises) = match status_view(&web, &guild, &lang).await {
+    let (guild_id, name, crises) = match status_view(&web, &guild, &lang).await {
         Ok(v) => v,
         Err(r) => return r,
     };
     let base = web.links.status_page(guild_id);
     let view = pages::StatusView {
         guild_id,
-        server: None,
+        server: name.as_deref(),
         lang: &lang,
         crises: &crises,
         base_url: &base,

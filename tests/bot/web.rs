@@ -36,14 +36,20 @@ async fn get(url: &str) -> (u16, reqwest::header::HeaderMap, String) {
     (status, headers, response.text().await.unwrap())
 }
 
-/// Whether the page's heading sits against the right edge (right to left) or the left.
+/// Where the heading's first letter sits in the heading's box: its distance from the box's left
+/// and right edges. Right to left, the text starts at the right edge.
 const HEADING_SIDE: &str = r#"(() => {
     const h1 = document.querySelector('h1');
+    const walker = document.createTreeWalker(h1, NodeFilter.SHOW_TEXT);
+    let node = walker.nextNode();
+    while (node && !node.textContent.trim()) node = walker.nextNode();
+    const at = node.textContent.search(/\S/);
     const range = document.createRange();
-    range.selectNodeContents(h1);
-    const text = range.getBoundingClientRect();
+    range.setStart(node, at);
+    range.setEnd(node, at + 1);
+    const letter = range.getBoundingClientRect();
     const box = h1.getBoundingClientRect();
-    return { left: text.left - box.left, right: box.right - text.right };
+    return { left: letter.left - box.left, right: box.right - letter.right };
 })()"#;
 
 async fn the_status_page_and_its_feed_follow_a_crisis(url: String) {
@@ -64,6 +70,11 @@ async fn the_status_page_and_its_feed_follow_a_crisis(url: String) {
     let (status, _, body) = get(&page_url).await;
     assert_eq!(status, 200);
     assert!(body.contains("id=\"all-clear\""), "{body}");
+    // Titled with the server's name as Discord gave it.
+    assert!(
+        body.contains("<title>Acme Community status</title>"),
+        "{body}"
+    );
 
     bot.crisis(
         bot.moderator,
@@ -119,7 +130,7 @@ async fn the_status_page_and_its_feed_follow_a_crisis(url: String) {
         );
         let side = fa.eval(HEADING_SIDE).await;
         assert!(
-            side["right"].as_f64().unwrap() < 2.0 && side["left"].as_f64().unwrap() > 20.0,
+            side["right"].as_f64().unwrap() < 2.0 && side["left"].as_f64().unwrap() > 100.0,
             "the Persian heading starts at the right: {side}"
         );
         assert_eq!(
@@ -150,7 +161,7 @@ async fn the_status_page_and_its_feed_follow_a_crisis(url: String) {
         );
         let side = en.eval(HEADING_SIDE).await;
         assert!(
-            side["left"].as_f64().unwrap() < 2.0,
+            side["left"].as_f64().unwrap() < 2.0 && side["right"].as_f64().unwrap() > 100.0,
             "the English heading starts at the left: {side}"
         );
         en.screenshot(&format!("status-en-desktop-{}", backend(&url)))
