@@ -286,9 +286,14 @@ impl Pacer {
     }
 }
 
-/// The status message: the crisis's title and status, and its updates, newest first, cut to
-/// fit `max` characters (older updates go first).
-pub fn status_message(crisis: &Crisis, updates: &[CrisisUpdate], max: usize) -> String {
+/// The status message: the crisis's title and status, the public status page when there is
+/// one, and its updates, newest first, cut to fit `max` characters (older updates go first).
+pub fn status_message(
+    crisis: &Crisis,
+    updates: &[CrisisUpdate],
+    public_page: Option<&str>,
+    max: usize,
+) -> String {
     let head = match (&crisis.ended_at_ms, &crisis.closing_note) {
         (Some(_), note) => format!(
             "✅ **Resolved: {}**\n{}",
@@ -297,7 +302,8 @@ pub fn status_message(crisis: &Crisis, updates: &[CrisisUpdate], max: usize) -> 
         ),
         (None, _) => format!("🔴 **{}**\n{}", crisis.title, crisis.status_text),
     };
-    let mut text = format!("{head}\n\n**Updates** ({})", crisis.topic);
+    let web = public_page.map_or(String::new(), |link| format!("\n🌐 {link}"));
+    let mut text = format!("{head}{web}\n\n**Updates** ({})", crisis.topic);
     for u in updates.iter().rev() {
         let line = format!("\n<t:{}:f>: {}", u.at_ms / 1000, u.text);
         if text.chars().count() + line.chars().count() > max {
@@ -463,7 +469,7 @@ mod tests {
         let updates: Vec<CrisisUpdate> = (1..=50)
             .map(|i| update(i, &format!("update number {i} with some words")))
             .collect();
-        let text = status_message(&c, &updates, 600);
+        let text = status_message(&c, &updates, None, 600);
         assert!(text.starts_with("🔴 **Card payments failing**\nWe are on it."));
         assert!(text.chars().count() <= 600);
         let newest = text.find("update number 50").unwrap();
@@ -473,12 +479,25 @@ mod tests {
         let ended = Crisis {
             ended_at_ms: Some(2_000_000),
             closing_note: Some("All payments work again.".into()),
-            ..c
+            ..c.clone()
         };
         assert!(
-            status_message(&ended, &updates, 2000)
+            status_message(&ended, &updates, None, 2000)
                 .starts_with("✅ **Resolved: Card payments failing**\nAll payments work again.")
         );
+        let with_page = status_message(
+            &c,
+            &updates,
+            Some("https://status.example.com/status/10"),
+            600,
+        );
+        assert!(
+            with_page.starts_with(
+                "🔴 **Card payments failing**\nWe are on it.\n🌐 https://status.example.com/status/10\n\n**Updates**"
+            ),
+            "{with_page}"
+        );
+        assert!(with_page.chars().count() <= 600);
         assert_eq!(
             crisis().status_link().as_deref(),
             Some("https://discord.com/channels/10/20/30")

@@ -93,6 +93,20 @@ async fn the_status_page_and_its_feed_follow_a_crisis(url: String) {
     )
     .await;
 
+    // The status message in Discord points to the page.
+    let status_message = bot
+        .fake
+        .bot_messages(bot.status)
+        .pop()
+        .expect("the status message");
+    assert!(
+        status_message["content"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("🌐 {page_url}\n")),
+        "{status_message}"
+    );
+
     // The page and the feed carry the crisis and both its updates, newest first.
     let (_, _, body) = get(&page_url).await;
     assert!(!body.contains("id=\"all-clear\""));
