@@ -324,6 +324,25 @@ async fn status_view(web: &Web, guild: &str, lang: &str) -> Result<StatusData, R
     Ok((guild_id, name, crises))
 }
 
+/// A server's status page or feed, rendered by `render` in `lang`.
+async fn render_status(
+    web: &Web,
+    guild: &str,
+    lang: &str,
+    render: fn(&pages::StatusView) -> String,
+) -> Result<String, Response> {
+    let (guild_id, name, crises) = status_view(web, guild, lang).await?;
+    let base = web.links.status_page(guild_id);
+    Ok(render(&pages::StatusView {
+        guild_id,
+        server: name.as_deref(),
+        lang,
+        crises: &crises,
+        base_url: &base,
+        now_ms: now_ms(),
+    }))
+}
+
 async fn status_page(
     Path(guild): Path<String>,
     Query(q): Query<LangQuery>,
@@ -331,20 +350,10 @@ async fn status_page(
     State(web): State<Web>,
 ) -> Response {
     let lang = page_lang(q.lang.as_deref(), &headers, &web.default_lang);
-    let (guild_id, name, crises) = match status_view(&web, &guild, &lang).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let base = web.links.status_page(guild_id);
-    let view = pages::StatusView {
-        guild_id,
-        server: name.as_deref(),
-        lang: &lang,
-        crises: &crises,
-        base_url: &base,
-        now_ms: now_ms(),
-    };
-    html(StatusCode::OK, pages::status_page(&view))
+    match render_status(&web, &guild, &lang, pages::status_page).await {
+        Ok(page) => html(StatusCode::OK, page),
+        Err(r) => r,
+    }
 }
 
 async fn status_feed(
@@ -353,28 +362,18 @@ async fn status_feed(
     State(web): State<Web>,
 ) -> Response {
     let lang = page_lang(None, &headers, &web.default_lang);
-    let (guild_id, name, crises) = match status_view(&web, &guild, &lang).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let base = web.links.status_page(guild_id);
-    let view = pages::StatusView {
-        guild_id,
-        server: name.as_deref(),
-        lang: &lang,
-        crises: &crises,
-        base_url: &base,
-        now_ms: now_ms(),
-    };
-    (
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        pages::atom_feed(&view),
-    )
-        .into_response()
+    match render_status(&web, &guild, &lang, pages::atom_feed).await {
+        Ok(feed) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            feed,
+        )
+            .into_response(),
+        Err(r) => r,
+    }
 }
 
 #[derive(Deserialize)]
