@@ -297,10 +297,8 @@ async fn breakdown(store: &Store, guild: u64, period: Period) {
         "questions per outcome",
         store.question_totals(guild, period)
     );
-    timed!(
-        "questions per day",
-        store.question_buckets(guild, period, DAY)
-    );
+    let bounds = period.bounds(&jiff::tz::TimeZone::UTC);
+    timed!("questions per day", store.question_buckets(guild, &bounds));
     timed!("question events", store.question_events(guild, period));
     let texts = timed!(
         "unanswered texts",
@@ -347,7 +345,9 @@ async fn main() {
         to_ms: START + DAYS * DAY,
     };
     let guild = GUILD as u64;
-    let _warm = report::build(&store, guild, period).await.unwrap();
+    let _warm = report::build(&store, guild, period, jiff::tz::TimeZone::UTC)
+        .await
+        .unwrap();
     breakdown(&store, guild, period).await;
     let mut beacon_times = Vec::new();
     let mut baseline_times = Vec::new();
@@ -355,7 +355,11 @@ async fn main() {
     let mut base = None;
     for _ in 0..5 {
         let t = Instant::now();
-        last = Some(report::build(&store, guild, period).await.unwrap());
+        last = Some(
+            report::build(&store, guild, period, jiff::tz::TimeZone::UTC)
+                .await
+                .unwrap(),
+        );
         beacon_times.push(t.elapsed().as_secs_f64());
         let t = Instant::now();
         base = Some(baseline(&pool, period).await);

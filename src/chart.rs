@@ -689,36 +689,37 @@ fn px(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-/// The chart of a report's timeline: hours as "14:00", days as "11-20" (UTC).
+/// The chart of a report's timeline, labelled in the server's time zone: hours as "14:00",
+/// days as "11-20".
 pub fn of_report(report: &crate::desk::report::Report) -> Result<Vec<u8>, ChartError> {
-    let hourly = report.period.bucket_ms() < 86_400_000;
+    let zone = &report.time_zone;
+    let local = |ms: i64, format: &str| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.to_zoned(zone.clone()).strftime(format).to_string())
+            .unwrap_or_default()
+    };
+    let label = if report.period.hourly() {
+        "%H:%M"
+    } else {
+        "%m-%d"
+    };
     let points: Vec<Point> = report
         .timeline
         .iter()
         .map(|b| Point {
-            label: jiff::Timestamp::from_millisecond(b.start_ms)
-                .map(|t| {
-                    t.strftime(if hourly { "%H:%M" } else { "%m-%d" })
-                        .to_string()
-                })
-                .unwrap_or_default(),
+            label: local(b.start_ms, label),
             questions: b.questions,
             tickets: b.tickets,
             first_response_median_ms: b.first_response_median_ms,
         })
         .collect();
     let title = format!(
-        "Questions, tickets and first response, {} to {} (UTC)",
-        label_day(report.period.from_ms),
-        label_day(report.period.to_ms)
+        "Questions, tickets and first response, {} to {} ({})",
+        local(report.period.from_ms, "%Y-%m-%d"),
+        local(report.period.to_ms, "%Y-%m-%d"),
+        local(report.period.to_ms, "%Z")
     );
     render(&title, &points)
-}
-
-fn label_day(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.strftime("%Y-%m-%d").to_string())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

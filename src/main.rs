@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 use beacon::config::Config;
+use beacon::desk::Ledger as _;
 use beacon::desk::report::Period;
 use beacon::eval::{self, Answerer};
 use beacon::kb::check;
@@ -68,12 +69,12 @@ enum Command {
         /// The period: the last N days up to now.
         #[arg(long, default_value_t = 7, conflicts_with = "from")]
         days: u32,
-        /// The period's first day, YYYY-MM-DD (UTC), instead of --days.
+        /// The period's first day, YYYY-MM-DD in the server's time zone, instead of --days.
         #[arg(long, value_parser = parse_day)]
-        from: Option<jiff::Timestamp>,
-        /// The day after the period, YYYY-MM-DD (UTC); default: now.
+        from: Option<jiff::civil::Date>,
+        /// The day after the period, YYYY-MM-DD in the server's time zone; default: now.
         #[arg(long, value_parser = parse_day, requires = "from")]
-        to: Option<jiff::Timestamp>,
+        to: Option<jiff::civil::Date>,
         /// Write tickets.csv, questions.csv, unanswered.csv, timeline.csv and crises.csv here.
         #[arg(long)]
         csv: Option<PathBuf>,
@@ -352,20 +353,39 @@ fn migrate(file: Option<&Path>) -> ExitCode {
     }
 }
 
-fn parse_day(s: &str) -> Result<jiff::Timestamp, String> {
-    let day: jiff::civil::Date = s
-        .parse()
-        .map_err(|_| format!("{s:?} is not a day like 2026-11-22"))?;
-    day.to_zoned(jiff::tz::TimeZone::UTC)
-        .map(|z| z.timestamp())
-        .map_err(|e| e.to_string())
+fn parse_day(s: &str) -> Result<jiff::civil::Date, String> {
+    s.parse()
+        .map_err(|_| format!("{s:?} is not a day like 2026-11-22"))
 }
 
 struct ReportArgs {
     guild: u64,
-    period: Period,
+    days: u32,
+    from: Option<jiff::civil::Date>,
+    to: Option<jiff::civil::Date>,
     csv: Option<PathBuf>,
     chart: Option<PathBuf>,
+}
+
+/// The report's period: whole days in the server's time zone, or the last `days` days.
+fn report_period(args: &ReportArgs, zone: &jiff::tz::TimeZone) -> Result<Period, String> {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let start = |day: jiff::civil::Date| {
+        day.to_zoned(zone.clone())
+            .map(|z| z.timestamp().as_millisecond())
+            .map_err(|e| e.to_string())
+    };
+    let period = match args.from {
+        Some(from) => Period {
+            from_ms: start(from)?,
+            to_ms: args.to.map_or(Ok(now), start)?,
+        },
+        None => Period::last_days(now, args.days),
+    };
+    if period.to_ms <= period.from_ms {
+        return Err("the period ends before it starts".into());
+    }
+    Ok(period)
 }
 
 fn report(file: Option<&Path>, args: ReportArgs) -> ExitCode {
@@ -374,11 +394,19 @@ fn report(file: Option<&Path>, args: ReportArgs) -> ExitCode {
         Err(code) => return code,
     };
     let result = runtime().block_on(async {
-        let store = Store::connect(&config.database.url).await?;
-        store.migrate().await?;
-        let report = beacon::desk::report::build(&store, args.guild, args.period).await;
+        let store = Store::connect(&config.database.url)
+            .await
+            .map_err(|e| e.to_string())?;
+        store.migrate().await.map_err(|e| e.to_string())?;
+        let settings = store
+            .settings(args.guild)
+            .await
+            .map_err(|e| e.to_string())?;
+        let zone = beacon::desk::settings::zone(&settings);
+        let period = report_period(&args, &zone)?;
+        let report = beacon::desk::report::build(&store, args.guild, period, zone).await;
         store.close().await;
-        report
+        report.map_err(|e| e.to_string())
     });
     let report = match result {
         Ok(r) => r,
@@ -434,29 +462,17 @@ fn main() -> ExitCode {
             to,
             csv,
             chart,
-        } => {
-            let now = jiff::Timestamp::now().as_millisecond();
-            let period = match from {
-                Some(from) => Period {
-                    from_ms: from.as_millisecond(),
-                    to_ms: to.map_or(now, |t| t.as_millisecond()),
-                },
-                None => Period::last_days(now, days),
-            };
-            if period.to_ms <= period.from_ms {
-                eprintln!("error: the period ends before it starts");
-                return ExitCode::FAILURE;
-            }
-            report(
-                config.as_deref(),
-                ReportArgs {
-                    guild,
-                    period,
-                    csv,
-                    chart,
-                },
-            )
-        }
+        } => report(
+            config.as_deref(),
+            ReportArgs {
+                guild,
+                days,
+                from,
+                to,
+                csv,
+                chart,
+            },
+        ),
         Command::Config => {
             say!("{}", beacon::config::EXAMPLE.trim_end());
             say!("\n{}", beacon::desk::workflow::EXAMPLE.trim_end());

@@ -27,7 +27,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::future::Future;
 
-use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
 
 use super::StoreError;
 use super::crisis::Crisis;
@@ -62,13 +63,44 @@ impl Period {
         }
     }
 
-    /// The width of the timeline's buckets: hours for two days or less, else days.
-    pub fn bucket_ms(&self) -> i64 {
-        if self.to_ms - self.from_ms <= 2 * DAY_MS {
-            HOUR_MS
-        } else {
-            DAY_MS
+    /// Whether the timeline counts hours (two days or less) rather than days.
+    pub fn hourly(&self) -> bool {
+        self.to_ms - self.from_ms <= 2 * DAY_MS
+    }
+
+    /// The timeline's bounds: the period's start, each start of a local hour or day (see
+    /// [`Period::hourly`]) in `zone` inside the period, and the period's end. A day is the
+    /// server's own, so a day with a daylight-saving change has 23 or 25 hours.
+    pub fn bounds(&self, zone: &TimeZone) -> Vec<i64> {
+        let mut bounds = vec![self.from_ms];
+        let step = if self.hourly() { 1.hour() } else { 1.day() };
+        let first = Timestamp::from_millisecond(self.from_ms).and_then(|t| {
+            let local = t.to_zoned(zone.clone());
+            if self.hourly() {
+                local
+                    .with()
+                    .minute(0)
+                    .second(0)
+                    .subsec_nanosecond(0)
+                    .build()
+            } else {
+                local.start_of_day()
+            }
+        });
+        let Ok(mut next) = first else {
+            bounds.push(self.to_ms);
+            return bounds;
+        };
+        while let Ok(later) = next.checked_add(step) {
+            next = later;
+            let ms = next.timestamp().as_millisecond();
+            if ms >= self.to_ms {
+                break;
+            }
+            bounds.push(ms);
         }
+        bounds.push(self.to_ms.max(self.from_ms));
+        bounds
     }
 }
 
@@ -229,13 +261,12 @@ pub trait ReportLedger: Send + Sync {
         guild_id: u64,
         period: Period,
     ) -> impl Future<Output = Result<Vec<(String, u64)>, StoreError>> + Send;
-    /// Questions (cooldown notices left out) per bucket of `bucket_ms` from the period's start:
+    /// Questions (cooldown notices left out) between each two consecutive `bounds`:
     /// `(bucket number, count)`.
     fn question_buckets(
         &self,
         guild_id: u64,
-        period: Period,
-        bucket_ms: i64,
+        bounds: &[i64],
     ) -> impl Future<Output = Result<Vec<(i64, u64)>, StoreError>> + Send;
     fn question_events(
         &self,
@@ -268,6 +299,8 @@ pub trait ReportLedger: Send + Sync {
 pub struct Report {
     pub guild_id: u64,
     pub period: Period,
+    /// The server's time zone: the timeline's days and every time printed are in it.
+    pub time_zone: TimeZone,
     pub overall: TicketFigures,
     pub questions: QuestionFigures,
     /// Sorted by key. Agents are keyed by their user id, "" for tickets nobody holds.
@@ -372,15 +405,16 @@ fn question_figures(totals: &[(String, u64)], events: EventCounts) -> QuestionFi
     q
 }
 
-/// Builds the report of a server for a period. The independent reads run at once (the
-/// database serves them on several connections), and the grouping of unanswered questions
-/// runs on a blocking thread meanwhile.
+/// Builds the report of a server for a period, its timeline in the server's time zone. The
+/// independent reads run at once (the database serves them on several connections), and the
+/// grouping of unanswered questions runs on a blocking thread meanwhile.
 pub async fn build<L: ReportLedger>(
     ledger: &L,
     guild_id: u64,
     period: Period,
+    time_zone: TimeZone,
 ) -> Result<Report, StoreError> {
-    let width = period.bucket_ms();
+    let bounds = period.bounds(&time_zone);
     let unanswered = async {
         let texts = ledger
             .unanswered(guild_id, period, UNANSWERED_TEXTS)
@@ -403,7 +437,7 @@ pub async fn build<L: ReportLedger>(
     let (rows, totals, buckets, events, unanswered, crises) = tokio::join!(
         ledger.ticket_rows(guild_id, period),
         ledger.question_totals(guild_id, period),
-        ledger.question_buckets(guild_id, period, width),
+        ledger.question_buckets(guild_id, &bounds),
         ledger.question_events(guild_id, period),
         unanswered,
         crises,
@@ -420,10 +454,10 @@ pub async fn build<L: ReportLedger>(
     let by_tag = figures_by(&rows, period, tags_of);
 
     // The timeline: questions and tickets opened per bucket, with the median first response.
-    let count = ((period.to_ms - period.from_ms).max(0) + width - 1) / width;
-    let mut timeline: Vec<Bucket> = (0..count)
-        .map(|i| Bucket {
-            start_ms: period.from_ms + i * width,
+    let mut timeline: Vec<Bucket> = bounds
+        .windows(2)
+        .map(|w| Bucket {
+            start_ms: w[0],
             ..Bucket::default()
         })
         .collect();
@@ -434,13 +468,13 @@ pub async fn build<L: ReportLedger>(
     }
     let opened = |t: &TicketRow| {
         if period.contains(t.opened_at_ms) {
-            vec![(t.opened_at_ms - period.from_ms) / width]
+            vec![bounds.partition_point(|b| *b <= t.opened_at_ms) - 1]
         } else {
             vec![]
         }
     };
     for (i, f) in figures_by(&rows, period, opened) {
-        if let Some(b) = timeline.get_mut(i as usize) {
+        if let Some(b) = timeline.get_mut(i) {
             b.tickets = f.opened;
             b.first_response_median_ms = f.first_response.median_ms;
         }
@@ -449,6 +483,7 @@ pub async fn build<L: ReportLedger>(
     Ok(Report {
         guild_id,
         period,
+        time_zone,
         overall: figures(&rows, period),
         questions,
         by_agent,
@@ -526,9 +561,14 @@ fn stars(f: &TicketFigures) -> String {
     }
 }
 
-fn day(ms: i64) -> String {
+/// A time as people read it in the server's zone, with the zone's abbreviation or offset.
+pub fn local_time(ms: i64, zone: &TimeZone) -> String {
     Timestamp::from_millisecond(ms)
-        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .map(|t| {
+            t.to_zoned(zone.clone())
+                .strftime("%Y-%m-%d %H:%M %Z")
+                .to_string()
+        })
         .unwrap_or_else(|_| ms.to_string())
 }
 
@@ -540,8 +580,8 @@ impl Report {
             out,
             "Report for server {} from {} to {}",
             self.guild_id,
-            day(self.period.from_ms),
-            day(self.period.to_ms)
+            local_time(self.period.from_ms, &self.time_zone),
+            local_time(self.period.to_ms, &self.time_zone)
         );
         let q = &self.questions;
         let _ = writeln!(
@@ -575,10 +615,13 @@ impl Report {
                 "\nCrisis \"{}\" ({}), {} to {}: {} updates; DMs {} delivered, {} refused, {} failed, {} pending",
                 c.crisis.title,
                 c.crisis.topic,
-                day(c.window.from_ms),
+                local_time(c.window.from_ms, &self.time_zone),
                 c.crisis
                     .ended_at_ms
-                    .map_or("now (running)".to_string(), day),
+                    .map_or("now (running)".to_string(), |ms| local_time(
+                        ms,
+                        &self.time_zone
+                    )),
                 c.updates,
                 c.deliveries.delivered,
                 c.deliveries.refused,
@@ -744,7 +787,7 @@ impl Report {
         w.write_record(["start", "questions", "tickets", "first_response_median_s"])?;
         for b in &self.timeline {
             w.write_record([
-                day(b.start_ms),
+                local_time(b.start_ms, &self.time_zone),
                 b.questions.to_string(),
                 b.tickets.to_string(),
                 secs(b.first_response_median_ms),
@@ -770,8 +813,11 @@ impl Report {
                 c.crisis.id.to_string(),
                 c.crisis.topic.clone(),
                 c.crisis.title.clone(),
-                day(c.crisis.started_at_ms),
-                c.crisis.ended_at_ms.map(day).unwrap_or_default(),
+                local_time(c.crisis.started_at_ms, &self.time_zone),
+                c.crisis
+                    .ended_at_ms
+                    .map(|ms| local_time(ms, &self.time_zone))
+                    .unwrap_or_default(),
                 c.updates.to_string(),
                 c.deliveries.delivered.to_string(),
                 c.deliveries.refused.to_string(),
@@ -859,9 +905,52 @@ mod tests {
     }
 
     #[test]
-    fn buckets_are_hours_for_two_days_and_days_beyond() {
-        assert_eq!(Period::last_days(10 * DAY_MS, 2).bucket_ms(), HOUR_MS);
-        assert_eq!(Period::last_days(10 * DAY_MS, 3).bucket_ms(), DAY_MS);
+    fn buckets_are_local_hours_for_two_days_and_local_days_beyond() {
+        // 2026-11-01 00:00 UTC.
+        let t0 = 1_793_491_200_000;
+        let utc = TimeZone::UTC;
+        let two_days = Period {
+            from_ms: t0,
+            to_ms: t0 + 2 * DAY_MS,
+        };
+        assert!(two_days.hourly());
+        assert_eq!(two_days.bounds(&utc).len(), 49);
+        let week = Period {
+            from_ms: t0 + HOUR_MS,
+            to_ms: t0 + 7 * DAY_MS,
+        };
+        let bounds = week.bounds(&utc);
+        assert_eq!(
+            bounds.len(),
+            8,
+            "a first partial day, six whole ones, the end"
+        );
+        assert_eq!(&bounds[..3], &[t0 + HOUR_MS, t0 + DAY_MS, t0 + 2 * DAY_MS]);
+        // Tehran is 3 h 30 min ahead: its days start at 20:30 UTC.
+        let tehran = TimeZone::get("Asia/Tehran").unwrap();
+        let bounds = Period {
+            from_ms: t0,
+            to_ms: t0 + 7 * DAY_MS,
+        }
+        .bounds(&tehran);
+        assert_eq!(
+            &bounds[..3],
+            &[
+                t0,
+                t0 + 20 * HOUR_MS + HOUR_MS / 2,
+                t0 + 44 * HOUR_MS + HOUR_MS / 2
+            ]
+        );
+        assert_eq!(*bounds.last().unwrap(), t0 + 7 * DAY_MS);
+        // Berlin leaves summer time on 2026-10-25: that day has 25 hours.
+        let berlin = TimeZone::get("Europe/Berlin").unwrap();
+        let october = Period {
+            from_ms: t0 - 10 * DAY_MS,
+            to_ms: t0,
+        };
+        let bounds = october.bounds(&berlin);
+        let lengths: Vec<i64> = bounds.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(lengths.contains(&(25 * HOUR_MS)), "{lengths:?}");
     }
 
     #[test]

@@ -273,7 +273,7 @@ pub fn staffed_deadline(
 }
 
 /// The server's time zone; UTC when none is set (or it is unknown to this system).
-fn zone(settings: &GuildSettings) -> jiff::tz::TimeZone {
+pub fn zone(settings: &GuildSettings) -> jiff::tz::TimeZone {
     settings
         .time_zone
         .as_deref()

@@ -31,7 +31,9 @@ pub async fn command(
     let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
     let days = int_option(cmd, "days").unwrap_or(7).clamp(1, MAX_DAYS) as u32;
     let period = Period::last_days(now_ms(), days);
-    let report = report::build(bot.desk.ledger(), guild, period).await?;
+    let settings = bot.desk.settings(guild).await?;
+    let zone = crate::desk::settings::zone(&settings);
+    let report = report::build(bot.desk.ledger(), guild, period, zone).await?;
     let chart = match crate::chart::of_report(&report) {
         Ok(png) => Some(CreateAttachment::bytes(png, "report.png")),
         Err(e) => {

@@ -80,25 +80,34 @@ impl ReportLedger for Store {
     async fn question_buckets(
         &self,
         guild_id: u64,
-        period: Period,
-        bucket_ms: i64,
+        bounds: &[i64],
     ) -> Result<Vec<(i64, u64)>, StoreError> {
         // One index range count per bucket: grouping a million rows by a computed bucket
-        // would sort them all.
-        let buckets = ((period.to_ms - period.from_ms).max(0) + bucket_ms - 1) / bucket_ms;
-        if buckets == 0 {
+        // would sort them all. The bounds are numbers Beacon computed, not user input.
+        if bounds.len() < 2 {
             return Ok(Vec::new());
         }
+        let values: Vec<String> = bounds
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| {
+                format!(
+                    "(CAST({i} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT))",
+                    w[0], w[1]
+                )
+            })
+            .collect();
         let sql = format!(
-            "WITH RECURSIVE b(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM b WHERE i + 1 < {buckets}) \
+            "WITH b(i, lo, hi) AS (VALUES {}) \
              SELECT i AS b, (SELECT COUNT(*) FROM questions \
-               WHERE guild_id = $1 AND asked_at >= $2 + i * {bucket_ms} \
-                 AND asked_at < $2 + (i + 1) * {bucket_ms} AND asked_at < $3 \
+               WHERE guild_id = $1 AND asked_at >= b.lo AND asked_at < b.hi \
                  AND outcome <> 'cooldown') AS n \
-             FROM b"
+             FROM b",
+            values.join(", ")
         );
         with_pool!(self, p => {
-            period_query!(&sql, guild_id, period)
+            sqlx::query(&sql)
+                .bind(sql_id(guild_id))
                 .fetch_all(p)
                 .await?
                 .iter()

@@ -6,6 +6,7 @@
 
 use beacon::desk::report::{self, Deliveries, Durations, Period, TicketFigures};
 use beacon::store::Store;
+use jiff::tz::TimeZone;
 
 use crate::on_both_backends;
 
@@ -322,7 +323,9 @@ pub async fn seeded_store(url: &str) -> Store {
 
 async fn every_report_figure_matches_the_fixture(url: String) {
     let store = seeded_store(&url).await;
-    let r = report::build(&store, GUILD, period()).await.unwrap();
+    let r = report::build(&store, GUILD, period(), TimeZone::UTC)
+        .await
+        .unwrap();
 
     // Opened: tickets 1-5. First responses 5, 10, 30, 60 min: the median is the 2nd (⌈0.5·4⌉),
     // the 90th percentile the 4th (⌈0.9·4⌉). Closed: 1, 2, 3 and 6, taking 1 h, 2 h, 24 h and
@@ -531,6 +534,50 @@ async fn every_report_figure_matches_the_fixture(url: String) {
         ]
     );
     assert_eq!(r.timeline[1].start_ms, T0 + DAY);
+
+    // In Tehran (3 h 30 min ahead of UTC) the days start at 20:30 UTC: the period's first
+    // local day is 20.5 h long and an eighth, partial day ends it. Same rows, other buckets.
+    let tehran = TimeZone::get("Asia/Tehran").unwrap();
+    let local = report::build(&store, GUILD, period(), tehran)
+        .await
+        .unwrap();
+    let starts: Vec<i64> = local.timeline.iter().map(|b| b.start_ms - T0).collect();
+    let half = HOUR / 2;
+    assert_eq!(
+        starts,
+        [
+            0,
+            20 * HOUR + half,
+            44 * HOUR + half,
+            68 * HOUR + half,
+            92 * HOUR + half,
+            116 * HOUR + half,
+            140 * HOUR + half,
+            164 * HOUR + half
+        ]
+    );
+    let timeline: Vec<(u64, u64, Option<i64>)> = local
+        .timeline
+        .iter()
+        .map(|b| (b.questions, b.tickets, b.first_response_median_ms))
+        .collect();
+    assert_eq!(
+        timeline,
+        vec![
+            (4, 2, Some(5 * MIN)),
+            (3, 2, Some(30 * MIN)),
+            (0, 1, None),
+            (2, 0, None),
+            (1, 0, None),
+            (0, 0, None),
+            (0, 0, None),
+            (0, 0, None),
+        ]
+    );
+    assert_eq!(
+        local.overall, r.overall,
+        "only the timeline depends on the zone"
+    );
 
     // The CSV export carries the same figures.
     let files = r.to_csv().unwrap();
