@@ -60,27 +60,8 @@ enum Command {
     /// resolution times, satisfaction, FAQ deflection, each crisis, and the most asked
     /// unanswered questions grouped by similarity. Optionally export CSV files and a chart.
     Report {
-        /// A configuration file (default: beacon.toml when it exists).
-        #[arg(long, env = "BEACON_CONFIG")]
-        config: Option<PathBuf>,
-        /// The server (guild) id.
-        #[arg(long)]
-        guild: u64,
-        /// The period: the last N days up to now.
-        #[arg(long, default_value_t = 7, conflicts_with = "from")]
-        days: u32,
-        /// The period's first day, YYYY-MM-DD in the server's time zone, instead of --days.
-        #[arg(long, value_parser = parse_day)]
-        from: Option<jiff::civil::Date>,
-        /// The day after the period, YYYY-MM-DD in the server's time zone; default: now.
-        #[arg(long, value_parser = parse_day, requires = "from")]
-        to: Option<jiff::civil::Date>,
-        /// Write tickets.csv, questions.csv, unanswered.csv, timeline.csv and crises.csv here.
-        #[arg(long)]
-        csv: Option<PathBuf>,
-        /// Write the chart (volume and first response over time) to this PNG file.
-        #[arg(long)]
-        chart: Option<PathBuf>,
+        #[command(flatten)]
+        args: ReportArgs,
     },
     /// Ask the knowledge base a question, as a customer would: prints the decision, the top 3
     /// intents with their confidence, and the answer in the question's language.
@@ -358,12 +339,28 @@ fn parse_day(s: &str) -> Result<jiff::civil::Date, String> {
         .map_err(|_| format!("{s:?} is not a day like 2026-11-22"))
 }
 
+#[derive(clap::Args)]
 struct ReportArgs {
+    /// A configuration file (default: beacon.toml when it exists).
+    #[arg(long, env = "BEACON_CONFIG")]
+    config: Option<PathBuf>,
+    /// The server (guild) id.
+    #[arg(long)]
     guild: u64,
+    /// The period: the last N days up to now.
+    #[arg(long, default_value_t = 7, conflicts_with = "from")]
     days: u32,
+    /// The period's first day, YYYY-MM-DD in the server's time zone, instead of --days.
+    #[arg(long, value_parser = parse_day)]
     from: Option<jiff::civil::Date>,
+    /// The day after the period, YYYY-MM-DD in the server's time zone; default: now.
+    #[arg(long, value_parser = parse_day, requires = "from")]
     to: Option<jiff::civil::Date>,
+    /// Write tickets.csv, questions.csv, unanswered.csv, timeline.csv and crises.csv here.
+    #[arg(long)]
     csv: Option<PathBuf>,
+    /// Write the chart (volume and first response over time) to this PNG file.
+    #[arg(long)]
     chart: Option<PathBuf>,
 }
 
@@ -388,8 +385,8 @@ fn report_period(args: &ReportArgs, zone: &jiff::tz::TimeZone) -> Result<Period,
     Ok(period)
 }
 
-fn report(file: Option<&Path>, args: ReportArgs) -> ExitCode {
-    let config = match load_config(file) {
+fn report(args: ReportArgs) -> ExitCode {
+    let config = match load_config(args.config.as_deref()) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -454,25 +451,7 @@ fn main() -> ExitCode {
         Command::Run { config } => run_bot(config.as_deref(), false),
         Command::Send { config } => run_bot(config.as_deref(), true),
         Command::Migrate { config } => migrate(config.as_deref()),
-        Command::Report {
-            config,
-            guild,
-            days,
-            from,
-            to,
-            csv,
-            chart,
-        } => report(
-            config.as_deref(),
-            ReportArgs {
-                guild,
-                days,
-                from,
-                to,
-                csv,
-                chart,
-            },
-        ),
+        Command::Report { args } => report(args),
         Command::Config => {
             say!("{}", beacon::config::EXAMPLE.trim_end());
             say!("\n{}", beacon::desk::workflow::EXAMPLE.trim_end());

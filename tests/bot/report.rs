@@ -314,6 +314,14 @@ fn figures(
     }
 }
 
+/// Each bucket's questions, tickets and median first response.
+fn timeline(r: &report::Report) -> Vec<(u64, u64, Option<i64>)> {
+    r.timeline
+        .iter()
+        .map(|b| (b.questions, b.tickets, b.first_response_median_ms))
+        .collect()
+}
+
 pub async fn seeded_store(url: &str) -> Store {
     let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
@@ -516,13 +524,8 @@ async fn every_report_figure_matches_the_fixture(url: String) {
     // Daily buckets: day 0 has q1-q4 and tickets 1, 2 (median of 5 and 10 min: 5); day 1 has
     // q5, q6, q9 and tickets 3, 4 (median of 30 and 60: 30); day 2 ticket 5, unanswered; q7, q8
     // on day 3, q10 on day 4.
-    let timeline: Vec<(u64, u64, Option<i64>)> = r
-        .timeline
-        .iter()
-        .map(|b| (b.questions, b.tickets, b.first_response_median_ms))
-        .collect();
     assert_eq!(
-        timeline,
+        timeline(&r),
         vec![
             (4, 2, Some(5 * MIN)),
             (3, 2, Some(30 * MIN)),
@@ -556,13 +559,8 @@ async fn every_report_figure_matches_the_fixture(url: String) {
             164 * HOUR + half
         ]
     );
-    let timeline: Vec<(u64, u64, Option<i64>)> = local
-        .timeline
-        .iter()
-        .map(|b| (b.questions, b.tickets, b.first_response_median_ms))
-        .collect();
     assert_eq!(
-        timeline,
+        timeline(&local),
         vec![
             (4, 2, Some(5 * MIN)),
             (3, 2, Some(30 * MIN)),
