@@ -242,6 +242,8 @@ pub fn may_work(actor: &Actor, ticket: &Ticket) -> Result<(), Refusal> {
 pub enum Target {
     Id(i64),
     Thread(u64),
+    /// The ticket with this number on the actor's server.
+    Number(i64),
 }
 
 /// Limits on opening tickets, from the `[tickets]` configuration.
@@ -357,6 +359,7 @@ async fn find<L: TicketLedger>(
     let found = match target {
         Target::Id(id) => ledger.ticket(id).await?,
         Target::Thread(thread) => ledger.ticket_by_thread(thread).await?,
+        Target::Number(number) => ledger.ticket_by_number(actor.guild_id, number).await?,
     };
     let Some(ticket) = found else {
         return Ok(Err(NotDone::NoTicket));
@@ -465,6 +468,23 @@ pub async fn close<L: TicketLedger>(
         crate::metrics::get().tickets_closed.inc();
     }
     closed
+}
+
+/// The ticket an agent asks a transcript link for (staff of its server only), with the closing
+/// whose transcript is kept; `None` for the closing while it has none (it was never closed).
+pub async fn transcript_of<L: TicketLedger>(
+    ledger: &L,
+    actor: &Actor,
+    target: Target,
+) -> Done<(Ticket, Option<i64>)> {
+    let ticket = found!(find(ledger, actor, target, may_work));
+    let kept = ticket.closings > 0
+        && ledger
+            .transcript(ticket.id, ticket.closings)
+            .await?
+            .is_some();
+    let closing = kept.then_some(ticket.closings);
+    Ok(Ok((ticket, closing)))
 }
 
 /// Open a closed ticket again, within `window_ms` of its closing: back to the queue.
@@ -820,6 +840,12 @@ pub trait TicketLedger: Send + Sync + 'static {
     fn ticket_by_thread(
         &self,
         thread_id: u64,
+    ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
+    /// The server's ticket with this number.
+    fn ticket_by_number(
+        &self,
+        guild_id: u64,
+        number: i64,
     ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
     /// A customer's tickets that are not closed, oldest first.
     fn open_tickets_of(

@@ -393,11 +393,7 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
             let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
             let actor =
                 super::actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
-            if actor.is_agent || actor.is_moderator {
-                Reply::text(super::report::transcript(bot, cmd).await?)
-            } else {
-                Reply::text(bot.locales.get(lang, "ticket.agent_only"))
-            }
+            Reply::text(super::report::transcript(bot, cmd, &actor, lang).await?)
         }
         _ => return Ok(()),
     };

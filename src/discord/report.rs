@@ -7,7 +7,7 @@ use serenity::all::{CommandInteraction, CreateAttachment, ResolvedValue};
 
 use super::Bot;
 use crate::desk::report::{self, Period, Report, TicketFigures, human_duration};
-use crate::desk::tickets::TicketLedger;
+use crate::desk::tickets::{self as desk_tickets, Actor, NotDone, Target};
 
 /// The longest period `/report` covers; `beacon report` takes any.
 pub const MAX_DAYS: i64 = 90;
@@ -155,7 +155,26 @@ fn busiest(groups: &[(String, TicketFigures)]) -> Vec<&(String, TicketFigures)> 
 
 /// `/transcript [number]`: a link to the ticket's latest transcript (the ticket of this thread
 /// when no number is given), signed for the agent asking and expiring.
-pub async fn transcript(bot: &Bot, cmd: &CommandInteraction) -> anyhow::Result<String> {
+pub async fn transcript(
+    bot: &Bot,
+    cmd: &CommandInteraction,
+    actor: &Actor,
+    lang: &str,
+) -> anyhow::Result<String> {
+    let target = match int_option(cmd, "number") {
+        Some(number) => Target::Number(number),
+        None => Target::Thread(cmd.channel_id.get()),
+    };
+    let (ticket, closing) =
+        match desk_tickets::transcript_of(bot.desk.ledger(), actor, target).await? {
+            Ok(found) => found,
+            Err(NotDone::NoTicket) => {
+                return Ok(
+                    "No such ticket on this server. Give its number: `/transcript number:`".into(),
+                );
+            }
+            Err(not_done) => return Ok(super::tickets::refusal_text(bot, lang, &not_done)),
+        };
     let Some(links) = bot.web.as_ref() else {
         return Ok(
             "Transcript links need Beacon's web pages: set `[web] listen` (and \
@@ -164,33 +183,16 @@ pub async fn transcript(bot: &Bot, cmd: &CommandInteraction) -> anyhow::Result<S
                 .into(),
         );
     };
-    let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
-    let store = bot.desk.ledger();
-    let ticket = match int_option(cmd, "number") {
-        Some(number) => match store.ticket_number(guild, number).await? {
-            Some(id) => store.ticket(id).await?,
-            None => None,
-        },
-        None => store.ticket_by_thread(cmd.channel_id.get()).await?,
-    };
-    let Some(ticket) = ticket.filter(|t| t.guild_id == guild) else {
-        return Ok("No such ticket on this server. Give its number: `/transcript number:`".into());
-    };
-    if ticket.closings == 0
-        || store
-            .transcript(ticket.id, ticket.closings)
-            .await?
-            .is_none()
-    {
+    let Some(closing) = closing else {
         return Ok(format!(
             "Ticket #{} has no transcript yet: one is made when it closes.",
             ticket.number
         ));
-    }
-    let (link, expires) = links.transcript(ticket.id, ticket.closings, cmd.user.id.get(), now_ms());
+    };
+    let (link, expires) = links.transcript(ticket.id, closing, actor.user_id, now_ms());
     tracing::info!(
         ticket = ticket.id,
-        agent = cmd.user.id.get(),
+        agent = actor.user_id,
         "transcript link given"
     );
     Ok(format!(

@@ -159,6 +159,23 @@ impl TicketLedger for Store {
         })
     }
 
+    async fn ticket_by_number(
+        &self,
+        guild_id: u64,
+        number: i64,
+    ) -> Result<Option<Ticket>, StoreError> {
+        with_pool!(self, p => {
+            let row = sqlx::query(&format!(
+                "SELECT {TICKET_COLUMNS} FROM tickets WHERE guild_id = $1 AND number = $2"
+            ))
+            .bind(sql_id(guild_id))
+            .bind(number)
+            .fetch_optional(p)
+            .await?;
+            row.as_ref().map(ticket_from_row).transpose()
+        })
+    }
+
     async fn open_tickets_of(
         &self,
         guild_id: u64,

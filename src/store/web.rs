@@ -110,27 +110,6 @@ impl Store {
 }
 
 impl Store {
-    /// The id of the server's ticket with this number.
-    pub async fn ticket_number(
-        &self,
-        guild_id: u64,
-        number: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        with_pool!(self, p => {
-            let row = sqlx::query("SELECT id FROM tickets WHERE guild_id = $1 AND number = $2")
-                .bind(sql_id(guild_id))
-                .bind(number)
-                .fetch_optional(p)
-                .await?;
-            Ok(match row {
-                Some(r) => Some(r.try_get("id")?),
-                None => None,
-            })
-        })
-    }
-}
-
-impl Store {
     /// Remember the server's name as Discord gives it (on every connection).
     pub async fn remember_guild_name(&self, guild_id: u64, name: &str) -> Result<(), StoreError> {
         with_pool!(self, p => {
