@@ -31,7 +31,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
 use super::StoreError;
-use super::crisis::Crisis;
+use super::crisis::{Crisis, Progress};
 use crate::kb::similar;
 
 /// How many distinct unanswered texts the grouping looks at: the most asked ones. Rarer texts
@@ -187,16 +187,6 @@ impl QuestionFigures {
     }
 }
 
-/// How a crisis's announcements reached members.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Deliveries {
-    pub delivered: u64,
-    pub refused: u64,
-    pub failed: u64,
-    /// Not sent yet.
-    pub pending: u64,
-}
-
 /// One ticket as the report reads it: opened in the period, or closed in it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TicketRow {
@@ -232,7 +222,8 @@ pub struct CrisisReport {
     pub tagged: TicketFigures,
     pub questions: QuestionFigures,
     pub updates: u64,
-    pub deliveries: Deliveries,
+    /// Its direct messages, all updates together.
+    pub deliveries: Progress,
 }
 
 /// What the events on a period's questions add up to.
@@ -291,7 +282,7 @@ pub trait ReportLedger: Send + Sync {
     fn crisis_deliveries(
         &self,
         crisis_id: i64,
-    ) -> impl Future<Output = Result<(u64, Deliveries), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(u64, Progress), StoreError>> + Send;
 }
 
 /// A whole report.
@@ -623,10 +614,10 @@ impl Report {
                         &self.time_zone
                     )),
                 c.updates,
-                c.deliveries.delivered,
+                c.deliveries.sent,
                 c.deliveries.refused,
                 c.deliveries.failed,
-                c.deliveries.pending
+                c.deliveries.total - c.deliveries.done()
             );
             let _ = writeln!(
                 out,
@@ -819,10 +810,10 @@ impl Report {
                     .map(|ms| local_time(ms, &self.time_zone))
                     .unwrap_or_default(),
                 c.updates.to_string(),
-                c.deliveries.delivered.to_string(),
+                c.deliveries.sent.to_string(),
                 c.deliveries.refused.to_string(),
                 c.deliveries.failed.to_string(),
-                c.deliveries.pending.to_string(),
+                (c.deliveries.total - c.deliveries.done()).to_string(),
             ])?;
         }
         files.push(("crises.csv", into_string(w)?));

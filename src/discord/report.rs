@@ -92,7 +92,7 @@ pub fn summary(r: &Report, days: u32) -> String {
             c.tickets.opened,
             c.tagged.opened,
             human_duration(c.tickets.first_response.median_ms),
-            c.deliveries.delivered,
+            c.deliveries.sent,
             c.deliveries.refused,
             c.deliveries.failed,
         );

@@ -65,6 +65,32 @@ where
     })
 }
 
+impl Store {
+    /// How the outbox rows matching `filter` (with `$1` bound to `value`) are going.
+    pub(super) async fn outbox_progress(
+        &self,
+        filter: &str,
+        value: i64,
+    ) -> Result<Progress, StoreError> {
+        let sql = format!(
+            "SELECT COUNT(*), \
+             COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN state = 'refused' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) \
+             FROM outbox WHERE {filter}"
+        );
+        with_pool!(self, p => {
+            let row = sqlx::query(&sql).bind(value).fetch_one(p).await?;
+            Ok(Progress {
+                total: row.try_get(0)?,
+                sent: row.try_get(1)?,
+                refused: row.try_get(2)?,
+                failed: row.try_get(3)?,
+            })
+        })
+    }
+}
+
 impl CrisisLedger for Store {
     async fn start_crisis(
         &self,
@@ -459,23 +485,6 @@ impl CrisisLedger for Store {
     }
 
     async fn progress(&self, update_id: i64) -> Result<Progress, StoreError> {
-        with_pool!(self, p => {
-            let row = sqlx::query(
-                "SELECT COUNT(*), \
-                 COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), 0), \
-                 COALESCE(SUM(CASE WHEN state = 'refused' THEN 1 ELSE 0 END), 0), \
-                 COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) \
-                 FROM outbox WHERE update_id = $1",
-            )
-            .bind(update_id)
-            .fetch_one(p)
-            .await?;
-            Ok(Progress {
-                total: row.try_get(0)?,
-                sent: row.try_get(1)?,
-                refused: row.try_get(2)?,
-                failed: row.try_get(3)?,
-            })
-        })
+        self.outbox_progress("update_id = $1", update_id).await
     }
 }

@@ -7,7 +7,8 @@ use super::crisis::{CRISIS_COLUMNS, crisis_from_row};
 use super::{Pool, Store, from_sql_id, sql_id};
 use crate::desk::StoreError;
 use crate::desk::crisis::Crisis;
-use crate::desk::report::{Deliveries, EventCounts, Period, ReportLedger, TicketRow};
+use crate::desk::crisis::Progress;
+use crate::desk::report::{EventCounts, Period, ReportLedger, TicketRow};
 
 fn count(n: i64) -> u64 {
     n.max(0) as u64
@@ -189,33 +190,20 @@ impl ReportLedger for Store {
         })
     }
 
-    async fn crisis_deliveries(&self, crisis_id: i64) -> Result<(u64, Deliveries), StoreError> {
-        with_pool!(self, p => {
-            let updates: i64 =
-                sqlx::query("SELECT COUNT(*) AS n FROM crisis_updates WHERE crisis_id = $1")
-                    .bind(crisis_id)
-                    .fetch_one(p)
-                    .await?
-                    .try_get("n")?;
-            let rows = sqlx::query(
-                "SELECT o.state AS state, COUNT(*) AS n FROM outbox o \
-                 JOIN crisis_updates u ON u.id = o.update_id \
-                 WHERE u.crisis_id = $1 GROUP BY o.state",
+    async fn crisis_deliveries(&self, crisis_id: i64) -> Result<(u64, Progress), StoreError> {
+        let updates: i64 = with_pool!(self, p => {
+            sqlx::query("SELECT COUNT(*) AS n FROM crisis_updates WHERE crisis_id = $1")
+                .bind(crisis_id)
+                .fetch_one(p)
+                .await?
+                .try_get("n")?
+        });
+        let progress = self
+            .outbox_progress(
+                "update_id IN (SELECT id FROM crisis_updates WHERE crisis_id = $1)",
+                crisis_id,
             )
-            .bind(crisis_id)
-            .fetch_all(p)
             .await?;
-            let mut d = Deliveries::default();
-            for r in rows {
-                let n = count(r.try_get("n")?);
-                match r.try_get::<String, _>("state")?.as_str() {
-                    "sent" => d.delivered = n,
-                    "refused" => d.refused = n,
-                    "failed" => d.failed = n,
-                    _ => d.pending += n,
-                }
-            }
-            Ok((count(updates), d))
-        })
+        Ok((count(updates), progress))
     }
 }
