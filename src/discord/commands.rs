@@ -568,6 +568,14 @@ pub(crate) fn string_option(options: &[ResolvedOption<'_>], name: &str) -> Optio
     })
 }
 
+/// An integer option's value.
+pub(crate) fn int_option(options: &[ResolvedOption<'_>], name: &str) -> Option<i64> {
+    options.iter().find_map(|o| match o.value {
+        ResolvedValue::Integer(i) if o.name == name => Some(i),
+        _ => None,
+    })
+}
+
 /// `/setup ...`: change one group of settings, then show them all.
 async fn setup(bot: &Bot, cmd: &CommandInteraction, lang: &str) -> anyhow::Result<Reply> {
     let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();

@@ -624,39 +624,33 @@ where
 {
     let mut delay = Duration::from_millis(200);
     for attempt in 1.. {
-        match call().await {
+        let e = match call().await {
             Ok(v) => return Ok(v),
-            Err(serenity::Error::Http(e)) if attempt < 4 => {
-                let status = e.status_code().map(|s| s.as_u16());
-                crate::metrics::get()
-                    .rest_error(&status.map_or("network".into(), |s| s.to_string()));
-                // serenity keeps only the message of an error body and drops Discord's
-                // `retry_after`, so a doubling backoff stands in for it.
-                let wait = match status {
-                    Some(429) => delay,
-                    Some(s) if s >= 500 => delay,
-                    _ => return Err(serenity::Error::Http(e).into()),
-                };
-                warn!(
-                    ?status,
-                    attempt,
-                    wait_ms = wait.as_millis() as u64,
-                    "Discord asked to wait; retrying"
-                );
-                tokio::time::sleep(wait.min(Duration::from_secs(10))).await;
-                delay *= 2;
-            }
-            Err(e) => {
-                let kind = match &e {
-                    serenity::Error::Http(h) => h
-                        .status_code()
-                        .map_or("network".into(), |s| s.as_u16().to_string()),
-                    _ => "other".into(),
-                };
-                crate::metrics::get().rest_error(&kind);
-                return Err(e.into());
-            }
+            Err(e) => e,
+        };
+        let status = match &e {
+            serenity::Error::Http(h) => h.status_code().map(|s| s.as_u16()),
+            _ => None,
+        };
+        let kind = match (&e, status) {
+            (_, Some(status)) => status.to_string(),
+            (serenity::Error::Http(_), None) => "network".into(),
+            _ => "other".into(),
+        };
+        crate::metrics::get().rest_error(&kind);
+        // serenity keeps only the message of an error body and drops Discord's `retry_after`,
+        // so a doubling backoff stands in for it, on 429 and 5xx only.
+        if attempt >= 4 || !matches!(status, Some(429) | Some(500..)) {
+            return Err(e.into());
         }
+        warn!(
+            ?status,
+            attempt,
+            wait_ms = delay.as_millis() as u64,
+            "Discord asked to wait; retrying"
+        );
+        tokio::time::sleep(delay.min(Duration::from_secs(10))).await;
+        delay *= 2;
     }
     unreachable!("the loop returns")
 }

@@ -3,25 +3,16 @@
 
 use std::fmt::Write as _;
 
-use serenity::all::{CommandInteraction, CreateAttachment, ResolvedValue};
+use serenity::all::{CommandInteraction, CreateAttachment};
 
 use super::Bot;
+use super::commands::int_option;
+use crate::desk::now_ms;
 use crate::desk::report::{self, Period, Report, TicketFigures, human_duration};
 use crate::desk::tickets::{self as desk_tickets, Actor, NotDone, Target};
 
 /// The longest period `/report` covers; `beacon report` takes any.
 pub const MAX_DAYS: i64 = 90;
-
-fn int_option(cmd: &CommandInteraction, name: &str) -> Option<i64> {
-    cmd.data.options().iter().find_map(|o| match o.value {
-        ResolvedValue::Integer(i) if o.name == name => Some(i),
-        _ => None,
-    })
-}
-
-fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
 
 /// The summary and the chart of the report for the last `days` (default 7) days.
 pub async fn command(
@@ -29,7 +20,9 @@ pub async fn command(
     cmd: &CommandInteraction,
 ) -> anyhow::Result<(String, Option<CreateAttachment>)> {
     let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
-    let days = int_option(cmd, "days").unwrap_or(7).clamp(1, MAX_DAYS) as u32;
+    let days = int_option(&cmd.data.options(), "days")
+        .unwrap_or(7)
+        .clamp(1, MAX_DAYS) as u32;
     let period = Period::last_days(now_ms(), days);
     let settings = bot.desk.settings(guild).await?;
     let zone = crate::desk::settings::zone(&settings);
@@ -161,7 +154,7 @@ pub async fn transcript(
     actor: &Actor,
     lang: &str,
 ) -> anyhow::Result<String> {
-    let target = match int_option(cmd, "number") {
+    let target = match int_option(&cmd.data.options(), "number") {
         Some(number) => Target::Number(number),
         None => Target::Thread(cmd.channel_id.get()),
     };

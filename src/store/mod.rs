@@ -161,10 +161,15 @@ impl Store {
 
     /// How many questions are stored, all servers together.
     pub async fn question_count(&self) -> Result<usize, StoreError> {
+        Ok(self.count("SELECT COUNT(*) FROM questions").await? as usize)
+    }
+
+    /// The number a `SELECT COUNT(*) ...` query gives.
+    async fn count(&self, sql: &str) -> Result<u64, StoreError> {
         let n: i64 = with_pool!(self, p => {
-            sqlx::query("SELECT COUNT(*) FROM questions").fetch_one(p).await?.try_get(0)?
+            sqlx::query(sql).fetch_one(p).await?.try_get(0)?
         });
-        Ok(n as usize)
+        Ok(n.max(0) as u64)
     }
 
     /// Every question of a server, oldest first (for reports and tests).

@@ -90,13 +90,6 @@ impl Store {
         self.count("SELECT COUNT(*) AS n FROM outbox WHERE state = 'pending'")
             .await
     }
-
-    async fn count(&self, sql: &str) -> Result<u64, StoreError> {
-        let n: i64 = with_pool!(self, p => {
-            sqlx::query(sql).fetch_one(p).await?.try_get("n")?
-        });
-        Ok(n.max(0) as u64)
-    }
 }
 
 impl Store {

@@ -26,11 +26,9 @@ use sha2::Sha256;
 use tracing::{info, warn};
 
 use crate::config::WebConfig;
+use crate::desk::now_ms;
 use crate::desk::tickets::TicketLedger;
 use crate::store::Store;
-
-/// The languages the pages' own words come in.
-const PAGE_LANGS: [&str; 4] = ["en", "fa", "ar", "hy"];
 
 /// Makes the links Beacon gives out: the status page's, and agents' signed transcript links.
 #[derive(Clone)]
@@ -188,24 +186,13 @@ fn router(web: Web) -> Router {
         .with_state(web)
 }
 
-fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
-
 /// The page language: `?lang=` if Beacon speaks it, else the first of the browser's
 /// `Accept-Language` it speaks, else the configured one.
 fn page_lang(query: Option<&str>, headers: &HeaderMap, default: &str) -> String {
-    let speaks = |l: &str| {
-        let l = l
-            .trim()
-            .split(['-', '_', ';'])
-            .next()
-            .unwrap_or("")
-            .to_lowercase();
-        PAGE_LANGS.contains(&l.as_str()).then_some(l)
-    };
+    // "fa-IR;q=0.8": the tag before any weight.
+    let speaks = |l: &str| pages::speaks(l.split(';').next().unwrap_or_default());
     if let Some(l) = query.and_then(speaks) {
-        return l;
+        return l.to_string();
     }
     let accepted = headers
         .get(header::ACCEPT_LANGUAGE)
@@ -215,7 +202,8 @@ fn page_lang(query: Option<&str>, headers: &HeaderMap, default: &str) -> String 
         .split(',')
         .find_map(speaks)
         .or_else(|| speaks(default))
-        .unwrap_or_else(|| "en".into())
+        .unwrap_or(crate::locale::FALLBACK)
+        .to_string()
 }
 
 fn html(status: StatusCode, body: String) -> Response {

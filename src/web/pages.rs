@@ -360,10 +360,15 @@ fn kind_words(lang: &str, kind: UpdateKind) -> String {
     words(lang, key).to_owned()
 }
 
-/// The language of the page's words: the primary subtag of `lang` if Beacon speaks it
-/// (`fa-IR` is Persian), else English.
+/// The language of the page's words: `lang` if Beacon speaks it, else English.
 fn page_lang(lang: &str) -> &'static str {
-    let primary = lang
+    speaks(lang).unwrap_or(FALLBACK)
+}
+
+/// The language Beacon speaks for a language tag: its primary subtag (`fa-IR` is Persian), if
+/// there is a locale for it.
+pub fn speaks(tag: &str) -> Option<&'static str> {
+    let primary = tag
         .split(['-', '_'])
         .next()
         .unwrap_or_default()
@@ -372,7 +377,6 @@ fn page_lang(lang: &str) -> &'static str {
     Locales::embedded()
         .languages()
         .find(|known| *known == primary)
-        .unwrap_or(FALLBACK)
 }
 
 /// Languages written right to left, for a locale file added later as much as for Persian and
