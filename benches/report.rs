@@ -246,7 +246,6 @@ async fn baseline(pool: &sqlx::SqlitePool, period: Period) -> Baseline {
     }
     let figures = |a: &Acc| TicketFigures {
         opened: a.opened,
-        closed: a.resolution.len() as u64,
         first_response: Durations::of(&a.first),
         resolution: Durations::of(&a.resolution),
         ratings: a.ratings,

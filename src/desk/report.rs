@@ -137,14 +137,19 @@ impl Durations {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TicketFigures {
     pub opened: u64,
-    pub closed: u64,
     pub first_response: Durations,
+    /// Over the tickets closed in the period: its count is how many closed.
     pub resolution: Durations,
     /// How many closed tickets got 1, 2, 3, 4 and 5 stars.
     pub ratings: [u64; 5],
 }
 
 impl TicketFigures {
+    /// Tickets closed in the period.
+    pub fn closed(&self) -> u64 {
+        self.resolution.count
+    }
+
     pub fn rated(&self) -> u64 {
         self.ratings.iter().sum()
     }
@@ -333,7 +338,6 @@ impl Acc {
     fn figures(&self) -> TicketFigures {
         TicketFigures {
             opened: self.opened,
-            closed: self.resolution.len() as u64,
             first_response: Durations::of(&self.first),
             resolution: Durations::of(&self.resolution),
             ratings: self.ratings,
@@ -357,7 +361,7 @@ pub fn figures_by<K: Ord>(
     groups
         .into_iter()
         .map(|(k, a)| (k, a.figures()))
-        .filter(|(_, f)| f.opened > 0 || f.closed > 0)
+        .filter(|(_, f)| f.opened > 0 || f.closed() > 0)
         .collect()
 }
 
@@ -710,7 +714,7 @@ impl Report {
                 section,
                 group,
                 f.opened.to_string(),
-                f.closed.to_string(),
+                f.closed().to_string(),
                 f.first_response.count.to_string(),
                 secs(f.first_response.median_ms),
                 secs(f.first_response.p90_ms),
@@ -848,7 +852,7 @@ fn table(out: &mut String, groups: &[(String, TicketFigures)], empty_key: &str) 
             "  {:<22} {:>7} {:>7} {:>16} {:>16} {:>16} {:>16}  {}",
             one_line(key),
             f.opened,
-            f.closed,
+            f.closed(),
             human_duration(f.first_response.median_ms),
             human_duration(f.first_response.p90_ms),
             human_duration(f.resolution.median_ms),

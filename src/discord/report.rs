@@ -41,7 +41,7 @@ fn tickets_line(f: &TicketFigures) -> String {
     let mut line = format!(
         "opened {} · closed {} · first response median {} (p90 {}) · resolution median {} (p90 {})",
         f.opened,
-        f.closed,
+        f.closed(),
         human_duration(f.first_response.median_ms),
         human_duration(f.first_response.p90_ms),
         human_duration(f.resolution.median_ms),
@@ -97,7 +97,7 @@ pub fn summary(r: &Report, days: u32) -> String {
             let _ = writeln!(
                 out,
                 "• <@{id}> closed {} · first response median {}",
-                f.closed,
+                f.closed(),
                 human_duration(f.first_response.median_ms)
             );
         }

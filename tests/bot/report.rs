@@ -300,7 +300,6 @@ fn figures(
 ) -> TicketFigures {
     TicketFigures {
         opened,
-        closed,
         first_response: Durations {
             count: first_response.0,
             median_ms: first_response.1,
