@@ -10,6 +10,8 @@
 //! Without `/usr/bin/chromium` a test skips with a note on stderr; CI installs it and sets
 //! `BEACON_REQUIRE_CHROMIUM`, so there a missing browser fails instead.
 
+use base64::Engine as _;
+use base64::prelude::BASE64_STANDARD;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -198,8 +200,13 @@ impl Page {
         std::fs::create_dir_all(&dir)
             .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
         let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, decode_base64(data))
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        std::fs::write(
+            &path,
+            BASE64_STANDARD
+                .decode(data)
+                .unwrap_or_else(|e| panic!("a screenshot that is not base64: {e}")),
+        )
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
         let written = std::fs::read(&path).unwrap();
         assert!(
             written.len() > PNG_SIGNATURE.len() && written.starts_with(PNG_SIGNATURE),
@@ -453,30 +460,6 @@ impl Cdp {
     }
 }
 
-/// Standard base64 with padding, as CDP sends binary data.
-fn decode_base64(text: &str) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(text.len() / 4 * 3);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for c in text.bytes().take_while(|&c| c != b'=') {
-        let value = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => panic!("not base64: byte {c:#04x}"),
-        };
-        buffer = (buffer << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            bytes.push(((buffer >> bits) & 0xff) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    bytes
-}
-
 #[cfg(test)]
 mod tests {
     use std::panic::AssertUnwindSafe;
@@ -705,13 +688,5 @@ mod tests {
         assert!(message.contains("the widget is gone"), "{message}");
         // A script that returns nothing is not an error.
         assert_eq!(page.eval("undefined").await, Value::Null);
-    }
-
-    #[test]
-    fn base64_decodes_with_and_without_padding() {
-        assert_eq!(decode_base64("aGVsbG8="), b"hello");
-        assert_eq!(decode_base64("aGk="), b"hi");
-        assert_eq!(decode_base64("YWJj"), b"abc");
-        assert_eq!(decode_base64(""), b"");
     }
 }
