@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::fake_discord::FakeDiscord;
-use crate::harness::{MANAGE_GUILD, PARTY, WAIT, reply_in};
+use crate::harness::{MANAGE_GUILD, PARTY, STARTUP, WAIT, reply_in};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -150,6 +150,39 @@ impl Running {
         .unwrap()
     }
 
+    /// Waits until the bot has identified `at_least` times in all and is connected. Fails at
+    /// once if the process has exited, and either way shows what it logged.
+    async fn wait_identified(&mut self, fake: &FakeDiscord, at_least: usize) {
+        let deadline = tokio::time::Instant::now() + STARTUP;
+        let connected = |f: &FakeDiscord| {
+            (f.is_connected() && f.identifies() as usize >= at_least).then_some(())
+        };
+        loop {
+            if fake
+                .try_wait_until(Duration::from_millis(500), connected)
+                .await
+                .is_some()
+            {
+                return;
+            }
+            let exited = self.child.try_wait().unwrap();
+            if exited.is_some() || tokio::time::Instant::now() >= deadline {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(30).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                panic!(
+                    "the bot did not identify (time {at_least}): {}\n{}\nits log ends:\n{}",
+                    match exited {
+                        Some(status) => format!("it exited with {status}"),
+                        None => format!("still running after {STARTUP:?}"),
+                    },
+                    fake.diagnostics(),
+                    tail.join("\n")
+                );
+            }
+        }
+    }
+
     fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
@@ -193,13 +226,10 @@ async fn killed_at_any_moment_loses_no_answered_question(db_url: String) {
 
     let mut asked: Vec<u64> = Vec::new();
     for round in 0..3 {
-        let bot = Running::start(&fake, &db_url, &kb, dir.path().join(format!("log{round}")));
-        fake.wait_until("the bot to identify", WAIT, |f| {
-            (f.identifies() as usize > round && f.is_connected()).then_some(())
-        })
-        .await;
+        let mut bot = Running::start(&fake, &db_url, &kb, dir.path().join(format!("log{round}")));
+        bot.wait_identified(&fake, round + 1).await;
         if round == 0 {
-            fake.wait_commands_registered(WAIT).await;
+            fake.wait_commands_registered(STARTUP).await;
             let setup = fake.push_slash_command(
                 guild,
                 help,
@@ -250,11 +280,8 @@ async fn killed_at_any_moment_loses_no_answered_question(db_url: String) {
     }
 
     // Back up once more: it answers, reloads on SIGHUP, and stops cleanly on SIGTERM.
-    let bot = Running::start(&fake, &db_url, &kb, dir.path().join("log-final"));
-    fake.wait_until("the bot to identify", WAIT, |f| {
-        (f.identifies() >= 4 && f.is_connected()).then_some(())
-    })
-    .await;
+    let mut bot = Running::start(&fake, &db_url, &kb, dir.path().join("log-final"));
+    bot.wait_identified(&fake, 4).await;
     std::fs::write(kb.join("party.toml"), PARTY).unwrap();
     bot.signal("HUP");
     // The reload is logged when the new knowledge base answers.
@@ -330,13 +357,10 @@ async fn killed_with_tickets_in_flight_repeats_nothing(db_url: String) {
 
     let mut next = 0;
     for round in 0..3 {
-        let bot = start(round);
-        fake.wait_until("the bot to identify", WAIT, |f| {
-            (f.is_connected() && f.identifies() as usize > round).then_some(())
-        })
-        .await;
+        let mut bot = start(round);
+        bot.wait_identified(&fake, round + 1).await;
         if round == 0 {
-            fake.wait_commands_registered(WAIT).await;
+            fake.wait_commands_registered(STARTUP).await;
             for (sub, options) in [
                 (
                     "channels",
@@ -403,11 +427,8 @@ async fn killed_with_tickets_in_flight_repeats_nothing(db_url: String) {
     }
     store.close().await;
 
-    let bot = start(3);
-    fake.wait_until("the bot to identify", WAIT, |f| {
-        (f.is_connected() && f.identifies() >= 4).then_some(())
-    })
-    .await;
+    let mut bot = start(3);
+    bot.wait_identified(&fake, 4).await;
     let store = beacon::store::Store::connect(&db_url).await.unwrap();
     let stored = |store: &beacon::store::Store| {
         let store = store.clone();
@@ -632,15 +653,10 @@ async fn killed_during_a_fan_out_delivers_every_message_once(db_url: String) {
 
     for round in 0..4 {
         let log = dir.path().join(format!("log{round}"));
-        let bot = Running::start_configured(&fake, &db_url, &kb, log, Some(&config));
-        // 10,000 members make a heavy start on a busy machine.
-        let slow = Duration::from_secs(120);
-        fake.wait_until("the bot to identify", slow, |f| {
-            (f.is_connected() && f.identifies() as usize > round).then_some(())
-        })
-        .await;
+        let mut bot = Running::start_configured(&fake, &db_url, &kb, log, Some(&config));
+        bot.wait_identified(&fake, round + 1).await;
         if round == 0 {
-            fake.wait_commands_registered(slow).await;
+            fake.wait_commands_registered(STARTUP).await;
             let setup = fake.push_slash_command(
                 guild,
                 general,
@@ -650,7 +666,7 @@ async fn killed_during_a_fan_out_delivers_every_message_once(db_url: String) {
                     {"name": "status", "type": 7, "value": status.to_string()}]}]),
                 "en-US",
             );
-            fake.wait_interaction_reply(&setup, slow).await;
+            fake.wait_interaction_reply(&setup, STARTUP).await;
             fake.push_slash_command(
                 guild,
                 general,

@@ -802,7 +802,7 @@ impl FakeDiscord {
     }
 
     /// The state a timeout message shows: gateway, violations, the last requests.
-    fn diagnostics(&self) -> String {
+    pub fn diagnostics(&self) -> String {
         self.read(|s| {
             let recent: Vec<String> = s
                 .rest
