@@ -49,6 +49,8 @@ pub struct LiveConnection {
 pub struct Session {
     pub id: String,
     pub intents: u64,
+    /// Above this many members a server is "large", and GUILD_CREATE leaves its members out.
+    pub large_threshold: usize,
     pub seq: u64,
     /// Every dispatch sent in this session: (seq, event name, frame text), for replay.
     pub log: Vec<(u64, String, String)>,
@@ -238,12 +240,17 @@ fn identify(state: &mut State, connection: u64, tx: &UnboundedSender<Outgoing>, 
         return;
     }
     let intents = d["intents"].as_u64().unwrap_or(0);
+    // Discord takes 50 to 250, and 50 when none is given.
+    let large_threshold = d["large_threshold"]
+        .as_u64()
+        .map_or(50, |t| t.clamp(50, 250) as usize);
     state.gateway.identifies += 1;
     state.gateway.ready = false;
     let session_id = random_hex(32);
     state.gateway.session = Some(Session {
         id: session_id.clone(),
         intents,
+        large_threshold,
         seq: 0,
         log: Vec::new(),
     });
@@ -275,7 +282,9 @@ fn identify(state: &mut State, connection: u64, tx: &UnboundedSender<Outgoing>, 
     dispatch(state, "READY", ready);
     let guild_ids: Vec<u64> = state.world.guilds.keys().copied().collect();
     for id in guild_ids {
-        let payload = state.world.guild_create_json(&state.world.guilds[&id]);
+        let payload = state
+            .world
+            .guild_create_json(&state.world.guilds[&id], large_threshold);
         dispatch(state, "GUILD_CREATE", payload);
     }
     for (t, d) in std::mem::take(&mut state.gateway.before_session) {

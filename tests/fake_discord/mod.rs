@@ -186,8 +186,10 @@ impl FakeDiscord {
     pub fn add_guild(&self, name: &str) -> u64 {
         self.update(|s| {
             let id = s.world.add_guild(name);
-            if s.gateway.session.is_some() {
-                let payload = s.world.guild_create_json(&s.world.guilds[&id]);
+            if let Some(session) = &s.gateway.session {
+                let payload = s
+                    .world
+                    .guild_create_json(&s.world.guilds[&id], session.large_threshold);
                 dispatch(s, "GUILD_CREATE", payload);
             }
             id

@@ -1328,10 +1328,40 @@ mod gateway_checks {
     use super::super::world::World;
 
     #[test]
+    fn a_large_server_is_announced_without_its_members() {
+        let mut world = World::new();
+        let guild = world.add_guild("Acme");
+        for n in 0..60 {
+            let user = world.add_user(&format!("member{n}"), false);
+            world.insert_member(guild, user, &[]);
+        }
+        let members = |payload: &serde_json::Value| payload["members"].as_array().unwrap().len();
+        // 60 members and the owner and the bot: above 50, at most 250.
+        let large = world.guild_create_json(&world.guilds[&guild], 50);
+        assert_eq!(large["large"], true);
+        assert_eq!(members(&large), 1, "the bot alone");
+        assert_eq!(
+            large["members"][0]["user"]["id"],
+            super::super::world::BOT_USER_ID.to_string()
+        );
+        assert_eq!(large["member_count"], 62);
+        let small = world.guild_create_json(&world.guilds[&guild], 250);
+        assert_eq!(small["large"], false);
+        assert_eq!(members(&small), 62);
+        for payload in [large, small] {
+            serenity_accepts(
+                "GUILD_CREATE",
+                json!({ "op": 0, "s": 1, "t": "GUILD_CREATE", "d": payload }),
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
     fn a_role_without_colors_makes_serenity_drop_guild_create() {
         let mut world = World::new();
         let guild = world.add_guild("Acme");
-        let mut payload = world.guild_create_json(&world.guilds[&guild]);
+        let mut payload = world.guild_create_json(&world.guilds[&guild], 250);
         payload["roles"][0]
             .as_object_mut()
             .unwrap()

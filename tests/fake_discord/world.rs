@@ -644,8 +644,10 @@ impl World {
         })
     }
 
-    /// The full GUILD_CREATE payload: guild plus channels, threads, members and roles.
-    pub fn guild_create_json(&self, g: &Guild) -> Value {
+    /// The full GUILD_CREATE payload: guild plus channels, threads, members and roles. A server
+    /// with more than `large_threshold` members is "large": Discord then sends only its online
+    /// members, and a bot without the presence intent (Beacon's case) gets itself alone.
+    pub fn guild_create_json(&self, g: &Guild, large_threshold: usize) -> Value {
         let mut v = self.partial_guild_json(g);
         let live = |c: &&Channel| c.guild_id == Some(g.id) && !c.deleted;
         let channels: Vec<Value> = self
@@ -662,13 +664,15 @@ impl World {
             .filter(|c| c.thread.as_ref().is_some_and(|t| !t.archived))
             .map(|c| self.channel_json(c))
             .collect();
+        let large = g.members.len() > large_threshold;
         let members: Vec<Value> = g
             .members
             .keys()
+            .filter(|&&u| !large || u == BOT_USER_ID)
             .map(|&u| self.member_json(g.id, u, true, false))
             .collect();
         v["joined_at"] = g.joined_at.clone().into();
-        v["large"] = false.into();
+        v["large"] = large.into();
         v["unavailable"] = false.into();
         v["member_count"] = g.members.len().into();
         v["voice_states"] = json!([]);
