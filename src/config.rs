@@ -53,6 +53,10 @@ public_url = ""
 lang = "en"
 # How long a transcript link given to an agent keeps working.
 transcript_link_minutes = 60
+# How long a server's status page and feed are kept before the database is read again, so an
+# outage's crowd of readers costs one read every few seconds. A crisis changed through this
+# process shows at once; one changed by another process, within this time. 0: read every view.
+status_cache_seconds = 5
 
 [log]
 # "text" (readable) or "json" (one object per line). Environment: BEACON_LOG_FORMAT.
@@ -103,6 +107,7 @@ pub struct WebConfig {
     pub public_url: String,
     pub lang: String,
     pub transcript_link_minutes: u32,
+    pub status_cache_seconds: u32,
 }
 
 impl Default for WebConfig {
@@ -112,6 +117,7 @@ impl Default for WebConfig {
             public_url: String::new(),
             lang: "en".into(),
             transcript_link_minutes: 60,
+            status_cache_seconds: 5,
         }
     }
 }

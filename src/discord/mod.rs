@@ -74,6 +74,8 @@ pub struct Bot {
     pub outbox_sent: std::sync::atomic::AtomicU64,
     /// The web pages' links (status page, signed transcript links), when they are served.
     pub web: Option<crate::web::Links>,
+    /// The status pages' kept data, forgotten when a crisis changes.
+    pub status_pages: Option<crate::web::StatusPages>,
 }
 
 /// How many help-channel and forum questions are answered at once (see `Bot::answering`).
@@ -108,6 +110,7 @@ impl Bot {
             outbox_wake: tokio::sync::Notify::new(),
             outbox_sent: std::sync::atomic::AtomicU64::new(0),
             web: None,
+            status_pages: None,
         }
     }
 
@@ -131,6 +134,9 @@ impl Bot {
         let mut cache = self.crises_cache();
         self.crises_generation.fetch_add(1, Ordering::SeqCst);
         cache.remove(&guild);
+        if let Some(pages) = &self.status_pages {
+            pages.forget();
+        }
     }
 
     fn crises_cache(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Vec<Crisis>>>> {
@@ -265,9 +271,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     info!(replies = replies.len(), "saved replies loaded");
     let mut bot = Bot::new(&config, store.clone(), faq, replies);
     let web = if config.web.enabled() {
-        let (links, _addr, task) = crate::web::start(&config.web, store.clone()).await?;
-        bot.web = Some(links);
-        Some(task)
+        let served = crate::web::start(&config.web, store.clone()).await?;
+        bot.web = Some(served.links);
+        bot.status_pages = Some(served.pages);
+        Some(served.task)
     } else {
         None
     };

@@ -10,6 +10,7 @@
 //!
 //! Pages are rendered by [`pages`] from plain values; this module reads the store and speaks HTTP.
 
+pub mod cache;
 pub mod pages;
 
 use std::net::SocketAddr;
@@ -140,15 +141,38 @@ pub enum Denied {
 struct Web {
     store: Store,
     links: Links,
+    pages: StatusPages,
     default_lang: String,
+}
+
+/// What a server's status page and feed show: its name if known, and its crises (running, then
+/// the last ended) with their updates.
+#[derive(Clone)]
+pub struct StatusData {
+    name: Option<String>,
+    crises: Vec<(
+        crate::desk::crisis::Crisis,
+        Vec<crate::desk::crisis::CrisisUpdate>,
+    )>,
+}
+
+/// The status pages' data, kept `[web] status_cache_seconds` ([`cache`]).
+pub type StatusPages = cache::StatusPages<StatusData>;
+
+/// The web server, started.
+pub struct Served {
+    /// The links the bot gives out.
+    pub links: Links,
+    /// The bot forgets these when a crisis changes.
+    pub pages: StatusPages,
+    pub addr: SocketAddr,
+    /// Serves until aborted.
+    pub task: tokio::task::JoinHandle<()>,
 }
 
 /// Binds `[web] listen` and serves until the returned task is aborted. A port that cannot be
 /// bound is an error at start, not a silent missing page.
-pub async fn start(
-    config: &WebConfig,
-    store: Store,
-) -> anyhow::Result<(Links, SocketAddr, tokio::task::JoinHandle<()>)> {
+pub async fn start(config: &WebConfig, store: Store) -> anyhow::Result<Served> {
     let listener = tokio::net::TcpListener::bind(config.listen.trim())
         .await
         .map_err(|e| anyhow::anyhow!("cannot serve the web pages on {}: {e}", config.listen))?;
@@ -160,9 +184,11 @@ pub async fn start(
     };
     let key = store.secret("transcript-links").await?;
     let links = Links::new(&base, key, config.transcript_link_minutes);
+    let pages = StatusPages::new(config.status_cache_seconds);
     let web = Web {
         store,
         links: links.clone(),
+        pages: pages.clone(),
         default_lang: config.lang.clone(),
     };
     let app = router(web);
@@ -172,7 +198,12 @@ pub async fn start(
             warn!(error = %e, "the web server stopped");
         }
     });
-    Ok((links, addr, task))
+    Ok(Served {
+        links,
+        pages,
+        addr,
+        task,
+    })
 }
 
 fn router(web: Web) -> Router {
@@ -284,32 +315,27 @@ struct LangQuery {
     lang: Option<String>,
 }
 
-/// What a status page shows: the server, its name if known, and its crises.
-type StatusData = (
-    u64,
-    Option<String>,
-    Vec<(
-        crate::desk::crisis::Crisis,
-        Vec<crate::desk::crisis::CrisisUpdate>,
-    )>,
-);
-
-/// The server's crises for its page, or the response to give instead.
-async fn status_view(web: &Web, guild: &str, lang: &str) -> Result<StatusData, Response> {
+/// The server's data for its page (kept a few seconds), or the response to give instead.
+async fn status_view(
+    web: &Web,
+    guild: &str,
+    lang: &str,
+) -> Result<(u64, Arc<StatusData>), Response> {
     let not_found = || html(StatusCode::NOT_FOUND, pages::not_found_page(lang));
     let guild_id: u64 = guild.parse().map_err(|_| not_found())?;
-    match web.store.guild_known(guild_id).await {
-        Ok(true) => {}
-        Ok(false) => return Err(not_found()),
-        Err(e) => return Err(unavailable(e)),
+    let read = async {
+        if !web.store.guild_known(guild_id).await? {
+            return Ok(None);
+        }
+        let crises = web.store.status_crises(guild_id).await?;
+        let name = web.store.guild_name(guild_id).await?;
+        Ok::<_, crate::desk::StoreError>(Some(StatusData { name, crises }))
+    };
+    match web.pages.get(guild_id, read).await {
+        Ok(Some(data)) => Ok((guild_id, data)),
+        Ok(None) => Err(not_found()),
+        Err(e) => Err(unavailable(e)),
     }
-    let crises = web
-        .store
-        .status_crises(guild_id)
-        .await
-        .map_err(unavailable)?;
-    let name = web.store.guild_name(guild_id).await.map_err(unavailable)?;
-    Ok((guild_id, name, crises))
 }
 
 /// A server's status page or feed, rendered by `render` in `lang`.
@@ -319,13 +345,13 @@ async fn render_status(
     lang: &str,
     render: fn(&pages::StatusView) -> String,
 ) -> Result<String, Response> {
-    let (guild_id, name, crises) = status_view(web, guild, lang).await?;
+    let (guild_id, data) = status_view(web, guild, lang).await?;
     let base = web.links.status_page(guild_id);
     Ok(render(&pages::StatusView {
         guild_id,
-        server: name.as_deref(),
+        server: data.name.as_deref(),
         lang,
-        crises: &crises,
+        crises: &data.crises,
         base_url: &base,
         now_ms: now_ms(),
     }))
