@@ -2,7 +2,7 @@
 //!
 //! - `/status/{server}`: the public status page, the same source of truth as the status message
 //!   in Discord, readable on a phone and in right-to-left languages; `/status/{server}/feed.atom`
-//!   is its Atom feed.
+//!   is its Atom feed. Each server's data is kept a few seconds ([`cache`]).
 //! - `/transcripts/{ticket}/{closing}?agent=&expires=&sig=`: a closed ticket's HTML transcript,
 //!   through a link Beacon gives one agent at a time, signed and expiring ([`Links`]).
 //! - `/healthz`: 200 when the database answers, 503 when it does not.
