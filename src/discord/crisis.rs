@@ -211,7 +211,10 @@ pub async fn publish(
 async fn show_status(bot: &Bot, http: &Http, crisis: &mut Crisis) -> anyhow::Result<()> {
     let store = bot.desk.ledger();
     let updates = store.updates(crisis.id).await?;
-    let page = bot.web.as_ref().map(|w| w.status_page(crisis.guild_id));
+    let page = bot
+        .web
+        .as_ref()
+        .map(|w| w.links.status_page(crisis.guild_id));
     let text = status_message(crisis, &updates, page.as_deref(), MAX_CONTENT);
     match (crisis.status_channel_id, crisis.status_message_id) {
         (Some(channel), Some(message)) => {

@@ -72,10 +72,9 @@ pub struct Bot {
     pub outbox_wake: tokio::sync::Notify,
     /// Direct messages this process has delivered, for its log.
     pub outbox_sent: std::sync::atomic::AtomicU64,
-    /// The web pages' links (status page, signed transcript links), when they are served.
-    pub web: Option<crate::web::Links>,
-    /// The status pages' kept data, forgotten when a crisis changes.
-    pub status_pages: Option<crate::web::StatusPages>,
+    /// The web pages' links (status page, signed transcript links) and the status pages' kept
+    /// data, when they are served.
+    pub web: Option<crate::web::Handle>,
 }
 
 /// How many help-channel and forum questions are answered at once (see `Bot::answering`).
@@ -110,7 +109,6 @@ impl Bot {
             outbox_wake: tokio::sync::Notify::new(),
             outbox_sent: std::sync::atomic::AtomicU64::new(0),
             web: None,
-            status_pages: None,
         }
     }
 
@@ -134,8 +132,8 @@ impl Bot {
         let mut cache = self.crises_cache();
         self.crises_generation.fetch_add(1, Ordering::SeqCst);
         cache.remove(&guild);
-        if let Some(pages) = &self.status_pages {
-            pages.forget();
+        if let Some(web) = &self.web {
+            web.pages.forget();
         }
     }
 
@@ -272,8 +270,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let mut bot = Bot::new(&config, store.clone(), faq, replies);
     let web = if config.web.enabled() {
         let served = crate::web::start(&config.web, store.clone()).await?;
-        bot.web = Some(served.links);
-        bot.status_pages = Some(served.pages);
+        bot.web = Some(served.handle);
         Some(served.task)
     } else {
         None

@@ -168,7 +168,7 @@ pub async fn transcript(
             }
             Err(not_done) => return Ok(super::tickets::refusal_text(bot, lang, &not_done)),
         };
-    let Some(links) = bot.web.as_ref() else {
+    let Some(links) = bot.web.as_ref().map(|w| &w.links) else {
         return Ok(
             "Transcript links need Beacon's web pages: set `[web] listen` (and \
                    `public_url`) in beacon.toml. The transcripts channel has every transcript \

@@ -159,12 +159,18 @@ pub struct StatusData {
 /// The status pages' data, kept `[web] status_cache_seconds` ([`cache`]).
 pub type StatusPages = cache::StatusPages<StatusData>;
 
+/// What the bot holds of the running web server.
+#[derive(Clone, Debug)]
+pub struct Handle {
+    /// The links it gives out.
+    pub links: Links,
+    /// The status pages' kept data, which it forgets when a crisis changes.
+    pub pages: StatusPages,
+}
+
 /// The web server, started.
 pub struct Served {
-    /// The links the bot gives out.
-    pub links: Links,
-    /// The bot forgets these when a crisis changes.
-    pub pages: StatusPages,
+    pub handle: Handle,
     pub addr: SocketAddr,
     /// Serves until aborted.
     pub task: tokio::task::JoinHandle<()>,
@@ -199,8 +205,7 @@ pub async fn start(config: &WebConfig, store: Store) -> anyhow::Result<Served> {
         }
     });
     Ok(Served {
-        links,
-        pages,
+        handle: Handle { links, pages },
         addr,
         task,
     })
