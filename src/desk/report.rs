@@ -545,7 +545,8 @@ pub fn human_duration(ms: Option<i64>) -> String {
     }
 }
 
-fn percent(share: Option<f64>) -> String {
+/// A share as a percentage with one decimal, "–" when there is none.
+pub fn percent(share: Option<f64>) -> String {
     share.map_or("–".into(), |s| format!("{:.1}%", s * 100.0))
 }
 

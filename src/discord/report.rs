@@ -8,7 +8,7 @@ use serenity::all::{CommandInteraction, CreateAttachment};
 use super::Bot;
 use super::commands::int_option;
 use crate::desk::now_ms;
-use crate::desk::report::{self, Period, Report, TicketFigures, human_duration};
+use crate::desk::report::{self, Period, Report, TicketFigures, human_duration, percent};
 use crate::desk::tickets::{self as desk_tickets, Actor, NotDone, Target};
 
 /// The longest period `/report` covers; `beacon report` takes any.
@@ -67,8 +67,7 @@ pub fn summary(r: &Report, days: u32) -> String {
         q.suggested,
         q.abstained,
         q.deflected,
-        q.deflection()
-            .map_or("–".into(), |d| format!("{:.1}%", d * 100.0))
+        percent(q.deflection())
     );
     let _ = writeln!(out, "**Tickets** {}", tickets_line(&r.overall));
     for c in &r.crises {
