@@ -222,6 +222,14 @@ impl Bot {
         self.final_text(&i).await
     }
 
+    /// Press a button on a bot message (as `user`, in English) and return the answer's text.
+    pub async fn press(&self, message: &Value, custom_id: &str, user: u64) -> String {
+        let i = self
+            .fake
+            .press_button(id_of(message), custom_id, user, "en-US");
+        self.final_text(&i).await
+    }
+
     /// The text of the bot's final answer to a deferred interaction.
     pub async fn final_text(&self, i: &Interaction) -> String {
         let reply = self.final_reply(i).await;

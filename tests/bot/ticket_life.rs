@@ -18,14 +18,6 @@ on_both_backends!(
     a_quiet_customer_is_warned_then_the_ticket_closes,
 );
 
-/// Press a button on a bot message and return the interaction's text.
-async fn press(bot: &Bot, message: &Value, custom_id: &str, user: u64) -> String {
-    let i = bot
-        .fake
-        .press_button(id_of(message), custom_id, user, "en-US");
-    bot.final_text(&i).await
-}
-
 /// The bot's message in `channel` that has a component with this custom id.
 async fn message_with_button(bot: &Bot, channel: u64, custom_id: &str) -> Value {
     bot.fake
@@ -49,7 +41,7 @@ async fn the_customer_confirms_closing_rates_the_ticket_and_can_reopen_it(url: S
         .open_ticket(bot.customer, "the app crashes on start")
         .await;
     let ana = bot.agent_members[0];
-    press(&bot, &card, &custom_ids(&card)[0], ana).await;
+    bot.press(&card, &custom_ids(&card)[0], ana).await;
     let id = bot.desk_ticket(1).await.id;
 
     // The conversation, as the transcript will show it.
@@ -75,16 +67,20 @@ async fn the_customer_confirms_closing_rates_the_ticket_and_can_reopen_it(url: S
     bot.final_text(&resolve).await;
     let ask = message_with_button(&bot, thread, &format!("t:keep:{id}")).await;
     assert!(content(&ask).starts_with(&format!("<@{}>", bot.customer)));
-    let not_theirs = press(&bot, &ask, &format!("t:close:{id}"), bot.others[0]).await;
+    let not_theirs = bot
+        .press(&ask, &format!("t:close:{id}"), bot.others[0])
+        .await;
     assert_eq!(not_theirs, fill("en", "ticket.not_customer", &[]));
-    let keep = press(&bot, &ask, &format!("t:keep:{id}"), bot.customer).await;
+    let keep = bot.press(&ask, &format!("t:keep:{id}"), bot.customer).await;
     assert_eq!(keep, fill("en", "ticket.still_open", &[]));
     assert_eq!(bot.desk_ticket(1).await.state, TicketState::Claimed);
 
     // Asked again, the customer confirms: closed, with their words as the reason.
     bot.final_text(&bot.command_in(thread, ana, "resolve", json!([])))
         .await;
-    let closed = press(&bot, &ask, &format!("t:close:{id}"), bot.customer).await;
+    let closed = bot
+        .press(&ask, &format!("t:close:{id}"), bot.customer)
+        .await;
     assert_eq!(closed, fill("en", "ticket.you_closed", &[("number", &1)]));
     let t = bot.ticket_when(1, "wrapped up", |t| t.wrapped_up).await;
     assert_eq!(t.state, TicketState::Closed);
@@ -118,7 +114,9 @@ async fn the_customer_confirms_closing_rates_the_ticket_and_can_reopen_it(url: S
 
     // The rating: the customer's stars, with a comment form; nobody else's.
     let notice = message_with_button(&bot, thread, &format!("t:rate:{id}:4")).await;
-    let stranger = press(&bot, &notice, &format!("t:rate:{id}:1"), bot.others[0]).await;
+    let stranger = bot
+        .press(&notice, &format!("t:rate:{id}:1"), bot.others[0])
+        .await;
     assert_eq!(stranger, fill("en", "ticket.not_customer", &[]));
     let stars = bot.fake.press_button(
         id_of(&notice),
@@ -151,7 +149,9 @@ async fn the_customer_confirms_closing_rates_the_ticket_and_can_reopen_it(url: S
     );
 
     // Reopened: back in the queue, the thread open again, Claim back on the card.
-    let reopened = press(&bot, &notice, &format!("t:reopen:{id}"), bot.customer).await;
+    let reopened = bot
+        .press(&notice, &format!("t:reopen:{id}"), bot.customer)
+        .await;
     assert_eq!(
         reopened,
         fill(
@@ -195,8 +195,7 @@ async fn queue_places_stay_current_as_tickets_are_claimed(url: String) {
     status(first_thread, place(1, 1)).await;
 
     // The first is claimed: the second customer moves up, in the same message.
-    press(
-        &bot,
+    bot.press(
         &first_card,
         &custom_ids(&first_card)[0],
         bot.agent_members[0],
@@ -328,7 +327,7 @@ async fn a_quiet_customer_is_warned_then_the_ticket_closes(url: String) {
     .await;
     let (thread, card) = bot.open_ticket(bot.customer, "my invoice is wrong").await;
     let ana = bot.agent_members[0];
-    press(&bot, &card, &custom_ids(&card)[0], ana).await;
+    bot.press(&card, &custom_ids(&card)[0], ana).await;
     let id = bot.desk_ticket(1).await.id;
     let hours_ago = |h: i64| now_ms() - h * 3_600_000;
 

@@ -10,7 +10,7 @@
 use serde_json::{Value, json};
 
 use crate::browser::Browser;
-use crate::harness::{Bot, Options, custom_ids, id_of};
+use crate::harness::{Bot, Options, custom_ids};
 use crate::on_both_backends;
 use crate::ticket_work::fill;
 
@@ -243,10 +243,7 @@ async fn an_agent_reads_a_transcript_through_a_link_only_they_were_given(url: St
         .open_ticket(bot.customer, "the app crashes on start")
         .await;
     let ana = bot.agent_members[0];
-    let claim = bot
-        .fake
-        .press_button(id_of(&card), &custom_ids(&card)[0], ana, "en-US");
-    bot.final_text(&claim).await;
+    bot.press(&card, &custom_ids(&card)[0], ana).await;
     bot.fake
         .push_message(thread, bot.customer, "it still crashes <b>badly</b>");
     bot.fake
