@@ -168,8 +168,8 @@ impl Running {
             let exited = self.child.try_wait().unwrap();
             if exited.is_some() || tokio::time::Instant::now() >= deadline {
                 let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-                let tail: Vec<&str> = log.lines().rev().take(30).collect();
-                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                let lines: Vec<&str> = log.lines().collect();
+                let tail = &lines[lines.len().saturating_sub(30)..];
                 panic!(
                     "the bot did not identify (time {at_least}): {}\n{}\nits log ends:\n{}",
                     match exited {
