@@ -23,57 +23,48 @@ const READERS: usize = 64;
 const START: i64 = 1_790_812_800_000;
 const MINUTE: i64 = 60_000;
 
-async fn seed(store: &Store) {
-    store.remember_guild_name(GUILD, "Acme").await.unwrap();
-    let mut at = START;
-    let mut post = |n: i64| {
-        at += n * MINUTE;
-        at
-    };
-    for past in 0..20 {
-        let (crisis, _) = store
-            .start_crisis(
-                GUILD,
-                &format!("past{past}"),
-                &format!("Incident {past}: payments delayed"),
-                "We are looking into it.",
-                1,
-                post(60),
-            )
-            .await
-            .unwrap()
-            .unwrap();
-        for n in 0..3 {
-            let text = format!("Update {n}: the provider is restoring service, region by region.");
-            store
-                .add_update(crisis.id, UpdateKind::Update, &text, 1, post(10))
-                .await
-                .unwrap();
-        }
-        store
-            .add_update(crisis.id, UpdateKind::End, "Resolved.", 1, post(10))
-            .await
-            .unwrap();
-    }
+/// A crisis of `updates` updates (its start included), five minutes apart, ended or not.
+/// Returns the time of its last update.
+async fn crisis(
+    store: &Store,
+    topic: &str,
+    title: &str,
+    updates: usize,
+    ends: bool,
+    at: i64,
+) -> i64 {
     let (crisis, _) = store
-        .start_crisis(
-            GUILD,
-            "outage",
-            "Everything is down",
-            "We are on it.",
-            1,
-            post(60),
-        )
+        .start_crisis(GUILD, topic, title, "We are on it.", 1, at)
         .await
         .unwrap()
         .unwrap();
-    for n in 0..39 {
-        let text = format!("Update {n}: logins work again in Europe; Asia is next.");
+    let mut at = at;
+    for n in 1..updates {
+        at += 5 * MINUTE;
+        let (kind, text) = if ends && n == updates - 1 {
+            (UpdateKind::End, "Resolved.".to_string())
+        } else {
+            (
+                UpdateKind::Update,
+                format!("Update {n}: service is coming back, region by region."),
+            )
+        };
         store
-            .add_update(crisis.id, UpdateKind::Update, &text, 1, post(5))
+            .add_update(crisis.id, kind, &text, 1, at)
             .await
             .unwrap();
     }
+    at
+}
+
+async fn seed(store: &Store) {
+    store.remember_guild_name(GUILD, "Acme").await.unwrap();
+    let mut at = START;
+    for past in 0..20 {
+        let title = format!("Incident {past}: payments delayed");
+        at = crisis(store, &format!("past{past}"), &title, 5, true, at).await + 60 * MINUTE;
+    }
+    crisis(store, "outage", "Everything is down", 40, false, at).await;
 }
 
 /// The time each of `REQUESTS` views took, asked by `READERS` readers at once.
