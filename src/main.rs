@@ -48,6 +48,19 @@ enum Command {
         #[arg(long, env = "BEACON_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Check that Beacon can do everything it is set up for: the token, the Message Content
+    /// intent, the knowledge base, the database, and in every server (or only `--guild`) the
+    /// permissions each configured channel needs, the roles its pings and staff commands
+    /// need, and the opening hours. Says what to change for each problem; exits non-zero when
+    /// there is one. Needs DISCORD_TOKEN.
+    Doctor {
+        /// A configuration file (default: beacon.toml when it exists).
+        #[arg(long, env = "BEACON_CONFIG")]
+        config: Option<PathBuf>,
+        /// Check only this server (its id).
+        #[arg(long)]
+        guild: Option<u64>,
+    },
     /// Apply the database migrations not applied yet, then exit (`run` does this too).
     Migrate {
         /// A configuration file (default: beacon.toml when it exists).
@@ -296,6 +309,31 @@ fn run_bot(file: Option<&Path>, outbox_only: bool) -> ExitCode {
     }
 }
 
+fn doctor(file: Option<&Path>, guild: Option<u64>) -> ExitCode {
+    let config = match load_config(file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if let Err(e) = config.token() {
+        eprintln!("{e}");
+        return ExitCode::from(2);
+    }
+    let checked = runtime().block_on(beacon::discord::doctor::doctor(
+        &config,
+        guild,
+        beacon::discord::commands::AUDIENCES,
+        &mut std::io::stdout(),
+    ));
+    match checked {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// SIGINT (Ctrl-C) or SIGTERM.
 async fn shutdown_signal() {
     #[cfg(unix)]
@@ -451,6 +489,7 @@ fn main() -> ExitCode {
         Command::Run { config } => run_bot(config.as_deref(), false),
         Command::Send { config } => run_bot(config.as_deref(), true),
         Command::Migrate { config } => migrate(config.as_deref()),
+        Command::Doctor { config, guild } => doctor(config.as_deref(), guild),
         Command::Report { args } => report(args),
         Command::Config => {
             say!("{}", beacon::config::EXAMPLE.trim_end());

@@ -122,6 +122,9 @@ pub struct Subscription {
     /// The language their direct messages are framed in.
     pub lang: String,
     pub since_ms: i64,
+    /// When Discord last refused them a direct message: fan-outs skip them until a new
+    /// subscription's confirmation gets through.
+    pub dm_refused_at_ms: Option<i64>,
 }
 
 /// The topic that means "every topic".
@@ -369,7 +372,7 @@ pub trait CrisisLedger: Send + Sync + 'static {
     fn unfinished_updates(
         &self,
     ) -> impl Future<Output = Result<Vec<(Crisis, CrisisUpdate)>, StoreError>> + Send;
-    /// Subscribe (again: the DM channel is refreshed).
+    /// Subscribe (again: the DM channel, language and reachability are refreshed).
     fn subscribe(&self, sub: &Subscription) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Unsubscribe from a topic, or from everything with `None`; how many were removed.
     fn unsubscribe(

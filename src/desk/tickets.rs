@@ -244,6 +244,8 @@ pub enum Target {
     Thread(u64),
     /// The ticket with this number on the actor's server.
     Number(i64),
+    /// The actor's own most recently closed ticket on their server (`/reopen` anywhere).
+    LastClosed,
 }
 
 /// Limits on opening tickets, from the `[tickets]` configuration.
@@ -360,6 +362,7 @@ async fn find<L: TicketLedger>(
         Target::Id(id) => ledger.ticket(id).await?,
         Target::Thread(thread) => ledger.ticket_by_thread(thread).await?,
         Target::Number(number) => ledger.ticket_by_number(actor.guild_id, number).await?,
+        Target::LastClosed => ledger.last_closed_of(actor.guild_id, actor.user_id).await?,
     };
     let Some(ticket) = found else {
         return Ok(Err(NotDone::NoTicket));
@@ -846,6 +849,12 @@ pub trait TicketLedger: Send + Sync + 'static {
         &self,
         guild_id: u64,
         number: i64,
+    ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
+    /// The customer's most recently closed ticket on the server.
+    fn last_closed_of(
+        &self,
+        guild_id: u64,
+        customer_id: u64,
     ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
     /// A customer's tickets that are not closed, oldest first.
     fn open_tickets_of(

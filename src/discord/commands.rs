@@ -10,6 +10,7 @@ use serenity::all::{
 use serenity::http::Http;
 use tracing::{error, info};
 
+use super::permissions::{Audience, Naming};
 use super::render::{fit, no_pings};
 use super::{Bot, render_asked, retry, tickets};
 use crate::desk::answers::choose_lang;
@@ -25,8 +26,67 @@ const MAX_CHOICES: usize = 25;
 /// Autocomplete values that name an intent start with this; anything else is a typed question.
 const CHOSEN: char = '#';
 
-/// Every command the bot offers.
+/// Who each command is for. Discord offers a command by its `default_member_permissions`
+/// (set here from the audience) until an admin changes that under Server Settings >
+/// Integrations; a bot cannot set per-role command permissions with its token (Application
+/// Commands docs, "Permissions"). So a customer's list holds only what customers use; agents
+/// are offered theirs by Manage Threads (tickets are threads), moderators by Manage Server;
+/// `/setup roles` and `/setup check` say what to change when a configured role lacks it. The
+/// bot still checks its own roles on every command, as before.
+pub const AUDIENCES: &[(&str, Audience)] = &[
+    ("faq", Audience::Customers),
+    ("ticket", Audience::Customers),
+    ("reopen", Audience::Customers),
+    ("subscribe", Audience::Customers),
+    ("unsubscribe", Audience::Customers),
+    ("close", Audience::Agents),
+    ("release", Audience::Agents),
+    ("transfer", Audience::Agents),
+    ("add", Audience::Agents),
+    ("priority", Audience::Agents),
+    ("tag", Audience::Agents),
+    ("note", Audience::Agents),
+    ("reply", Audience::Agents),
+    ("resolve", Audience::Agents),
+    ("block", Audience::Agents),
+    ("unblock", Audience::Agents),
+    ("transcript", Audience::Agents),
+    ("setup", Audience::Moderators),
+    ("crisis", Audience::Moderators),
+    ("panel", Audience::Moderators),
+    ("kb-reload", Audience::Moderators),
+    ("report", Audience::Moderators),
+];
+
+/// Every command the bot offers, each with its audience's default permissions.
 pub fn definitions(tickets: &TicketsConfig) -> Vec<CreateCommand> {
+    commands(tickets)
+        .into_iter()
+        .map(|command| {
+            let audience = AUDIENCES
+                .iter()
+                .find(|(n, _)| *n == name_of(&command))
+                .map_or(Audience::Moderators, |(_, a)| *a);
+            match audience.default_permissions() {
+                Some(bits) => {
+                    command.default_member_permissions(Permissions::from_bits_truncate(bits))
+                }
+                None => command,
+            }
+        })
+        .collect()
+}
+
+/// A command's name, as it is registered.
+fn name_of(command: &CreateCommand) -> String {
+    serde_json::to_value(command)
+        .ok()
+        .and_then(|v| v["name"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The commands, before their permissions are set.
+fn commands(tickets: &TicketsConfig) -> Vec<CreateCommand> {
     let string = |name: &str, description: &str, max: u16| {
         CreateCommandOption::new(CommandOptionType::String, name, description).max_length(max)
     };
@@ -53,8 +113,11 @@ pub fn definitions(tickets: &TicketsConfig) -> Vec<CreateCommand> {
         CreateCommand::new("setup")
             .description("Set Beacon up for this server (moderators)")
             .dm_permission(false)
-            .default_member_permissions(Permissions::MANAGE_GUILD)
             .add_option(sub("show", "Show the current settings"))
+            .add_option(sub(
+                "check",
+                "Check Beacon's permissions in every channel and role it uses",
+            ))
             .add_option(
                 sub(
                     "help-channel",
@@ -182,8 +245,16 @@ pub fn definitions(tickets: &TicketsConfig) -> Vec<CreateCommand> {
             .description("Ask the customer whether this ticket can close (agents)")
             .dm_permission(false),
         CreateCommand::new("reopen")
-            .description("Reopen this closed ticket")
-            .dm_permission(false),
+            .description("Reopen your closed ticket (the latest, or the one with this number)")
+            .dm_permission(false)
+            .add_option(
+                CreateCommandOption::new(
+                    CommandOptionType::Integer,
+                    "number",
+                    "The ticket's number (default: this thread's, or your latest)",
+                )
+                .min_int_value(1),
+            ),
         CreateCommand::new("block")
             .description("Stop a member from opening tickets (agents, moderators)")
             .dm_permission(false)
@@ -196,7 +267,6 @@ pub fn definitions(tickets: &TicketsConfig) -> Vec<CreateCommand> {
         CreateCommand::new("crisis")
             .description("Crisis mode: one source of truth for everyone (moderators)")
             .dm_permission(false)
-            .default_member_permissions(Permissions::MANAGE_GUILD)
             .add_option(
                 sub(
                     "start",
@@ -253,7 +323,6 @@ pub fn definitions(tickets: &TicketsConfig) -> Vec<CreateCommand> {
                 "How support is doing: tickets, response times, satisfaction, the FAQ (moderators)",
             )
             .dm_permission(false)
-            .default_member_permissions(Permissions::MANAGE_GUILD)
             .add_option(
                 CreateCommandOption::new(
                     CommandOptionType::Integer,
@@ -332,7 +401,7 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
         "setup" | "kb-reload" | "panel" | "report" if !is_moderator(bot, cmd).await? => {
             Reply::text(bot.locales.get(lang, "permission.moderator"))
         }
-        "setup" => setup(bot, cmd, lang).await?,
+        "setup" => setup(bot, http, cmd, lang).await?,
         "ticket" => {
             let options = cmd.data.options();
             let about = string_option(&options, "about");
@@ -354,16 +423,12 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
             let reason = string_option(&cmd.data.options(), "reason").unwrap_or_default();
             Reply::text(tickets::closing::close_command(bot, http, cmd, &reason, lang).await?)
         }
-        "reopen" => {
-            let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
-            let actor =
-                super::actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
-            let here = crate::desk::tickets::Target::Thread(cmd.channel_id.get());
-            Reply::text(tickets::closing::reopen(bot, http, &actor, here, lang).await?)
-        }
+        "reopen" => Reply::text(tickets::closing::reopen_command(bot, http, cmd, lang).await?),
         "crisis" => Reply::text(super::crisis::command(bot, http, cmd, lang).await?),
         "subscribe" | "unsubscribe" => {
             let topic = string_option(&cmd.data.options(), "topic");
+            // A topic typed in Persian, Arabic or Armenian says the member's language best.
+            let lang = choose_lang(topic.as_deref().unwrap_or(""), Some(&cmd.locale));
             let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
             let user = cmd.user.id.get();
             Reply::text(if name == "subscribe" {
@@ -576,8 +641,47 @@ pub(crate) fn int_option(options: &[ResolvedOption<'_>], name: &str) -> Option<i
     })
 }
 
+/// `/setup check`: what Beacon cannot do in this server's configured channels and roles, and
+/// how to fix each.
+async fn check(
+    bot: &Bot,
+    http: &Http,
+    settings: &GuildSettings,
+    lang: &str,
+) -> anyhow::Result<String> {
+    let l = bot.locales;
+    let application = http.application_id().map_or(0, |a| a.get());
+    let report = super::doctor::check_server(
+        http,
+        application,
+        settings,
+        &bot.tickets,
+        AUDIENCES,
+        Naming::Mentions,
+    )
+    .await?;
+    Ok(if report.problems.is_empty() {
+        format!("✅ {}", l.get(lang, "setup.check_ok"))
+    } else {
+        format!(
+            "⚠️ {}\n• {}",
+            l.fill(
+                lang,
+                "setup.check_found",
+                &[("count", &report.problems.len())]
+            ),
+            report.problems.join("\n• ")
+        )
+    })
+}
+
 /// `/setup ...`: change one group of settings, then show them all.
-async fn setup(bot: &Bot, cmd: &CommandInteraction, lang: &str) -> anyhow::Result<Reply> {
+async fn setup(
+    bot: &Bot,
+    http: &Http,
+    cmd: &CommandInteraction,
+    lang: &str,
+) -> anyhow::Result<Reply> {
     let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
     let _one_change_at_a_time = bot.desk.editing_settings().await;
     let current = bot.desk.settings(guild).await?;
@@ -605,6 +709,7 @@ async fn setup(bot: &Bot, cmd: &CommandInteraction, lang: &str) -> anyhow::Resul
     };
     let changed: Result<bool, crate::desk::SettingsError> = match *sub {
         "show" => Ok(false),
+        "check" => return Ok(Reply::text(check(bot, http, &current, lang).await?)),
         "help-channel" => {
             let enabled = args
                 .iter()
@@ -685,11 +790,30 @@ async fn setup(bot: &Bot, cmd: &CommandInteraction, lang: &str) -> anyhow::Resul
             s.updated_by = Some(cmd.user.id.get());
             bot.desk.save_settings(s.clone()).await?;
             info!(guild, by = %cmd.user.id, what = sub, "settings changed");
-            Ok(Reply::text(format!(
+            let mut text = format!(
                 "{}\n\n{}",
                 bot.locales.get(lang, "setup.saved"),
                 summary(bot, &s, lang)
-            )))
+            );
+            // Roles only work once Discord offers them their commands and pings them: say
+            // what to change, now, where the moderator is looking.
+            if *sub == "roles" {
+                let application = http.application_id().map_or(0, |a| a.get());
+                let notes = super::doctor::roles_report(
+                    http,
+                    application,
+                    &s,
+                    &bot.tickets,
+                    AUDIENCES,
+                    Naming::Mentions,
+                )
+                .await?;
+                for note in notes {
+                    text.push_str("\n\n⚠️ ");
+                    text.push_str(&note);
+                }
+            }
+            Ok(Reply::text(text))
         }
     }
 }
@@ -793,5 +917,44 @@ async fn reload(bot: &Bot, lang: &str) -> Reply {
             }
             Reply::text(text)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_has_its_audiences_default_permissions() {
+        let defs = definitions(&TicketsConfig::default());
+        assert_eq!(defs.len(), AUDIENCES.len(), "one audience per command");
+        for def in &defs {
+            let v = serde_json::to_value(def).unwrap();
+            let name = v["name"].as_str().unwrap();
+            let audience = AUDIENCES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, a)| *a)
+                .unwrap_or_else(|| panic!("/{name} has no audience"));
+            let expected = audience
+                .default_permissions()
+                .map(|bits| serde_json::Value::String(bits.to_string()));
+            assert_eq!(
+                v.get("default_member_permissions")
+                    .cloned()
+                    .filter(|p| !p.is_null()),
+                expected,
+                "/{name}"
+            );
+        }
+        let customers: Vec<&str> = AUDIENCES
+            .iter()
+            .filter(|(_, a)| *a == Audience::Customers)
+            .map(|(n, _)| *n)
+            .collect();
+        assert_eq!(
+            customers,
+            ["faq", "ticket", "reopen", "subscribe", "unsubscribe"]
+        );
     }
 }

@@ -311,8 +311,11 @@ pub fn announcement_text(crisis: &Crisis, update: &CrisisUpdate) -> String {
     text
 }
 
-/// Subscribe a member to a topic (`*`: every topic): the DM channel is opened now, so the
-/// fan-out costs one request per member. Returns what to tell them.
+/// Subscribe a member to a topic (`*`: every topic), and confirm it by direct message with an
+/// Unsubscribe button, so they see at once whether DMs reach them. Discord opens a DM channel
+/// even when the member's DMs are closed and refuses only the message (50007): then they are
+/// told how to open them, and recorded as unreachable so fan-outs skip them. Returns what to
+/// tell them.
 pub async fn subscribe(
     bot: &Bot,
     http: &Http,
@@ -326,22 +329,69 @@ pub async fn subscribe(
         Ok(t) => t,
         Err(why) => return Ok(why),
     };
+    let settings = bot.desk.settings(guild).await?;
+    let closed = || {
+        let mut text = l.get(lang, "crisis.dms_closed").to_string();
+        if let Some(news) = settings.announce_channel {
+            text.push(' ');
+            text.push_str(&l.fill(
+                lang,
+                "crisis.dms_closed_news",
+                &[("channel", &format!("<#{news}>"))],
+            ));
+        }
+        text
+    };
     let dm = match retry(|| UserId::new(user).create_dm_channel(http)).await {
-        Ok(c) => c.id.get(),
+        Ok(c) => c.id,
         Err(e) => {
             warn!("cannot open a DM channel: {e:#}");
-            return Ok(l.get(lang, "crisis.dms_closed").to_string());
+            return Ok(closed());
         }
     };
-    let sub = Subscription {
+    let now = now_ms();
+    let mut sub = Subscription {
         guild_id: guild,
         user_id: user,
         topic: topic.clone().unwrap_or_else(|| EVERY_TOPIC.into()),
-        dm_channel_id: dm,
+        dm_channel_id: dm.get(),
         lang: lang.to_string(),
-        since_ms: now_ms(),
+        since_ms: now,
+        dm_refused_at_ms: None,
     };
-    bot.desk.ledger().subscribe(&sub).await?;
+    let store = bot.desk.ledger();
+    store.subscribe(&sub).await?;
+    let server = store
+        .guild_name(guild)
+        .await?
+        .unwrap_or_else(|| l.get(lang, "crisis.this_server").to_string());
+    let confirm = match &topic {
+        Some(t) => l.fill(
+            lang,
+            "crisis.confirm_topic",
+            &[("topic", t), ("server", &server)],
+        ),
+        None => l.fill(lang, "crisis.confirm_all", &[("server", &server)]),
+    };
+    let button = CreateButton::new(unsubscribe_id(guild, &sub.topic))
+        .style(ButtonStyle::Secondary)
+        .label(l.get(lang, "crisis.unsubscribe"));
+    let message = CreateMessage::new()
+        .content(fit(&confirm, MAX_CONTENT))
+        .components(vec![CreateActionRow::Buttons(vec![button])])
+        .allowed_mentions(no_pings())
+        .nonce(Nonce::String(format!("u{now}")))
+        .enforce_nonce(true);
+    match retry(|| dm.send_message(http, message.clone())).await {
+        Ok(_) => {}
+        Err(e) if super::discord_code(&e) == Some(50007) => {
+            sub.dm_refused_at_ms = Some(now);
+            store.subscribe(&sub).await?;
+            info!(guild, "member subscribed, but Discord refuses them DMs");
+            return Ok(closed());
+        }
+        Err(e) => return Err(e),
+    }
     info!(guild, topic = %sub.topic, "member subscribed");
     Ok(match topic {
         Some(t) => l.fill(lang, "crisis.subscribed", &[("topic", &t)]),

@@ -3,7 +3,9 @@
 
 pub mod commands;
 pub mod crisis;
+pub mod doctor;
 pub mod outbox;
+pub mod permissions;
 pub mod render;
 mod report;
 pub mod tickets;
@@ -479,8 +481,19 @@ impl EventHandler for Handler {
             };
             if let Some(token) = token {
                 let lang = crate::desk::answers::choose_lang("", Some(locale));
+                // Discord refusing Beacon a permission is the server's setting, not a bug:
+                // whoever triggered it is told which permission to give where.
+                let text = match doctor::explain_refusal(&ctx.http, &e).await {
+                    Some(advice) => {
+                        warn!("{advice}");
+                        self.0
+                            .locales
+                            .fill(lang, "error.refused", &[("advice", &advice)])
+                    }
+                    None => self.0.locales.get(lang, "error.generic").to_string(),
+                };
                 let sorry = EditInteractionResponse::new()
-                    .content(self.0.locales.get(lang, "error.generic"))
+                    .content(fit(&text, render::MAX_CONTENT))
                     .allowed_mentions(no_pings());
                 let _ = ctx
                     .http
@@ -617,6 +630,17 @@ async fn send_reply(
         .nonce(serenity::all::Nonce::String(format!("r{}", msg.id)))
         .enforce_nonce(true);
     retry(|| msg.channel_id.send_message(&ctx.http, builder.clone())).await
+}
+
+/// Discord's error code of a failed REST call somewhere in an error's chain (50007, 50013...).
+pub(crate) fn discord_code(e: &anyhow::Error) -> Option<isize> {
+    e.chain()
+        .find_map(|c| match c.downcast_ref::<serenity::Error>()? {
+            serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)) => {
+                Some(r.error.code)
+            }
+            _ => None,
+        })
 }
 
 /// Retry a REST call on 429 (after `retry_after`) and on 5xx (with backoff), at most 4 tries.

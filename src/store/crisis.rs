@@ -301,9 +301,11 @@ impl CrisisLedger for Store {
     async fn subscribe(&self, s: &Subscription) -> Result<(), StoreError> {
         with_pool!(self, p => {
             sqlx::query(
-                "INSERT INTO subscriptions (guild_id, user_id, topic, dm_channel_id, lang, since) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (guild_id, user_id, topic) \
-                 DO UPDATE SET dm_channel_id = excluded.dm_channel_id, lang = excluded.lang",
+                "INSERT INTO subscriptions \
+                 (guild_id, user_id, topic, dm_channel_id, lang, since, dm_refused_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (guild_id, user_id, topic) \
+                 DO UPDATE SET dm_channel_id = excluded.dm_channel_id, lang = excluded.lang, \
+                 dm_refused_at = excluded.dm_refused_at",
             )
             .bind(sql_id(s.guild_id))
             .bind(sql_id(s.user_id))
@@ -311,6 +313,7 @@ impl CrisisLedger for Store {
             .bind(sql_id(s.dm_channel_id))
             .bind(&s.lang)
             .bind(s.since_ms)
+            .bind(s.dm_refused_at_ms)
             .execute(p)
             .await?;
             Ok(())
@@ -344,7 +347,7 @@ impl CrisisLedger for Store {
     ) -> Result<Vec<Subscription>, StoreError> {
         with_pool!(self, p => {
             let rows = sqlx::query(
-                "SELECT topic, dm_channel_id, since, lang FROM subscriptions \
+                "SELECT topic, dm_channel_id, since, lang, dm_refused_at FROM subscriptions \
                  WHERE guild_id = $1 AND user_id = $2 ORDER BY topic",
             )
             .bind(sql_id(guild_id))
@@ -360,6 +363,7 @@ impl CrisisLedger for Store {
                         dm_channel_id: r.try_get::<i64, _>(1)? as u64,
                         since_ms: r.try_get(2)?,
                         lang: r.try_get(3)?,
+                        dm_refused_at_ms: r.try_get(4)?,
                     })
                 })
                 .collect()
@@ -379,7 +383,8 @@ impl CrisisLedger for Store {
             sqlx::query(
                 "INSERT INTO outbox (update_id, user_id, channel_id, lang, state, next_at) \
                  SELECT $1, user_id, MIN(dm_channel_id), MIN(lang), 'pending', $2 FROM subscriptions \
-                 WHERE guild_id = $3 AND topic IN ($4, '*') GROUP BY user_id \
+                 WHERE guild_id = $3 AND topic IN ($4, '*') AND dm_refused_at IS NULL \
+                 GROUP BY user_id \
                  ON CONFLICT (update_id, user_id) DO NOTHING",
             )
             .bind(update_id)
@@ -468,6 +473,7 @@ impl CrisisLedger for Store {
         };
         let done_at = (state != DeliveryState::Pending).then_some(at_ms);
         with_pool!(self, p => {
+            let mut tx = p.begin().await?;
             sqlx::query(
                 "UPDATE outbox SET state = $1, message_id = COALESCE($2, message_id), error = $3, \
                  next_at = COALESCE($4, next_at), done_at = $5, claimed_until = NULL WHERE id = $6",
@@ -478,8 +484,24 @@ impl CrisisLedger for Store {
             .bind(next_at)
             .bind(done_at)
             .bind(id)
-            .execute(p)
+            .execute(&mut *tx)
             .await?;
+            // A refused delivery means Discord will refuse the next ones too: the member is
+            // skipped by later fan-outs until they subscribe again.
+            if state == DeliveryState::Refused {
+                sqlx::query(
+                    "UPDATE subscriptions SET dm_refused_at = $1 \
+                     WHERE user_id = (SELECT user_id FROM outbox WHERE id = $2) \
+                     AND guild_id = (SELECT c.guild_id FROM outbox o \
+                     JOIN crisis_updates u ON u.id = o.update_id \
+                     JOIN crises c ON c.id = u.crisis_id WHERE o.id = $2)",
+                )
+                .bind(at_ms)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
             Ok(())
         })
     }

@@ -144,6 +144,15 @@ impl Store {
         Ok(self.applied_migrations().await?.saturating_sub(before))
     }
 
+    /// How many migrations `migrate` would apply now.
+    pub async fn pending_migrations(&self) -> usize {
+        let total = match &self.pool {
+            Pool::Sqlite(_) => SQLITE_MIGRATIONS.migrations.len(),
+            Pool::Postgres(_) => POSTGRES_MIGRATIONS.migrations.len(),
+        };
+        total.saturating_sub(self.applied_migrations().await.unwrap_or(0))
+    }
+
     async fn applied_migrations(&self) -> Result<usize, StoreError> {
         let n: i64 = with_pool!(self, p => {
             sqlx::query("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")

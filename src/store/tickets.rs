@@ -176,6 +176,25 @@ impl TicketLedger for Store {
         })
     }
 
+    async fn last_closed_of(
+        &self,
+        guild_id: u64,
+        customer_id: u64,
+    ) -> Result<Option<Ticket>, StoreError> {
+        with_pool!(self, p => {
+            let row = sqlx::query(&format!(
+                "SELECT {TICKET_COLUMNS} FROM tickets WHERE guild_id = $1 AND customer_id = $2 \
+                 AND state = $3 ORDER BY closed_at DESC, id DESC LIMIT 1"
+            ))
+            .bind(sql_id(guild_id))
+            .bind(sql_id(customer_id))
+            .bind(TicketState::Closed.name())
+            .fetch_optional(p)
+            .await?;
+            row.as_ref().map(ticket_from_row).transpose()
+        })
+    }
+
     async fn open_tickets_of(
         &self,
         guild_id: u64,

@@ -62,8 +62,17 @@ impl Bot {
             .await
     }
 
-    /// The bot's direct messages to `user` (not its answers to their button presses there).
+    /// The crisis updates the bot sent `user` by direct message (not the confirmation of their
+    /// subscription, nor its answers to their button presses there).
     fn dms(&self, user: u64) -> Vec<Value> {
+        self.all_dms(user)
+            .into_iter()
+            .filter(|m| !is_confirmation(m))
+            .collect()
+    }
+
+    /// Every direct message the bot sent `user`, confirmations included.
+    fn all_dms(&self, user: u64) -> Vec<Value> {
         self.fake
             .dm_channel_of(user)
             .map(|c| self.fake.bot_messages(c))
@@ -87,6 +96,11 @@ impl Bot {
     }
 }
 
+/// Whether a direct message is the confirmation of a subscription (English).
+fn is_confirmation(m: &Value) -> bool {
+    content(m).starts_with("You're subscribed")
+}
+
 async fn a_crisis_from_start_to_end_reaches_every_subscriber_once(url: String) {
     let bot = Bot::with_crisis(&url).await;
     let everyone = &bot.others[0..3];
@@ -100,9 +114,73 @@ async fn a_crisis_from_start_to_end_reaches_every_subscriber_once(url: String) {
     bot.subscribe(payments_only, Some("payments")).await;
     bot.subscribe(shipping_only, Some("shipping")).await;
     bot.subscribe(closed, None).await;
+    // Each subscription is confirmed by a direct message that carries Unsubscribe.
+    for &u in everyone.iter().chain([&payments_only, &closed]) {
+        let sent = bot.all_dms(u);
+        assert_eq!(sent.len(), 1, "one confirmation for {u}");
+        assert!(is_confirmation(&sent[0]), "{}", content(&sent[0]));
+        assert_eq!(custom_ids(&sent[0]).len(), 1);
+        assert!(custom_ids(&sent[0])[0].starts_with(&format!("c:unsub:{}:", bot.guild)));
+    }
     bot.fake.set_dms_closed(closed, true);
 
-    // Only moderators run crises.
+    // A member whose DMs are closed is told at once how to open them, in their language, and
+    // is not counted on: Discord opens the DM channel and refuses only the message.
+    let shut = bot.fake.add_member(bot.guild, "shut", &[]);
+    bot.fake.set_dms_closed(shut, true);
+    let told = bot
+        .final_text(&bot.command_in(bot.general, shut, "subscribe", json!([])))
+        .await;
+    assert_eq!(
+        told,
+        format!(
+            "{} {}",
+            fill("en", "crisis.dms_closed", &[]),
+            fill(
+                "en",
+                "crisis.dms_closed_news",
+                &[("channel", &format!("<#{}>", bot.announcements))]
+            )
+        )
+    );
+    let stored = bot.store.subscriptions_of(bot.guild, shut).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(
+        stored[0].dm_refused_at_ms.is_some(),
+        "recorded as unreachable"
+    );
+    let persian = bot.fake.add_member(bot.guild, "shirin", &[]);
+    bot.fake.set_dms_closed(persian, true);
+    let asked = bot.fake.push_slash_command(
+        bot.guild,
+        bot.general,
+        persian,
+        "subscribe",
+        json!([{"name": "topic", "type": 3, "value": "پرداخت"}]),
+        "en-US",
+    );
+    let told = bot.final_text(&asked).await;
+    assert!(
+        told.starts_with(&fill("fa", "crisis.dms_closed", &[])),
+        "{told}"
+    );
+
+    // Only moderators run crises: Discord offers /crisis to members with Manage Server...
+    let start = json!([{"name": "start", "type": 1, "options": [
+        {"name": "topic", "type": 3, "value": "payments"},
+        {"name": "title", "type": 3, "value": "x"},
+        {"name": "status", "type": 3, "value": "y"}]}]);
+    let hidden = bot.fake.try_push_slash_command(
+        bot.guild,
+        bot.general,
+        bot.customer,
+        "crisis",
+        start.clone(),
+        "en-US",
+    );
+    assert!(hidden.is_err(), "a customer is not offered /crisis");
+    // ... and when an admin lets everyone see it, Beacon still refuses a customer.
+    bot.allow_everyone("crisis");
     let refused = bot
         .crisis(
             bot.customer,
@@ -202,14 +280,21 @@ async fn a_crisis_from_start_to_end_reaches_every_subscriber_once(url: String) {
         .await;
     assert!(content(&edited).contains("We are on it."), "history kept");
     bot.fake
-        .wait_until("second DMs", WAIT, |f| {
-            let n = f
-                .dm_channel_of(payments_only)
-                .map(|c| f.bot_messages(c).len())
-                .unwrap_or(0);
-            (n == 2).then_some(())
+        .wait_until("second DMs", WAIT, |_| {
+            (bot.dms(payments_only).len() == 2).then_some(())
         })
         .await;
+    // The member Discord refused is not tried again.
+    let refused_before = bot
+        .fake
+        .requests_matching(
+            "POST",
+            &format!(
+                "/channels/{}/messages",
+                bot.fake.dm_channel_of(closed).unwrap()
+            ),
+        )
+        .len();
 
     // A member unsubscribes from the DM button; the end reaches the others only.
     let dm = &bot.dms(everyone[0])[0];
@@ -242,14 +327,18 @@ async fn a_crisis_from_start_to_end_reaches_every_subscriber_once(url: String) {
         .await;
     assert_eq!(resolved["pinned"], json!(false), "retired from the pins");
     bot.fake
-        .wait_until("third DMs", WAIT, |f| {
-            let n = f
-                .dm_channel_of(payments_only)
-                .map(|c| f.bot_messages(c).len())
-                .unwrap_or(0);
-            (n == 3).then_some(())
+        .wait_until("third DMs", WAIT, |_| {
+            (bot.dms(payments_only).len() == 3).then_some(())
         })
         .await;
+    let closed_dm = bot.fake.dm_channel_of(closed).unwrap();
+    assert_eq!(
+        bot.fake
+            .requests_matching("POST", &format!("/channels/{closed_dm}/messages"))
+            .len(),
+        refused_before,
+        "a member whose DMs were refused is not tried again"
+    );
     assert_eq!(bot.dms(everyone[0]).len(), 2, "unsubscribed before the end");
     for &u in &everyone[1..] {
         assert_eq!(bot.dms(u).len(), 3);
@@ -313,10 +402,18 @@ async fn deliveries_survive_429_and_500_mid_run(url: String) {
         assert_eq!(bot.dms(m).len(), 1, "exactly one DM for {m}");
     }
     // The failed attempts were made, and repeated with the same nonce.
-    let attempts = bot
+    let attempts: Vec<_> = bot
         .fake
-        .requests_matching("POST", &format!("/channels/{}/messages", dm(3)));
-    assert_eq!(attempts.len(), 4);
+        .requests_matching("POST", &format!("/channels/{}/messages", dm(3)))
+        .into_iter()
+        .filter(|r| {
+            !r.body.as_ref().unwrap()["nonce"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with('u')
+        })
+        .collect();
+    assert_eq!(attempts.len(), 4, "three failures, then the delivery");
     let nonces: std::collections::HashSet<String> = attempts
         .iter()
         .map(|r| r.body.as_ref().unwrap()["nonce"].to_string())

@@ -23,6 +23,22 @@ pub const STARTUP: Duration = Duration::from_secs(120);
 
 /// Discord's MANAGE_GUILD permission bit.
 pub const MANAGE_GUILD: u64 = 1 << 5;
+/// Discord's MANAGE_THREADS permission bit: what Discord offers the agent commands by.
+pub const MANAGE_THREADS: u64 = 1 << 34;
+
+/// The permissions the README's invite link asks for: the bot's role in every test server has
+/// exactly these, so the suite proves that a server set up by the README lets Beacon work.
+pub fn readme_invite_permissions() -> u64 {
+    let readme = include_str!("../../README.md");
+    let link = readme
+        .split("https://discord.com/oauth2/authorize?")
+        .nth(1)
+        .expect("README has an invite link");
+    link.split(['&', '`', ')', ' '])
+        .find_map(|p| p.strip_prefix("permissions="))
+        .and_then(|n| n.parse().ok())
+        .expect("the invite link names its permissions")
+}
 
 pub struct Options {
     pub kb_dir: PathBuf,
@@ -93,6 +109,7 @@ impl Bot {
     pub async fn start_with(db_url: &str, options: Options) -> Bot {
         let fake = FakeDiscord::start().await;
         let guild = fake.add_guild("Acme Community");
+        fake.set_role_permissions(fake.bot_role(guild), readme_invite_permissions());
         let help = fake.add_text_channel(guild, "help");
         let general = fake.add_text_channel(guild, "general");
         let forum = fake.add_forum_channel(guild, "support");
@@ -101,12 +118,14 @@ impl Bot {
         let transcripts = fake.add_text_channel(guild, "transcripts");
         let status = fake.add_text_channel(guild, "status");
         let announcements = fake.add_announcement_channel(guild, "announcements");
-        let agent_role = fake.add_role(guild, "Agents", 0);
+        // As the README says: agents hold Manage Threads, which Discord offers their commands by.
+        let agent_role = fake.add_role(guild, "Agents", MANAGE_THREADS);
         let agent_members = [
             fake.add_member(guild, "agent-ana", &[agent_role]),
             fake.add_member(guild, "agent-bo", &[agent_role]),
         ];
-        let moderator_role = fake.add_role(guild, "Moderators", MANAGE_GUILD);
+        // Moderators hold Manage Server (their commands) and Manage Threads (agents' ones).
+        let moderator_role = fake.add_role(guild, "Moderators", MANAGE_GUILD | MANAGE_THREADS);
         let moderator = fake.add_member(guild, "mod", &[moderator_role]);
         let supervisor_role = fake.add_role(guild, "Supervisors", 0);
         let announce_role = fake.add_role(guild, "Outage news", 0);
@@ -207,6 +226,13 @@ impl Bot {
         )
         .await;
         bot
+    }
+
+    /// An admin lets everyone use `command` (Server Settings > Integrations > Beacon), so a
+    /// member Discord would not offer it to can reach it, and Beacon's own refusal shows.
+    pub fn allow_everyone(&self, command: &str) {
+        self.fake
+            .set_command_permissions(self.guild, Some(command), &[(self.guild, 1, true)]);
     }
 
     /// Run `/setup <sub> ...` as the moderator; returns the reply text.

@@ -314,6 +314,20 @@ async fn customer_text_pings_nobody(url: String) {
 
 async fn setup_records_settings_and_refuses_customers(url: String) {
     let bot = Bot::start(&url).await;
+    // Discord does not offer /setup to a customer; should an admin let everyone see it,
+    // Beacon refuses them itself.
+    let options = json!([{"name": "help-channel", "type": 1, "options": [
+        {"name": "channel", "type": 7, "value": bot.help.to_string()}]}]);
+    let hidden = bot.fake.try_push_slash_command(
+        bot.guild,
+        bot.general,
+        bot.customer,
+        "setup",
+        options,
+        "en-US",
+    );
+    assert!(hidden.is_err());
+    bot.allow_everyone("setup");
     let refused = bot
         .setup_as(
             bot.customer,
@@ -322,6 +336,8 @@ async fn setup_records_settings_and_refuses_customers(url: String) {
         )
         .await;
     assert_eq!(refused, words("en", "permission.moderator"));
+    bot.fake
+        .set_command_permissions(bot.guild, Some("setup"), &[]);
     use beacon::desk::Ledger as _;
     assert!(
         bot.store
@@ -332,14 +348,22 @@ async fn setup_records_settings_and_refuses_customers(url: String) {
             .is_empty()
     );
 
-    // A member with the moderator role set up, but no MANAGE_GUILD, may set up too.
+    // A member with the moderator role set up, but no MANAGE_GUILD, may set up too, once an
+    // admin lets the role see /setup, as Beacon says when the role is set.
     let helper_role = bot.fake.add_role(bot.guild, "Helpers", 0);
     let helper = bot.fake.add_member(bot.guild, "helper", &[helper_role]);
-    bot.setup(
-        "roles",
-        json!([{"name": "moderator", "type": 8, "value": helper_role.to_string()}]),
-    )
-    .await;
+    let told = bot
+        .setup(
+            "roles",
+            json!([{"name": "moderator", "type": 8, "value": helper_role.to_string()}]),
+        )
+        .await;
+    assert!(
+        told.contains(&format!("Discord does not offer /setup, /crisis, /panel, /kb-reload, /report to <@&{helper_role}> yet")),
+        "{told}"
+    );
+    bot.fake
+        .set_command_permissions(bot.guild, Some("setup"), &[(helper_role, 1, true)]);
     let saved = bot
         .setup_as(
             helper,

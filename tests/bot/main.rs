@@ -9,6 +9,7 @@ mod crisis;
 mod db;
 mod harness;
 mod j1;
+mod permissions;
 mod process;
 mod report;
 mod resilience;

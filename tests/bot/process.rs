@@ -570,6 +570,7 @@ async fn seed_subscribers(fake: &FakeDiscord, db_url: &str, guild: u64, n: usize
             dm_channel_id: fake.open_dm(user),
             lang: "en".into(),
             since_ms: 1,
+            dm_refused_at_ms: None,
         };
         store.subscribe(&sub).await.unwrap();
         users.push(user);

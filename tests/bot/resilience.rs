@@ -189,7 +189,18 @@ async fn reload_refuses_a_broken_knowledge_base_and_takes_a_good_one(url: String
         )
     };
 
-    // A customer may not reload.
+    // A customer may not reload: Discord does not offer it, and Beacon refuses it when an
+    // admin lets everyone see it.
+    let hidden = bot.fake.try_push_slash_command(
+        bot.guild,
+        bot.general,
+        bot.customer,
+        "kb-reload",
+        json!([]),
+        "en-US",
+    );
+    assert!(hidden.is_err());
+    bot.allow_everyone("kb-reload");
     let refused = bot.final_text(&reload(bot.customer)).await;
     assert_eq!(refused, words("en", "permission.moderator"));
 

@@ -16,6 +16,7 @@ on_both_backends!(
     queue_places_stay_current_as_tickets_are_claimed,
     an_overdue_ticket_escalates_once_even_across_a_restart,
     a_quiet_customer_is_warned_then_the_ticket_closes,
+    with_dms_closed_the_survey_stays_in_an_unlocked_thread,
 );
 
 /// The bot's message in `channel` that has a component with this custom id.
@@ -58,17 +59,27 @@ async fn the_customer_confirms_closing_rates_the_ticket_and_can_reopen_it(url: S
         .await;
 
     // The agent asks; only the customer answers.
-    let resolve = bot.command_in(thread, bot.customer, "resolve", json!([]));
-    assert_eq!(
-        bot.final_text(&resolve).await,
-        fill("en", "ticket.agent_only", &[])
-    );
+    let refused = bot
+        .refused_by_beacon(thread, bot.customer, "resolve", json!([]))
+        .await;
+    assert_eq!(refused, fill("en", "ticket.agent_only", &[]));
     let resolve = bot.command_in(thread, ana, "resolve", json!([]));
     bot.final_text(&resolve).await;
     let ask = message_with_button(&bot, thread, &format!("t:keep:{id}")).await;
     assert!(content(&ask).starts_with(&format!("<@{}>", bot.customer)));
+    // Another member cannot even see the private thread; an agent in it is refused.
+    assert!(
+        bot.fake
+            .try_press_button(
+                id_of(&ask),
+                &format!("t:close:{id}"),
+                bot.others[0],
+                "en-US"
+            )
+            .is_err()
+    );
     let not_theirs = bot
-        .press(&ask, &format!("t:close:{id}"), bot.others[0])
+        .press(&ask, &format!("t:close:{id}"), bot.agent_members[1])
         .await;
     assert_eq!(not_theirs, fill("en", "ticket.not_customer", &[]));
     let keep = bot.press(&ask, &format!("t:keep:{id}"), bot.customer).await;
@@ -112,14 +123,71 @@ async fn the_customer_confirms_closing_rates_the_ticket_and_can_reopen_it(url: S
         "Beacon keeps what it posted"
     );
 
-    // The rating: the customer's stars, with a comment form; nobody else's.
-    let notice = message_with_button(&bot, thread, &format!("t:rate:{id}:4")).await;
-    let stranger = bot
-        .press(&notice, &format!("t:rate:{id}:1"), bot.others[0])
-        .await;
-    assert_eq!(stranger, fill("en", "ticket.not_customer", &[]));
+    // The thread is locked, so nothing there asks the customer to press anything: the close
+    // notice points to the direct message.
+    let survey_sent = fill("en", "ticket.survey_sent", &[]);
+    let notice = bot
+        .fake
+        .bot_messages(thread)
+        .into_iter()
+        .find(|m| content(m).ends_with(&survey_sent))
+        .expect("the close notice points to the direct message");
+    assert!(
+        custom_ids(&notice).is_empty(),
+        "no buttons in a locked thread"
+    );
+    assert!(
+        bot.fake
+            .bot_messages(thread)
+            .iter()
+            .all(|m| custom_ids(m).iter().all(|c| !c.starts_with("t:rate")))
+    );
+
+    // The survey, by direct message: what the ticket was and who helped, stars and Reopen.
+    let survey = message_with_button(
+        &bot,
+        bot.fake.dm_channel_of(bot.customer).unwrap(),
+        &format!("t:rate:{id}:4"),
+    )
+    .await;
+    let summary = fill(
+        "en",
+        "ticket.survey",
+        &[
+            ("number", &1),
+            ("server", &"Acme Community"),
+            ("reason", &fill("en", "ticket.solved_reason", &[])),
+            ("subject", &"They asked: the app crashes on start"),
+            ("agent", &"agent-ana"),
+        ],
+    );
+    assert!(
+        content(&survey).starts_with(&summary),
+        "{}",
+        content(&survey)
+    );
+    assert_eq!(
+        custom_ids(&survey),
+        (1..=5)
+            .map(|s| format!("t:rate:{id}:{s}"))
+            .chain([format!("t:reopen:{id}")])
+            .collect::<Vec<_>>()
+    );
+    // Nobody else can press it: it is in the customer's direct messages.
+    assert!(
+        bot.fake
+            .try_press_button(
+                id_of(&survey),
+                &format!("t:rate:{id}:1"),
+                bot.others[0],
+                "en-US"
+            )
+            .is_err()
+    );
+
+    // The rating: stars, with a comment form, from the direct message.
     let stars = bot.fake.press_button(
-        id_of(&notice),
+        id_of(&survey),
         &format!("t:rate:{id}:4"),
         bot.customer,
         "en-US",
@@ -148,24 +216,126 @@ async fn the_customer_confirms_closing_rates_the_ticket_and_can_reopen_it(url: S
         (Some(4), Some("quick and kind"))
     );
 
-    // Reopened: back in the queue, the thread open again, Claim back on the card.
+    // Reopened from the direct message: back in the queue, the thread open again, Claim back
+    // on the card, and a link that works from a DM.
     let reopened = bot
-        .press(&notice, &format!("t:reopen:{id}"), bot.customer)
+        .press(&survey, &format!("t:reopen:{id}"), bot.customer)
         .await;
+    let link = format!("https://discord.com/channels/{}/{thread}", bot.guild);
     assert_eq!(
         reopened,
         fill(
             "en",
             "ticket.you_reopened",
-            &[("number", &1), ("thread", &format!("<#{thread}>"))]
+            &[("number", &1), ("thread", &link)]
         )
     );
     let t = bot.desk_ticket(1).await;
     assert_eq!((t.state, t.agent_id), (TicketState::Waiting, None));
     let channel = bot.fake.channel(thread).unwrap();
     assert_eq!(channel["thread_metadata"]["archived"], json!(false));
+    assert_eq!(channel["thread_metadata"]["locked"], json!(false));
     bot.message_when(id_of(&card), "Claim back", |m| !custom_ids(m).is_empty())
         .await;
+
+    // Closed again by the agent, then reopened with /reopen from anywhere in the server.
+    let close = json!([{"name": "reason", "type": 3, "value": "sorted"}]);
+    bot.final_text(&bot.command_in(thread, ana, "close", close))
+        .await;
+    bot.ticket_when(1, "closed again", |t| t.wrapped_up && t.closings == 2)
+        .await;
+    let again = bot.command_in(bot.general, bot.customer, "reopen", json!([]));
+    assert_eq!(
+        bot.final_text(&again).await,
+        fill(
+            "en",
+            "ticket.you_reopened",
+            &[("number", &1), ("thread", &format!("<#{thread}>"))]
+        )
+    );
+    assert_eq!(bot.desk_ticket(1).await.state, TicketState::Waiting);
+    // Someone else's ticket, by number, is not theirs to reopen.
+    bot.final_text(&bot.command_in(
+        thread,
+        ana,
+        "close",
+        json!([{"name": "reason", "type": 3, "value": "x"}]),
+    ))
+    .await;
+    bot.ticket_when(1, "closed a third time", |t| {
+        t.wrapped_up && t.closings == 3
+    })
+    .await;
+    let number = json!([{"name": "number", "type": 4, "value": 1}]);
+    let theirs = bot.command_in(bot.general, bot.others[1], "reopen", number);
+    assert_eq!(
+        bot.final_text(&theirs).await,
+        fill("en", "ticket.agent_only", &[])
+    );
+    bot.stop().await;
+}
+
+/// When the customer's DMs are closed, the survey stays in the thread, which is archived but
+/// not locked: the customer's press reopens it (Discord's client does that first) and reaches
+/// Beacon; after the rating it is archived again.
+async fn with_dms_closed_the_survey_stays_in_an_unlocked_thread(url: String) {
+    let bot = Bot::with_tickets(&url).await;
+    let (thread, card) = bot.open_ticket(bot.customer, "refund please").await;
+    let ana = bot.agent_members[0];
+    bot.press(&card, &custom_ids(&card)[0], ana).await;
+    let id = bot.desk_ticket(1).await.id;
+    bot.fake.set_dms_closed(bot.customer, true);
+    let close = json!([{"name": "reason", "type": 3, "value": "refunded"}]);
+    bot.final_text(&bot.command_in(thread, ana, "close", close))
+        .await;
+    bot.ticket_when(1, "wrapped up", |t| t.wrapped_up).await;
+    let channel = bot.fake.channel(thread).unwrap();
+    assert_eq!(channel["thread_metadata"]["archived"], json!(true));
+    assert_eq!(channel["thread_metadata"]["locked"], json!(false));
+    let notice = message_with_button(&bot, thread, &format!("t:rate:{id}:5")).await;
+    assert!(content(&notice).ends_with(&fill("en", "ticket.rate_ask", &[])));
+    assert!(custom_ids(&notice).contains(&format!("t:reopen:{id}")));
+
+    // Only the customer rates.
+    let other = bot.press(&notice, &format!("t:rate:{id}:1"), ana).await;
+    assert_eq!(other, fill("en", "ticket.not_customer", &[]));
+    let channel = bot.fake.channel(thread).unwrap();
+    assert_eq!(
+        channel["thread_metadata"]["archived"],
+        json!(false),
+        "the press reopened it"
+    );
+    bot.fake.archive_thread(thread);
+    let stars = bot.fake.press_button(
+        id_of(&notice),
+        &format!("t:rate:{id}:5"),
+        bot.customer,
+        "en-US",
+    );
+    bot.fake
+        .wait_until("the comment form", WAIT, |f| {
+            f.interaction_responses(stars.id).first().cloned()
+        })
+        .await;
+    let comment = bot
+        .fake
+        .submit_modal(&format!("t:comment:{id}:5"), &[], bot.customer, "en-US");
+    assert_eq!(
+        bot.final_text(&comment).await,
+        fill("en", "ticket.rated", &[("number", &1), ("stars", &5)])
+    );
+    bot.fake
+        .wait_until("archived again", WAIT, |f| {
+            (f.channel(thread).unwrap()["thread_metadata"]["archived"] == json!(true)).then_some(())
+        })
+        .await;
+    let reopened = bot
+        .press(&notice, &format!("t:reopen:{id}"), bot.customer)
+        .await;
+    assert!(
+        reopened.starts_with("Ticket #1 is open again"),
+        "{reopened}"
+    );
     bot.stop().await;
 }
 

@@ -61,6 +61,34 @@ impl Bot {
             .push_slash_command(self.guild, channel, user, name, options, "en-US")
     }
 
+    /// A staff command run by a member Discord does not offer it to: checks that Discord
+    /// hides it from them, lets everyone see it (as an admin might, under Server Settings >
+    /// Integrations), and returns Beacon's own answer, which must refuse them too.
+    pub async fn refused_by_beacon(
+        &self,
+        channel: u64,
+        user: u64,
+        name: &str,
+        options: Value,
+    ) -> String {
+        let hidden = self.fake.try_push_slash_command(
+            self.guild,
+            channel,
+            user,
+            name,
+            options.clone(),
+            "en-US",
+        );
+        assert!(hidden.is_err(), "Discord offers /{name} to member {user}");
+        self.allow_everyone(name);
+        let answer = self
+            .final_text(&self.command_in(channel, user, name, options))
+            .await;
+        self.fake
+            .set_command_permissions(self.guild, Some(name), &[]);
+        answer
+    }
+
     /// The stored ticket with this number once `ready` holds for it.
     pub async fn ticket_when(
         &self,
@@ -122,7 +150,9 @@ async fn agents_release_transfer_add_prioritise_tag_and_note(url: String) {
         ("note", json!([{"name": "text", "type": 3, "value": "hi"}])),
         ("transfer", json!([user_option("agent", bot.customer)])),
     ] {
-        let refused = bot.final_text(&run(bot.customer, name, options)).await;
+        let refused = bot
+            .refused_by_beacon(thread, bot.customer, name, options)
+            .await;
         assert_eq!(refused, agent_only, "/{name} by the customer");
     }
 
@@ -325,7 +355,10 @@ async fn a_blocked_member_cannot_open_tickets_until_unblocked(url: String) {
         bot.command_in(bot.general, by, name, Value::Array(options))
     };
     // Customers cannot block anyone.
-    let refused = bot.final_text(&block(bot.others[0], "block")).await;
+    let options = json!([user_option("member", bot.customer)]);
+    let refused = bot
+        .refused_by_beacon(bot.general, bot.others[0], "block", options)
+        .await;
     assert_eq!(refused, fill("en", "ticket.agent_only", &[]));
     let blocked = bot.final_text(&block(ana, "block")).await;
     assert_eq!(
@@ -413,11 +446,10 @@ async fn a_panel_and_a_form_open_tickets_that_rules_tag_and_route(url: String) {
     .await;
 
     // Only moderators post the panel.
-    let refused = bot.command_in(bot.general, bot.customer, "panel", json!([]));
-    assert_eq!(
-        bot.final_text(&refused).await,
-        fill("en", "permission.moderator", &[])
-    );
+    let refused = bot
+        .refused_by_beacon(bot.general, bot.customer, "panel", json!([]))
+        .await;
+    assert_eq!(refused, fill("en", "permission.moderator", &[]));
     let posted = bot.command_in(bot.general, bot.moderator, "panel", json!([]));
     bot.final_text(&posted).await;
     let panel = bot

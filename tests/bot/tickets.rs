@@ -76,6 +76,9 @@ async fn talk_to_a_person_opens_a_private_ticket_that_one_agent_claims(url: Stri
         posted[0].body.as_ref().unwrap()["allowed_mentions"]["roles"],
         json!([bot.agent_role.to_string()])
     );
+    // And Discord really pings it: the role is not mentionable, so only Mention Everyone, which
+    // the README's invite link grants, lets the ping through.
+    assert_eq!(card["mention_roles"], json!([bot.agent_role.to_string()]));
     let claim = &custom_ids(card)[0];
     let stored = bot.desk_ticket(1).await;
     assert_eq!(stored.state, TicketState::Waiting);
@@ -282,7 +285,10 @@ async fn ticket_command_then_an_agent_closes_and_the_thread_is_archived(url: Str
     // Not in a ticket's thread; not an agent.
     let elsewhere = bot.final_text(&close(bot.general, agent, "done")).await;
     assert_eq!(elsewhere, fill("en", "ticket.not_a_ticket", &[]));
-    let customer = bot.final_text(&close(thread, bot.customer, "bye")).await;
+    let bye = json!([{"name": "reason", "type": 3, "value": "bye"}]);
+    let customer = bot
+        .refused_by_beacon(thread, bot.customer, "close", bye)
+        .await;
     assert_eq!(customer, fill("en", "ticket.agent_only", &[]));
 
     let closed = bot

@@ -268,11 +268,10 @@ async fn an_agent_reads_a_transcript_through_a_link_only_they_were_given(url: St
 
     // A customer is refused; the agent gets a link, by number from another channel.
     let number = json!([{"name": "number", "type": 4, "value": 1}]);
-    let refused = bot.command_in(bot.general, bot.customer, "transcript", number.clone());
-    assert_eq!(
-        bot.final_text(&refused).await,
-        fill("en", "ticket.agent_only", &[])
-    );
+    let refused = bot
+        .refused_by_beacon(bot.general, bot.customer, "transcript", number.clone())
+        .await;
+    assert_eq!(refused, fill("en", "ticket.agent_only", &[]));
     let given = bot.command_in(bot.general, ana, "transcript", number);
     let reply = bot.final_text(&given).await;
     assert!(reply.starts_with("Transcript of ticket #1: "), "{reply}");
@@ -362,11 +361,10 @@ async fn a_moderator_gets_the_report_with_a_chart_and_metrics_count_what_happene
     assert_eq!(metric(&base, "beacon_queue_length ").await, 1.0);
     assert_eq!(metric(&base, "beacon_outbox_backlog ").await, 0.0);
 
-    let refused = bot.command_in(bot.general, bot.customer, "report", json!([]));
-    assert_eq!(
-        bot.final_text(&refused).await,
-        fill("en", "permission.moderator", &[])
-    );
+    let refused = bot
+        .refused_by_beacon(bot.general, bot.customer, "report", json!([]))
+        .await;
+    assert_eq!(refused, fill("en", "permission.moderator", &[]));
 
     let asked = bot.command_in(
         bot.general,

@@ -90,6 +90,8 @@ impl FakeDiscord {
     /// A user runs a slash command. `options` is Discord's JSON array of `{name, type, value}`
     /// (sub-commands nested under `options`); channel, role and user options get `resolved`
     /// data. The command must be registered and the options must fit its definition.
+    /// Panics if Discord's client would not offer the command to this member there (see
+    /// [`try_push_slash_command`](Self::try_push_slash_command)).
     pub fn push_slash_command(
         &self,
         guild: u64,
@@ -99,7 +101,76 @@ impl FakeDiscord {
         options: Value,
         locale: &str,
     ) -> Interaction {
+        self.try_push_slash_command(guild, channel, user, name, options, locale)
+            .unwrap_or_else(|why| panic!("fake Discord: {why}"))
+    }
+
+    /// A user tries to run a slash command: `Err` says why Discord's client does not offer it
+    /// to them (its `default_member_permissions`, command permissions, a locked or archived
+    /// thread); the bot then hears nothing.
+    pub fn try_push_slash_command(
+        &self,
+        guild: u64,
+        channel: u64,
+        user: u64,
+        name: &str,
+        options: Value,
+        locale: &str,
+    ) -> Result<Interaction, String> {
         self.update(|s| command_interaction(s, guild, channel, user, name, options, locale, false))
+    }
+
+    /// The slash commands Discord's client offers this member in this channel, by name, sorted
+    /// (see `World::command_offered`).
+    pub fn commands_offered(&self, guild: u64, channel: u64, user: u64) -> Vec<String> {
+        self.read(|s| {
+            let mut names: Vec<String> = s
+                .world
+                .all_commands()
+                .iter()
+                .filter(|c| c["type"].as_u64().unwrap_or(1) == 1)
+                .filter(|c| {
+                    c["guild_id"]
+                        .as_str()
+                        .is_none_or(|g| g == guild.to_string())
+                })
+                .filter(|c| s.world.command_offered(guild, channel, user, c))
+                .filter_map(|c| c["name"].as_str().map(str::to_string))
+                .collect();
+            names.sort();
+            names
+        })
+    }
+
+    /// An admin changes Beacon's command permissions under Server Settings > Integrations:
+    /// for one command (by name), or for the whole app (`None`). Entries are `(id, kind,
+    /// allowed)`: kind 1 a role (the guild id is `@everyone`), 2 a user, 3 a channel (the guild
+    /// id minus one is every channel). An empty list removes the overrides.
+    pub fn set_command_permissions(
+        &self,
+        guild: u64,
+        command: Option<&str>,
+        entries: &[(u64, u8, bool)],
+    ) {
+        self.update(|s| {
+            let target = match command {
+                None => APPLICATION_ID,
+                Some(name) => s
+                    .world
+                    .find_command(Some(guild), name, 1)
+                    .and_then(|c| c["id"].as_str()?.parse().ok())
+                    .unwrap_or_else(|| panic!("fake Discord: no command {name:?} registered")),
+            };
+            let list: Vec<super::world::CommandPermission> = entries
+                .iter()
+                .map(|&(id, kind, allowed)| super::world::CommandPermission { id, kind, allowed })
+                .collect();
+            if list.is_empty() {
+                s.world.command_permissions.remove(&(guild, target));
+            } else {
+                s.world.command_permissions.insert((guild, target), list);
+            }
+        })
     }
 
     /// A user types into an autocomplete option: like [`push_slash_command`](Self::push_slash_command)
@@ -114,6 +185,7 @@ impl FakeDiscord {
         locale: &str,
     ) -> Interaction {
         self.update(|s| command_interaction(s, guild, channel, user, name, options, locale, true))
+            .unwrap_or_else(|why| panic!("fake Discord: {why}"))
     }
 
     /// A user runs a message context-menu command on `target` (command type 3).
@@ -146,9 +218,11 @@ impl FakeDiscord {
             });
             send_interaction(s, 2, channel, user, locale, data, None)
         })
+        .unwrap_or_else(|why| panic!("fake Discord: {why}"))
     }
 
     /// A user presses a button on a bot message. The button must be on the message and enabled.
+    /// Panics if Discord's client would not let them (see [`try_press_button`](Self::try_press_button)).
     pub fn press_button(
         &self,
         message: u64,
@@ -156,6 +230,20 @@ impl FakeDiscord {
         user: u64,
         locale: &str,
     ) -> Interaction {
+        self.try_press_button(message, custom_id, user, locale)
+            .unwrap_or_else(|why| panic!("fake Discord: {why}"))
+    }
+
+    /// A user tries to press a button: `Err` says why Discord's client does not send the
+    /// interaction (a locked thread, an archived one they cannot reopen); then the bot hears
+    /// nothing, as on Discord.
+    pub fn try_press_button(
+        &self,
+        message: u64,
+        custom_id: &str,
+        user: u64,
+        locale: &str,
+    ) -> Result<Interaction, String> {
         self.update(|s| {
             let (channel, component, value) = find_component(s, message, custom_id);
             let kind = component["type"].as_u64().unwrap_or(0);
@@ -200,6 +288,7 @@ impl FakeDiscord {
             }
             send_interaction(s, 3, channel, user, locale, data, Some((message, value)))
         })
+        .unwrap_or_else(|why| panic!("fake Discord: {why}"))
     }
 
     /// A user submits a modal the bot opened for them (the latest with this `custom_id`).
@@ -251,6 +340,7 @@ impl FakeDiscord {
             let source = source.and_then(|m| s.world.messages.get(&m).map(|v| (m, v.value.clone())));
             send_interaction(s, 5, channel, user, locale, data, source)
         })
+        .unwrap_or_else(|why| panic!("fake Discord: {why}"))
     }
 }
 
@@ -339,7 +429,78 @@ fn user_message(
     id
 }
 
+/// Whether Discord's client lets `user` interact (`kind`: 2 command, 3 component, 4
+/// autocomplete, 5 modal submit) in a thread, and the unarchiving it does first.
+///
+/// Threads docs, "Locked Threads" and "Active & Archived Threads": users cannot use
+/// application commands in archived threads; a locked thread can only be unarchived by a
+/// member with MANAGE_THREADS; unlocking aside, unarchiving needs only to be a member of the
+/// thread who may send in it (Channel docs, "Modify Channel", thread params). The client tries
+/// to unarchive before sending a component interaction, and when that is refused (403 50013)
+/// the interaction never reaches the bot (discord-api-docs issues 8474 and 5946); components
+/// in a locked thread are not pressable at all (issue 7900).
+fn client_gate(s: &mut State, kind: u8, channel: u64, user: u64) -> Result<(), String> {
+    // Nobody interacts with what they cannot see: a DM is its recipient's, a server channel
+    // needs VIEW_CHANNEL, a private thread membership or MANAGE_THREADS (Threads docs,
+    // "Permissions").
+    if let Some(c) = s.world.channel(channel) {
+        let sees = match (c.recipient, &c.thread) {
+            (Some(recipient), _) => recipient == user,
+            (None, Some(t)) if c.kind == channel_type::PRIVATE_THREAD => {
+                let perms = s.world.channel_permissions(channel, user);
+                perms & super::perm::VIEW_CHANNEL != 0
+                    && (t.members.contains(&user) || perms & super::perm::MANAGE_THREADS != 0)
+            }
+            _ => s.world.channel_permissions(channel, user) & super::perm::VIEW_CHANNEL != 0,
+        };
+        if !sees {
+            return Err(format!(
+                "member {user} cannot see channel {channel}, so cannot use it"
+            ));
+        }
+    }
+    let Some(thread) = s.world.channel(channel).and_then(|c| c.thread.as_ref()) else {
+        return Ok(());
+    };
+    let (archived, locked, member) = (
+        thread.archived,
+        thread.locked,
+        thread.members.contains(&user),
+    );
+    let perms = s.world.channel_permissions(channel, user);
+    let manages = perms & super::perm::MANAGE_THREADS != 0;
+    if locked && !manages && (archived || matches!(kind, 3 | 5)) {
+        return Err(format!(
+            "thread {channel} is locked: Discord's client does not let member {user} (no MANAGE_THREADS) \
+             press components or run commands in it, so the bot never hears of it"
+        ));
+    }
+    if archived {
+        let may_unarchive =
+            manages || (member && perms & super::perm::SEND_MESSAGES_IN_THREADS != 0);
+        if !may_unarchive {
+            return Err(format!(
+                "thread {channel} is archived and member {user} may not unarchive it: the client's \
+                 PATCH is refused with 403 50013 and the interaction is never sent"
+            ));
+        }
+        if let Some(t) = s
+            .world
+            .channels
+            .get_mut(&channel)
+            .and_then(|c| c.thread.as_mut())
+        {
+            t.archived = false;
+            t.archive_timestamp = now_iso();
+        }
+        let v = s.world.channel_json(&s.world.channels[&channel]);
+        dispatch(s, "THREAD_UPDATE", v);
+    }
+    Ok(())
+}
+
 /// Builds and sends an INTERACTION_CREATE; records it so the bot's answers can be checked.
+/// `Err` when Discord's client would not send it (see [`client_gate`]).
 fn send_interaction(
     s: &mut State,
     kind: u8,
@@ -348,7 +509,8 @@ fn send_interaction(
     locale: &str,
     data: Value,
     message: Option<(u64, Value)>,
-) -> Interaction {
+) -> Result<Interaction, String> {
+    client_gate(s, kind, channel, user)?;
     let locales = valid_locales();
     assert!(
         locales.iter().any(|l| l == locale),
@@ -377,12 +539,20 @@ fn send_interaction(
     match guild {
         Some(g) => {
             assert_member(s, g, user);
-            channel_json["permissions"] = s.world.permissions(g, user).to_string().into();
+            channel_json["permissions"] = s
+                .world
+                .channel_permissions(channel, user)
+                .to_string()
+                .into();
             payload["guild_id"] = g.to_string().into();
             payload["guild"] = json!({ "id": g.to_string(), "locale": s.world.guilds[&g].preferred_locale, "features": [] });
             payload["guild_locale"] = s.world.guilds[&g].preferred_locale.clone().into();
             payload["member"] = s.world.member_json(g, user, true, true);
-            payload["app_permissions"] = s.world.permissions(g, BOT_USER_ID).to_string().into();
+            payload["app_permissions"] = s
+                .world
+                .channel_permissions(channel, BOT_USER_ID)
+                .to_string()
+                .into();
             payload["authorizing_integration_owners"] = json!({ "0": g.to_string() });
             payload["context"] = 0.into();
         }
@@ -404,14 +574,14 @@ fn send_interaction(
     );
     s.world.interaction_tokens.insert(token.clone(), id);
     dispatch(s, "INTERACTION_CREATE", payload);
-    Interaction {
+    Ok(Interaction {
         id,
         token,
         kind,
         guild_id: guild,
         channel_id: channel,
         user_id: user,
-    }
+    })
 }
 
 #[expect(
@@ -427,7 +597,7 @@ fn command_interaction(
     options: Value,
     locale: &str,
     autocomplete: bool,
-) -> Interaction {
+) -> Result<Interaction, String> {
     assert_eq!(
         s.world.guild_of(channel),
         Some(guild),
@@ -446,6 +616,13 @@ fn command_interaction(
             panic!("fake Discord: no slash command {name:?} registered (registered: {known:?})")
         })
         .clone();
+    if !s.world.command_offered(guild, channel, user, &cmd) {
+        return Err(format!(
+            "Discord's client does not offer /{name} to member {user} in channel {channel} \
+             (default_member_permissions {}, and no command permission allows them)",
+            cmd["default_member_permissions"]
+        ));
+    }
     let options = match options {
         Value::Null => json!([]),
         o => o,
@@ -715,7 +892,7 @@ fn resolve_ids(s: &State, guild: Option<u64>, user: u64, select_kind: u64, ids: 
                     "name": c.name,
                     "type": c.kind,
                     "parent_id": c.parent_id.map(|p| p.to_string()),
-                    "permissions": guild.map_or(0, |g| s.world.permissions(g, user)).to_string(),
+                    "permissions": s.world.channel_permissions(id, user).to_string(),
                 });
                 if let Some(t) = s.world.channel_json(c).get("thread_metadata") {
                     v["thread_metadata"] = t.clone();

@@ -25,6 +25,7 @@ pub const HEARTBEAT_INTERVAL_MS: u64 = 41_250;
 pub mod intents {
     pub const GUILDS: u64 = 1 << 0;
     pub const GUILD_MEMBERS: u64 = 1 << 1;
+    pub const GUILD_PRESENCES: u64 = 1 << 8;
     pub const GUILD_MESSAGES: u64 = 1 << 9;
     pub const DIRECT_MESSAGES: u64 = 1 << 12;
     pub const MESSAGE_CONTENT: u64 = 1 << 15;
@@ -240,6 +241,13 @@ fn identify(state: &mut State, connection: u64, tx: &UnboundedSender<Outgoing>, 
         return;
     }
     let intents = d["intents"].as_u64().unwrap_or(0);
+    // A privileged intent not switched on in the Developer Portal closes the connection with
+    // 4014 "Disallowed intent(s)" (Gateway docs, "Privileged Intents" and close codes).
+    let privileged = intents::GUILD_MEMBERS | intents::GUILD_PRESENCES | intents::MESSAGE_CONTENT;
+    if intents & privileged & !state.world.privileged_intents != 0 {
+        let _ = tx.send(Outgoing::Close(4014));
+        return;
+    }
     // Discord takes 50 to 250, and 50 when none is given.
     let large_threshold = d["large_threshold"]
         .as_u64()

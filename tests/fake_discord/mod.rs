@@ -33,6 +33,8 @@ mod world;
 
 #[cfg(test)]
 mod selftest;
+#[cfg(test)]
+mod selftest_rules;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -306,6 +308,64 @@ impl FakeDiscord {
         })
     }
 
+    /// Sets a channel's permission overwrite for a role (`kind` 0; the guild id is `@everyone`)
+    /// or a member (`kind` 1), as a moderator would in the channel's settings (CHANNEL_UPDATE).
+    /// `allow` and `deny` both 0 removes it.
+    pub fn set_overwrite(&self, channel: u64, id: u64, kind: u8, allow: u64, deny: u64) {
+        self.update(|s| {
+            let c = s
+                .world
+                .channels
+                .get_mut(&channel)
+                .unwrap_or_else(|| panic!("fake Discord: unknown channel {channel}"));
+            assert!(
+                c.thread.is_none() && c.guild_id.is_some(),
+                "fake Discord: overwrites belong on guild channels, not threads or DMs"
+            );
+            c.overwrites.retain(|o| !(o.id == id && o.kind == kind));
+            if allow != 0 || deny != 0 {
+                c.overwrites.push(world::Overwrite {
+                    id,
+                    kind,
+                    allow,
+                    deny,
+                });
+            }
+            if s.gateway.session.is_some() {
+                let v = s.world.channel_json(&s.world.channels[&channel]);
+                dispatch(s, "CHANNEL_UPDATE", v);
+            }
+        })
+    }
+
+    /// Makes a role pingable by anyone, or only by members with MENTION_EVERYONE (the
+    /// default, as for a role made in Server Settings).
+    pub fn set_role_mentionable(&self, role: u64, mentionable: bool) {
+        self.update(|s| {
+            let r = s
+                .world
+                .roles
+                .get_mut(&role)
+                .unwrap_or_else(|| panic!("fake Discord: unknown role {role}"));
+            r.mentionable = mentionable;
+            let guild = r.guild_id;
+            if s.gateway.session.is_some() {
+                let role = s.world.role_json(&s.world.roles[&role]);
+                dispatch(
+                    s,
+                    "GUILD_ROLE_UPDATE",
+                    json!({ "guild_id": guild.to_string(), "role": role }),
+                );
+            }
+        })
+    }
+
+    /// A member's permissions in a channel, overwrites applied (see
+    /// `World::channel_permissions`).
+    pub fn permissions_in(&self, channel: u64, user: u64) -> u64 {
+        self.read(|s| s.world.channel_permissions(channel, user))
+    }
+
     /// Creates a user and makes them a member with these roles; returns the user id.
     pub fn add_member(&self, guild: u64, username: &str, roles: &[u64]) -> u64 {
         let user = self.update(|s| s.world.add_user(username, false));
@@ -334,6 +394,30 @@ impl FakeDiscord {
                 let mut m = s.world.member_json(guild, user, true, false);
                 m["guild_id"] = guild.to_string().into();
                 dispatch(s, "GUILD_MEMBER_ADD", m);
+            }
+        })
+    }
+
+    /// A member leaves a server (GUILD_MEMBER_REMOVE).
+    pub fn leave_guild(&self, guild: u64, user: u64) {
+        self.update(|s| {
+            let left = s
+                .world
+                .guilds
+                .get_mut(&guild)
+                .and_then(|g| g.members.remove(&user))
+                .is_some();
+            assert!(
+                left,
+                "fake Discord: user {user} is not a member of guild {guild}"
+            );
+            if s.gateway.session.is_some() {
+                let user = s.world.user_json(user);
+                dispatch(
+                    s,
+                    "GUILD_MEMBER_REMOVE",
+                    json!({ "guild_id": guild.to_string(), "user": user }),
+                );
             }
         })
     }
@@ -520,6 +604,29 @@ impl FakeDiscord {
             None => {
                 s.rest.global_limit = None;
                 s.rest.buckets.clear();
+            }
+        })
+    }
+
+    /// Lets `by` pass for an interaction, as if it had been sent that long ago: after 15
+    /// minutes in all its token no longer works for edits and follow-ups (401 50027).
+    pub fn age_interaction(&self, interaction: &Interaction, by: Duration) {
+        self.update(|s| {
+            if let Some(rec) = s.world.interactions.get_mut(&interaction.id) {
+                rec.aged += by;
+            }
+        })
+    }
+
+    /// Switches the Message Content intent on or off for the app in the Developer Portal: off,
+    /// an IDENTIFY asking for it is closed with 4014, and the application's flags say so.
+    pub fn set_message_content_intent(&self, enabled: bool) {
+        self.update(|s| {
+            let bit = gateway::intents::MESSAGE_CONTENT;
+            if enabled {
+                s.world.privileged_intents |= bit;
+            } else {
+                s.world.privileged_intents &= !bit;
             }
         })
     }

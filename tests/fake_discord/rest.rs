@@ -810,6 +810,26 @@ fn handle_route(state: &mut State, ctx: &Ctx) -> Answer {
             false => ctx.reject(state, format!("unknown user {}", ctx.param("user_id")), Answer::error(404, 10013, "Unknown User")),
         },
         ("GET", "/oauth2/applications/@me" | "/applications/@me") => Answer::ok(state.world.application_json()),
+        ("GET", "/users/@me/guilds") => {
+            let guilds: Vec<Value> = state
+                .world
+                .guilds
+                .values()
+                .filter(|g| g.members.contains_key(&BOT_USER_ID))
+                .map(|g| {
+                    json!({
+                        "id": g.id.to_string(),
+                        "name": g.name,
+                        "icon": null,
+                        "banner": null,
+                        "owner": false,
+                        "permissions": state.world.permissions(g.id, BOT_USER_ID).to_string(),
+                        "features": [],
+                    })
+                })
+                .collect();
+            Answer::ok(guilds.into())
+        }
 
         ("GET" | "PUT" | "POST", "/applications/{application_id}/commands")
         | ("GET" | "PUT" | "POST", "/applications/{application_id}/guilds/{guild_id}/commands")
@@ -819,6 +839,22 @@ fn handle_route(state: &mut State, ctx: &Ctx) -> Answer {
             | "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}",
         ) => commands(state, ctx),
 
+        ("GET", "/applications/{application_id}/guilds/{guild_id}/commands/permissions") => {
+            command_permissions(state, ctx, None)
+        }
+        ("GET" | "PUT", "/applications/{application_id}/guilds/{guild_id}/commands/{command_id}/permissions") => {
+            if ctx.method == "PUT" {
+                // Application Commands docs, "Permissions": "Command permissions can only be
+                // updated using a Bearer token. Authenticating with a bot token will result in
+                // an error."
+                return ctx.reject(
+                    state,
+                    "command permissions cannot be edited with a bot token (Application Commands docs, Permissions)",
+                    Answer::error(401, 0, "401: Unauthorized"),
+                );
+            }
+            command_permissions(state, ctx, Some(ctx.id("command_id")))
+        }
         ("GET" | "POST", "/channels/{channel_id}/messages") => channel_messages(state, ctx),
         ("GET" | "PATCH" | "DELETE", "/channels/{channel_id}/messages/{message_id}") => one_message(state, ctx),
         ("POST", "/channels/{channel_id}/messages/{message_id}/crosspost") => crosspost(state, ctx),
@@ -955,8 +991,15 @@ fn with_guild(
     }
 }
 
-fn missing_permissions(what: &str) -> Answer {
-    Answer::error(403, 50013, "Missing Permissions").with_note(format!("bot lacks {what}"))
+/// Discord's answer to a request the bot lacks a permission for (403, code 50013).
+fn missing_permissions(bits: u64) -> Answer {
+    Answer::error(403, 50013, "Missing Permissions")
+        .with_note(format!("bot lacks {}", super::world::World::names(bits)))
+}
+
+/// Discord's answer to a request about a channel the bot cannot see (403, code 50001).
+fn missing_access() -> Answer {
+    Answer::error(403, 50001, "Missing Access").with_note("bot lacks VIEW_CHANNEL")
 }
 
 // ----- application commands -----
@@ -1078,6 +1121,45 @@ fn store_commands(state: &mut State, guild: Option<u64>, list: Vec<Value>) {
         None => state.world.global_commands = list,
     }
     state.world.commands_registered = true;
+}
+
+/// The command permissions an admin set in a guild (Application Commands docs, "Get Guild
+/// Application Command Permissions"): one object per command (or the application, for
+/// app-level entries) that has any; for one command, 404 10066 when it has none.
+fn command_permissions(state: &mut State, ctx: &Ctx, command: Option<u64>) -> Answer {
+    let guild = ctx.id("guild_id");
+    if !state.world.guilds.contains_key(&guild) {
+        return ctx.reject(
+            state,
+            format!("unknown guild {guild}"),
+            Answer::error(404, 10004, "Unknown Guild"),
+        );
+    }
+    let object = |target: u64, list: &[super::world::CommandPermission]| {
+        json!({
+            "id": target.to_string(),
+            "application_id": APPLICATION_ID.to_string(),
+            "guild_id": guild.to_string(),
+            "permissions": list.iter().map(|e| json!({ "id": e.id.to_string(), "type": e.kind, "permission": e.allowed })).collect::<Vec<_>>(),
+        })
+    };
+    match command {
+        Some(id) => match state.world.command_permissions.get(&(guild, id)) {
+            Some(list) => Answer::ok(object(id, list)),
+            None => Answer::error(404, 10066, "Unknown application command permissions")
+                .with_note("none set"),
+        },
+        None => Answer::ok(
+            state
+                .world
+                .command_permissions
+                .iter()
+                .filter(|((g, _), _)| *g == guild)
+                .map(|((_, target), list)| object(*target, list))
+                .collect::<Vec<_>>()
+                .into(),
+        ),
+    }
 }
 
 /// A command as Discord stores and returns it; keeps the id of an existing command of the same
@@ -1305,6 +1387,14 @@ fn channel_messages(state: &mut State, ctx: &Ctx) -> Answer {
         Err(a) => return a,
     };
     if ctx.method == "GET" {
+        // Get Channel Messages (Message docs): VIEW_CHANNEL is needed; without
+        // READ_MESSAGE_HISTORY "no messages will be returned".
+        if !state.world.bot_can(channel_id, perm::VIEW_CHANNEL) {
+            return missing_access();
+        }
+        if !state.world.bot_can(channel_id, perm::READ_MESSAGE_HISTORY) {
+            return Answer::ok(json!([])).with_note("bot lacks READ_MESSAGE_HISTORY: no messages");
+        }
         let limit = ctx
             .query("limit")
             .and_then(|l| l.parse().ok())
@@ -1370,6 +1460,18 @@ fn channel_messages(state: &mut State, ctx: &Ctx) -> Answer {
         );
     }
     if let Some(user) = recipient {
+        // A DM reaches only a user who shares a server with the bot and allows DMs from its
+        // members; the DM channel itself opens regardless (Channel docs, DM channels; Discord
+        // answers 50007 "Cannot send messages to this user").
+        let shares_a_server = state
+            .world
+            .guilds
+            .values()
+            .any(|g| g.members.contains_key(&user) && g.members.contains_key(&BOT_USER_ID));
+        if !shares_a_server {
+            return Answer::error(403, 50007, "Cannot send messages to this user")
+                .with_note("user shares no server with the bot");
+        }
         if state.world.users.get(&user).is_some_and(|u| u.dms_closed) {
             return Answer::error(403, 50007, "Cannot send messages to this user")
                 .with_note("user has DMs closed");
@@ -1380,8 +1482,21 @@ fn channel_messages(state: &mut State, ctx: &Ctx) -> Answer {
     } else {
         perm::SEND_MESSAGES
     };
-    if !state.world.bot_can(channel_id, needed | perm::VIEW_CHANNEL) {
-        return missing_permissions("SEND_MESSAGES");
+    if recipient.is_none() && !state.world.bot_can(channel_id, perm::VIEW_CHANNEL) {
+        return missing_access();
+    }
+    if !state.world.bot_can(channel_id, needed) {
+        return missing_permissions(needed);
+    }
+    // Create Message (Message docs): a reply needs READ_MESSAGE_HISTORY; files need
+    // ATTACH_FILES (Permissions docs: "Allows for uploading images and files").
+    if body["message_reference"].is_object()
+        && !state.world.bot_can(channel_id, perm::READ_MESSAGE_HISTORY)
+    {
+        return missing_permissions(perm::READ_MESSAGE_HISTORY);
+    }
+    if !ctx.files.is_empty() && !state.world.bot_can(channel_id, perm::ATTACH_FILES) {
+        return missing_permissions(perm::ATTACH_FILES);
     }
     if let Some((archived, locked)) = thread {
         if locked && !state.world.bot_can(channel_id, perm::MANAGE_THREADS) {
@@ -1606,9 +1721,21 @@ fn apply_message_body(state: &mut State, ctx: &Ctx, channel_id: u64, v: &mut Val
             .map(|u| state.world.user_json(u))
             .collect();
         v["mentions"] = mentions.into();
+        // Allowed Mentions (Message docs): "To mention roles and notify their members, the
+        // role's mentionable field must be set to true, or the bot must have the
+        // MENTION_EVERYONE permission". Otherwise the message goes out and pings nobody.
+        let may_ping_any_role = state.world.bot_can(channel_id, perm::MENTION_EVERYONE);
         v["mention_roles"] = m_roles
             .into_iter()
             .filter(|r| roles.as_ref().is_none_or(|allowed| allowed.contains(r)))
+            .filter(|r| {
+                may_ping_any_role
+                    || state
+                        .world
+                        .roles
+                        .get(r)
+                        .is_some_and(|role| role.mentionable)
+            })
             .map(|r| Value::String(r.to_string()))
             .collect::<Vec<_>>()
             .into();
@@ -1841,6 +1968,14 @@ fn one_message(state: &mut State, ctx: &Ctx) -> Answer {
         Ok(m) => m,
         Err(a) => return a,
     };
+    // Get Channel Message (Message docs): VIEW_CHANNEL and READ_MESSAGE_HISTORY. Ephemeral
+    // interaction responses are not in the channel at all (checked below).
+    if !state.world.bot_can(channel_id, perm::VIEW_CHANNEL) {
+        return missing_access();
+    }
+    if ctx.method == "GET" && !state.world.bot_can(channel_id, perm::READ_MESSAGE_HISTORY) {
+        return missing_permissions(perm::READ_MESSAGE_HISTORY);
+    }
     match ctx.method {
         "GET" => {
             if state.world.messages[&id].value["flags"]
@@ -1864,7 +1999,7 @@ fn one_message(state: &mut State, ctx: &Ctx) -> Answer {
         _ => {
             let by_bot = state.world.messages[&id].by_bot;
             if !by_bot && !state.world.bot_can(channel_id, perm::MANAGE_MESSAGES) {
-                return missing_permissions("MANAGE_MESSAGES");
+                return missing_permissions(perm::MANAGE_MESSAGES);
             }
             delete_message(state, id);
             Answer::no_content()
@@ -1887,6 +2022,17 @@ fn crosspost(state: &mut State, ctx: &Ctx) -> Answer {
             format!("channel {channel_id} is not an announcement channel"),
             Answer::error(400, 40033, "This message has already been crossposted."),
         );
+    }
+    // Crosspost Message (Message docs): SEND_MESSAGES for the bot's own message, and
+    // MANAGE_MESSAGES for anyone else's.
+    let by_bot = state.world.messages.get(&id).is_some_and(|m| m.by_bot);
+    let needed = if by_bot {
+        perm::SEND_MESSAGES
+    } else {
+        perm::SEND_MESSAGES | perm::MANAGE_MESSAGES
+    };
+    if !state.world.bot_can(channel_id, needed) {
+        return missing_permissions(needed);
     }
     let Some(m) = state.world.messages.get_mut(&id) else {
         return Answer::error(404, 10008, "Unknown Message");
@@ -1912,8 +2058,10 @@ fn pin(state: &mut State, ctx: &Ctx) -> Answer {
         Ok(m) => m,
         Err(a) => return a,
     };
-    if !state.world.bot_can(channel_id, perm::MANAGE_MESSAGES) {
-        return missing_permissions("MANAGE_MESSAGES");
+    // Pin Message (Message docs): "Requires the PIN_MESSAGES permission"; MANAGE_MESSAGES
+    // alone stopped being enough on February 23, 2026 (change log).
+    if !state.world.bot_can(channel_id, perm::PIN_MESSAGES) {
+        return missing_permissions(perm::PIN_MESSAGES);
     }
     let pinned = ctx.method == "PUT";
     if pinned {
@@ -1993,7 +2141,7 @@ fn channel(state: &mut State, ctx: &Ctx) -> Answer {
             if !state.world.bot_can(id, perm::MANAGE_CHANNELS)
                 && state.world.channels[&id].owner_id != Some(BOT_USER_ID)
             {
-                return missing_permissions("MANAGE_CHANNELS");
+                return missing_permissions(perm::MANAGE_CHANNELS);
             }
             let Some(c) = state.world.channels.get_mut(&id) else {
                 return Answer::error(404, 10003, "Unknown Channel");
@@ -2033,10 +2181,10 @@ fn edit_channel(state: &mut State, ctx: &Ctx, id: u64) -> Answer {
         }
         let locking = body["locked"] == true && !t.locked;
         if (locking || !bot_owns) && !state.world.bot_can(id, perm::MANAGE_THREADS) {
-            return missing_permissions("MANAGE_THREADS");
+            return missing_permissions(perm::MANAGE_THREADS);
         }
     } else if !state.world.bot_can(id, perm::MANAGE_CHANNELS) {
-        return missing_permissions("MANAGE_CHANNELS");
+        return missing_permissions(perm::MANAGE_CHANNELS);
     }
     let Some(c) = state.world.channels.get_mut(&id) else {
         return Answer::error(404, 10003, "Unknown Channel");
@@ -2163,12 +2311,11 @@ fn create_thread(state: &mut State, ctx: &Ctx, from_message: Option<u64>) -> Ans
     } else {
         perm::CREATE_PUBLIC_THREADS
     };
+    if !state.world.bot_can(parent_id, perm::VIEW_CHANNEL) {
+        return missing_access();
+    }
     if !state.world.bot_can(parent_id, needed) {
-        return missing_permissions(if kind == channel_type::PRIVATE_THREAD {
-            "CREATE_PRIVATE_THREADS"
-        } else {
-            "CREATE_PUBLIC_THREADS"
-        });
+        return missing_permissions(needed);
     }
     let name = body["name"].as_str().unwrap_or("thread").to_string();
     let thread_id = from_message.unwrap_or_else(|| state.world.next_id());
@@ -2205,6 +2352,7 @@ fn create_thread(state: &mut State, ctx: &Ctx, from_message: Option<u64>) -> Ans
                         .collect()
                 })
                 .unwrap_or_default(),
+            overwrites: Vec::new(),
             deleted_by_world: false,
             deleted: false,
         },
@@ -2329,6 +2477,10 @@ fn thread_member(state: &mut State, ctx: &Ctx) -> Answer {
         );
     }
     let adding = ctx.method == "PUT";
+    // Add Thread Member (Channel docs): "Requires the ability to send messages in the thread".
+    if adding && user != BOT_USER_ID && !state.world.bot_can(id, perm::SEND_MESSAGES_IN_THREADS) {
+        return missing_permissions(perm::SEND_MESSAGES_IN_THREADS);
+    }
     if let Some(t) = state
         .world
         .channels
@@ -2408,7 +2560,7 @@ fn guild_channels(state: &mut State, ctx: &Ctx) -> Answer {
         return Answer::ok(list.into());
     }
     if state.world.permissions(guild, BOT_USER_ID) & perm::MANAGE_CHANNELS == 0 {
-        return missing_permissions("MANAGE_CHANNELS");
+        return missing_permissions(perm::MANAGE_CHANNELS);
     }
     let body = ctx.body();
     let kind = body["type"].as_u64().unwrap_or(0) as u8;
@@ -2470,7 +2622,7 @@ fn member_role(state: &mut State, ctx: &Ctx) -> Answer {
         );
     }
     if state.world.permissions(guild, BOT_USER_ID) & perm::MANAGE_ROLES == 0 {
-        return missing_permissions("MANAGE_ROLES");
+        return missing_permissions(perm::MANAGE_ROLES);
     }
     let Some(member) = state
         .world
@@ -2671,6 +2823,9 @@ fn interaction_callback(state: &mut State, ctx: &Ctx) -> Answer {
 }
 
 /// `/webhooks/{application_id}/{token}...`: follow-ups and edits of interaction responses.
+/// How long an interaction's token works for follow-ups and edits.
+pub const TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
 fn interaction_webhook(state: &mut State, ctx: &Ctx) -> Answer {
     let unknown_webhook = || Answer::error(404, 10015, "Unknown Webhook");
     let webhook_id = ctx.id("webhook_id");
@@ -2684,6 +2839,14 @@ fn interaction_webhook(state: &mut State, ctx: &Ctx) -> Answer {
     let Some(rec) = state.world.interactions.get(&id) else {
         return unknown_webhook();
     };
+    // Receiving and Responding docs: "Interaction tokens are valid for 15 minutes". After
+    // that the webhook routes answer 401 Invalid Webhook Token (50027), which a bot cannot
+    // retry its way out of.
+    let age = rec.created.elapsed() + rec.aged;
+    if age > TOKEN_LIFETIME {
+        return Answer::error(401, 50027, "Invalid Webhook Token")
+            .with_note(format!("interaction token {} s old", age.as_secs()));
+    }
     let Some(callback) = rec.callback else {
         return ctx.reject(
             state,
@@ -2910,6 +3073,7 @@ pub fn new_interaction_record(
         channel_id,
         user_id,
         created: Instant::now(),
+        aged: Duration::ZERO,
         callback: None,
         original_message: None,
         followups: Vec::new(),

@@ -22,7 +22,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use super::{FakeDiscord, TOKEN, custom_ids, message_content};
 
 /// A guard against hangs only; nothing here should take more than a fraction of it.
-const LIMIT: Duration = Duration::from_secs(10);
+pub(super) const LIMIT: Duration = Duration::from_secs(10);
 
 /// What the test bot's handler saw.
 #[derive(Debug)]
@@ -74,14 +74,14 @@ impl EventHandler for Recorder {
 }
 
 /// A running serenity client pointed at the fake.
-struct Bot {
-    http: Arc<Http>,
+pub(super) struct Bot {
+    pub(super) http: Arc<Http>,
     seen: UnboundedReceiver<Seen>,
     pending: VecDeque<Seen>,
 }
 
 impl Bot {
-    async fn start(discord: &FakeDiscord, intents: GatewayIntents) -> Bot {
+    pub(super) async fn start(discord: &FakeDiscord, intents: GatewayIntents) -> Bot {
         let http = HttpBuilder::new(TOKEN)
             .proxy(discord.api_url())
             .ratelimiter_disabled(true)
@@ -131,7 +131,7 @@ impl Bot {
         }
     }
 
-    async fn next_message(&mut self) -> Message {
+    pub(super) async fn next_message(&mut self) -> Message {
         self.next(
             "message",
             |s| matches!(s, Seen::Message(_)),
@@ -143,7 +143,7 @@ impl Bot {
         .await
     }
 
-    async fn next_interaction(&mut self) -> Interaction {
+    pub(super) async fn next_interaction(&mut self) -> Interaction {
         self.next(
             "interaction",
             |s| matches!(s, Seen::Interaction(_)),
@@ -192,7 +192,7 @@ impl Bot {
     }
 }
 
-fn all_intents() -> GatewayIntents {
+pub(super) fn all_intents() -> GatewayIntents {
     GatewayIntents::GUILDS
         | GatewayIntents::GUILD_MEMBERS
         | GatewayIntents::GUILD_MESSAGES
@@ -201,17 +201,17 @@ fn all_intents() -> GatewayIntents {
 }
 
 /// A guild with a help channel, a forum, a staff role and a member, and a connected bot.
-struct Setup {
-    discord: FakeDiscord,
-    bot: Bot,
-    guild: u64,
-    help: u64,
-    forum: u64,
-    staff: u64,
-    alice: u64,
+pub(super) struct Setup {
+    pub(super) discord: FakeDiscord,
+    pub(super) bot: Bot,
+    pub(super) guild: u64,
+    pub(super) help: u64,
+    pub(super) forum: u64,
+    pub(super) staff: u64,
+    pub(super) alice: u64,
 }
 
-async fn setup() -> Setup {
+pub(super) async fn setup() -> Setup {
     let discord = FakeDiscord::start().await;
     let guild = discord.add_guild("Acme Support");
     let help = discord.add_text_channel(guild, "help");
@@ -331,7 +331,7 @@ async fn without_the_message_content_intent_content_arrives_empty() {
     discord.assert_clean();
 }
 
-async fn register_ticket_command(http: &Http) {
+pub(super) async fn register_ticket_command(http: &Http) {
     let command = CreateCommand::new("ticket")
         .description("Open a support ticket")
         .add_option(
@@ -899,8 +899,10 @@ async fn a_richer_command_set_built_by_serenity_passes_the_spec() {
         { "name": "to", "type": 6, "value": s.alice.to_string() },
         { "name": "priority", "type": 3, "value": "high" },
     ]}]);
+    // Only staff are offered it (its default_member_permissions).
+    let staffer = s.discord.add_member(s.guild, "sam", &[s.staff]);
     s.discord
-        .push_slash_command(s.guild, s.help, s.alice, "queue", options, "en-GB");
+        .push_slash_command(s.guild, s.help, staffer, "queue", options, "en-GB");
     let mut bot = s.bot;
     let Interaction::Command(command) = bot.next_interaction().await else {
         panic!("expected a command")
@@ -919,7 +921,6 @@ async fn a_richer_command_set_built_by_serenity_passes_the_spec() {
         panic!("expected a command")
     };
     assert_eq!(context.data.target_id.map(|t| t.get()), Some(message));
-    let _ = s.staff;
     s.discord.assert_clean();
 }
 
@@ -1030,10 +1031,10 @@ async fn limits_the_schema_does_not_state_are_checked() {
 
 /// An answer read off the wire: serenity keeps an error's body and headers to itself.
 #[derive(Debug)]
-struct RawAnswer {
-    status: u16,
+pub(super) struct RawAnswer {
+    pub(super) status: u16,
     headers: Vec<(String, String)>,
-    body: Value,
+    pub(super) body: Value,
 }
 
 impl RawAnswer {
@@ -1047,7 +1048,7 @@ impl RawAnswer {
 
 /// Sends one request to the fake's REST API as the bot, as plain HTTP/1.1 on a connection of its
 /// own (hyper is only a server here), so that many can be in flight at once.
-async fn raw_request(
+pub(super) async fn raw_request(
     discord: &FakeDiscord,
     method: &'static str,
     path: String,

@@ -39,6 +39,7 @@ pub mod perm {
     pub const ADD_REACTIONS: u64 = 1 << 6;
     pub const ADMINISTRATOR: u64 = 1 << 3;
     pub const MANAGE_CHANNELS: u64 = 1 << 4;
+    pub const MANAGE_GUILD: u64 = 1 << 5;
     pub const VIEW_CHANNEL: u64 = 1 << 10;
     pub const SEND_MESSAGES: u64 = 1 << 11;
     pub const MANAGE_MESSAGES: u64 = 1 << 13;
@@ -52,6 +53,9 @@ pub mod perm {
     pub const CREATE_PUBLIC_THREADS: u64 = 1 << 35;
     pub const CREATE_PRIVATE_THREADS: u64 = 1 << 36;
     pub const SEND_MESSAGES_IN_THREADS: u64 = 1 << 38;
+    /// Split from MANAGE_MESSAGES in 2025 and alone enough since February 23, 2026 (change log,
+    /// "Permission Changes Going into Effect February 2026"). serenity 0.12 does not know it.
+    pub const PIN_MESSAGES: u64 = 1 << 51;
 
     /// What `@everyone` may do in a fresh server.
     pub const EVERYONE_DEFAULT: u64 = VIEW_CHANNEL
@@ -65,16 +69,41 @@ pub mod perm {
         | SEND_MESSAGES_IN_THREADS;
 
     /// What the bot's own (managed) role grants by default: what a support bot is invited with.
+    /// Tests of Beacon set it to exactly what Beacon's README invite link asks for.
     pub const BOT_DEFAULT: u64 = EVERYONE_DEFAULT
         | MANAGE_MESSAGES
         | MANAGE_THREADS
         | CREATE_PRIVATE_THREADS
         | MANAGE_CHANNELS
-        | MANAGE_ROLES;
+        | MANAGE_ROLES
+        | PIN_MESSAGES;
 
-    /// Every permission bit serenity knows.
+    /// Names of the bits the fake checks, for its notes.
+    pub const NAMES: &[(u64, &str)] = &[
+        (ADMINISTRATOR, "ADMINISTRATOR"),
+        (MANAGE_CHANNELS, "MANAGE_CHANNELS"),
+        (MANAGE_GUILD, "MANAGE_GUILD"),
+        (ADD_REACTIONS, "ADD_REACTIONS"),
+        (VIEW_CHANNEL, "VIEW_CHANNEL"),
+        (SEND_MESSAGES, "SEND_MESSAGES"),
+        (MANAGE_MESSAGES, "MANAGE_MESSAGES"),
+        (EMBED_LINKS, "EMBED_LINKS"),
+        (ATTACH_FILES, "ATTACH_FILES"),
+        (READ_MESSAGE_HISTORY, "READ_MESSAGE_HISTORY"),
+        (MENTION_EVERYONE, "MENTION_EVERYONE"),
+        (MANAGE_ROLES, "MANAGE_ROLES"),
+        (USE_APPLICATION_COMMANDS, "USE_APPLICATION_COMMANDS"),
+        (MANAGE_THREADS, "MANAGE_THREADS"),
+        (CREATE_PUBLIC_THREADS, "CREATE_PUBLIC_THREADS"),
+        (CREATE_PRIVATE_THREADS, "CREATE_PRIVATE_THREADS"),
+        (SEND_MESSAGES_IN_THREADS, "SEND_MESSAGES_IN_THREADS"),
+        (PIN_MESSAGES, "PIN_MESSAGES"),
+    ];
+
+    /// Every permission bit Discord defines (serenity 0.12 knows all but PIN_MESSAGES and
+    /// BYPASS_SLOWMODE).
     pub fn all() -> u64 {
-        serenity::model::Permissions::all().bits()
+        serenity::model::Permissions::all().bits() | PIN_MESSAGES | (1 << 52)
     }
 }
 
@@ -105,6 +134,17 @@ pub struct Role {
     pub position: u16,
     /// The bot's own integration role.
     pub bot_id: Option<u64>,
+    /// Whether anyone may ping it; otherwise only members (and bots) with MENTION_EVERYONE.
+    pub mentionable: bool,
+}
+
+/// A channel's permission overwrite for a role (`kind` 0) or a member (`kind` 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overwrite {
+    pub id: u64,
+    pub kind: u8,
+    pub allow: u64,
+    pub deny: u64,
 }
 
 /// A user account.
@@ -143,6 +183,8 @@ pub struct Channel {
     pub last_message_id: Option<u64>,
     pub message_count: u32,
     pub applied_tags: Vec<String>,
+    /// Permission overwrites (guild channels; threads use their parent's).
+    pub overwrites: Vec<Overwrite>,
     /// Removed by the world (a test), so a 404 for it is expected, not the bot's mistake.
     pub deleted_by_world: bool,
     pub deleted: bool,
@@ -178,6 +220,8 @@ pub struct InteractionRecord {
     pub channel_id: u64,
     pub user_id: u64,
     pub created: Instant,
+    /// Time a test made pass for this interaction (see `FakeDiscord::age_interaction`).
+    pub aged: std::time::Duration,
     /// The callback type the bot answered with.
     pub callback: Option<u8>,
     /// The message `@original` refers to.
@@ -215,6 +259,21 @@ pub struct World {
     pub open_modals: Vec<OpenModal>,
     /// Each user's DM channel, so opening one is not a scan of every channel.
     pub dms: HashMap<u64, u64>,
+    /// The privileged gateway intents switched on for the app in the Developer Portal.
+    pub privileged_intents: u64,
+    /// Application command permissions an admin set under Server Settings > Integrations:
+    /// `(guild, command id or the application id for app-level)` → entries.
+    pub command_permissions: BTreeMap<(u64, u64), Vec<CommandPermission>>,
+}
+
+/// One application command permission (Application Commands docs, "Permissions"): a role
+/// (`kind` 1; the guild id is `@everyone`), a user (2) or a channel (3; the guild id minus one is
+/// every channel), allowed or not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandPermission {
+    pub id: u64,
+    pub kind: u8,
+    pub allowed: bool,
 }
 
 impl World {
@@ -234,6 +293,10 @@ impl World {
             nonces: HashMap::new(),
             open_modals: Vec::new(),
             dms: HashMap::new(),
+            privileged_intents: super::gateway::intents::MESSAGE_CONTENT
+                | super::gateway::intents::GUILD_MEMBERS
+                | super::gateway::intents::GUILD_PRESENCES,
+            command_permissions: BTreeMap::new(),
         };
         world.users.insert(
             BOT_USER_ID,
@@ -279,6 +342,7 @@ impl World {
                 permissions: perm::EVERYONE_DEFAULT,
                 position: 0,
                 bot_id: None,
+                mentionable: false,
             },
         );
         let bot_role = self.add_role(id, BOT_USERNAME, perm::BOT_DEFAULT);
@@ -320,6 +384,7 @@ impl World {
                 permissions,
                 position,
                 bot_id: None,
+                mentionable: false,
             },
         );
         id
@@ -382,6 +447,7 @@ impl World {
                 last_message_id: None,
                 message_count: 0,
                 applied_tags: Vec::new(),
+                overwrites: Vec::new(),
                 deleted_by_world: false,
                 deleted: false,
             },
@@ -412,8 +478,9 @@ impl World {
         self.channels.get(&channel_id).and_then(|c| c.guild_id)
     }
 
-    /// A member's permissions in a guild: OR of `@everyone` and their roles; the owner and
-    /// administrators get everything. Channel overwrites are not modelled.
+    /// A member's permissions in a guild, before any channel's overwrites: OR of `@everyone`
+    /// and their roles; the owner and administrators get everything (Permissions docs,
+    /// `compute_base_permissions`).
     pub fn permissions(&self, guild_id: u64, user_id: u64) -> u64 {
         let Some(guild) = self.guilds.get(&guild_id) else {
             return 0;
@@ -434,12 +501,160 @@ impl World {
         }
     }
 
-    /// Whether the bot has a permission in the guild a channel is in (always true in DMs).
-    pub fn bot_can(&self, channel_id: u64, bits: u64) -> bool {
-        match self.guild_of(channel_id) {
-            Some(guild) => self.permissions(guild, BOT_USER_ID) & bits == bits,
-            None => true,
+    /// A member's permissions in a channel, as Discord computes them (Permissions docs,
+    /// "Permission Overwrites"): the base permissions, then the channel's `@everyone`
+    /// overwrite, then the member's roles' overwrites together (deny, then allow), then the
+    /// member's own. Threads use their parent's overwrites ("Inherited Permissions (Threads)").
+    /// Without VIEW_CHANNEL nothing else counts, and a denied SEND_MESSAGES takes MENTION_EVERYONE,
+    /// ATTACH_FILES and EMBED_LINKS with it ("Implicit Permissions"). DMs allow everything.
+    pub fn channel_permissions(&self, channel_id: u64, user_id: u64) -> u64 {
+        let Some(channel) = self.channels.get(&channel_id) else {
+            return 0;
+        };
+        let Some(guild_id) = channel.guild_id else {
+            return perm::all();
+        };
+        let base = self.permissions(guild_id, user_id);
+        if base & perm::ADMINISTRATOR != 0 {
+            return perm::all();
         }
+        let source = match (&channel.thread, channel.parent_id) {
+            (Some(_), Some(parent)) => self.channels.get(&parent).unwrap_or(channel),
+            _ => channel,
+        };
+        let roles: &[u64] = self
+            .guilds
+            .get(&guild_id)
+            .and_then(|g| g.members.get(&user_id))
+            .map_or(&[], |m| m.roles.as_slice());
+        let mut bits = base;
+        if let Some(o) = source
+            .overwrites
+            .iter()
+            .find(|o| o.kind == 0 && o.id == guild_id)
+        {
+            bits = (bits & !o.deny) | o.allow;
+        }
+        let (mut allow, mut deny) = (0, 0);
+        for o in source
+            .overwrites
+            .iter()
+            .filter(|o| o.kind == 0 && roles.contains(&o.id))
+        {
+            allow |= o.allow;
+            deny |= o.deny;
+        }
+        bits = (bits & !deny) | allow;
+        if let Some(o) = source
+            .overwrites
+            .iter()
+            .find(|o| o.kind == 1 && o.id == user_id)
+        {
+            bits = (bits & !o.deny) | o.allow;
+        }
+        if bits & perm::VIEW_CHANNEL == 0 {
+            return 0;
+        }
+        if bits & perm::SEND_MESSAGES == 0 && channel.thread.is_none() {
+            bits &= !(perm::MENTION_EVERYONE | perm::ATTACH_FILES | perm::EMBED_LINKS);
+        }
+        bits
+    }
+
+    /// Whether the bot has all these permissions in a channel (always in DMs).
+    pub fn bot_can(&self, channel_id: u64, bits: u64) -> bool {
+        self.channel_permissions(channel_id, BOT_USER_ID) & bits == bits
+    }
+
+    /// Whether Discord's client offers a command to a member in a channel (and so lets them
+    /// run it), by the rules of command permissions v2 (change log, "Upcoming Application
+    /// Command Permission Changes", and Application Commands docs, "Permissions"):
+    /// administrators may use everything; USE_APPLICATION_COMMANDS is needed; a channel
+    /// entry (the command's, else the app's; a thread counts as its parent) can disable it
+    /// there; a command-level entry for the member, one of their roles (any allow wins) or
+    /// `@everyone` decides alone, overriding `default_member_permissions`; otherwise an
+    /// app-level deny hides it, and then the member needs every bit of
+    /// `default_member_permissions` (`"0"`: nobody but administrators).
+    pub fn command_offered(&self, guild: u64, channel: u64, user: u64, command: &Value) -> bool {
+        let perms = self.channel_permissions(channel, user);
+        if perms & perm::ADMINISTRATOR != 0 {
+            return true;
+        }
+        if perms & perm::USE_APPLICATION_COMMANDS == 0 {
+            return false;
+        }
+        let no_entries = Vec::new();
+        let entries = |target: u64| {
+            self.command_permissions
+                .get(&(guild, target))
+                .unwrap_or(&no_entries)
+        };
+        let command_id = command["id"]
+            .as_str()
+            .and_then(|i| i.parse().ok())
+            .unwrap_or(0);
+        let (by_command, by_app) = (entries(command_id), entries(APPLICATION_ID));
+        let place = match self.channels.get(&channel) {
+            Some(c) if c.thread.is_some() => c.parent_id.unwrap_or(channel),
+            _ => channel,
+        };
+        let channel_rule = |list: &[CommandPermission]| {
+            list.iter()
+                .find(|e| e.kind == 3 && e.id == place)
+                .or_else(|| list.iter().find(|e| e.kind == 3 && e.id == guild - 1))
+                .map(|e| e.allowed)
+        };
+        if !channel_rule(by_command)
+            .or_else(|| channel_rule(by_app))
+            .unwrap_or(true)
+        {
+            return false;
+        }
+        let roles: Vec<u64> = self
+            .guilds
+            .get(&guild)
+            .and_then(|g| g.members.get(&user))
+            .map(|m| m.roles.clone())
+            .unwrap_or_default();
+        let member_rule = |list: &[CommandPermission]| {
+            if let Some(e) = list.iter().find(|e| e.kind == 2 && e.id == user) {
+                return Some(e.allowed);
+            }
+            let mine: Vec<bool> = list
+                .iter()
+                .filter(|e| e.kind == 1 && roles.contains(&e.id))
+                .map(|e| e.allowed)
+                .collect();
+            if !mine.is_empty() {
+                return Some(mine.contains(&true));
+            }
+            list.iter()
+                .find(|e| e.kind == 1 && e.id == guild)
+                .map(|e| e.allowed)
+        };
+        if let Some(decided) = member_rule(by_command) {
+            return decided;
+        }
+        if member_rule(by_app) == Some(false) {
+            return false;
+        }
+        match command["default_member_permissions"].as_str() {
+            None => true,
+            Some(bits) => {
+                let bits: u64 = bits.parse().unwrap_or(0);
+                bits != 0 && perms & bits == bits
+            }
+        }
+    }
+
+    /// The permission names a bit set holds, for notes and violations.
+    pub fn names(bits: u64) -> String {
+        perm::NAMES
+            .iter()
+            .filter(|(bit, _)| bits & bit != 0)
+            .map(|(_, name)| *name)
+            .collect::<Vec<_>>()
+            .join(" | ")
     }
 
     // ----- JSON shapes -----
@@ -534,7 +749,7 @@ impl World {
             "position": role.position,
             "permissions": role.permissions.to_string(),
             "managed": role.bot_id.is_some(),
-            "mentionable": false,
+            "mentionable": role.mentionable,
             "flags": 0,
         });
         if let Some(bot) = role.bot_id {
@@ -582,7 +797,14 @@ impl World {
             });
         } else {
             v["position"] = c.position.into();
-            v["permission_overwrites"] = json!([]);
+            v["permission_overwrites"] = c
+                .overwrites
+                .iter()
+                .map(|o| {
+                    json!({ "id": o.id.to_string(), "type": o.kind, "allow": o.allow.to_string(), "deny": o.deny.to_string() })
+                })
+                .collect::<Vec<_>>()
+                .into();
             v["topic"] = c.topic.clone().into();
             if c.kind == channel_type::GUILD_FORUM {
                 v["available_tags"] = json!([]);
@@ -699,7 +921,9 @@ impl World {
             "bot_public": false,
             "bot_require_code_grant": false,
             "verify_key": "0".repeat(64),
-            "flags": 0,
+            // GATEWAY_MESSAGE_CONTENT_LIMITED (1 << 19): the intent is on for a bot in fewer
+            // than 100 servers (Application docs, "Application Flags").
+            "flags": if self.privileged_intents & super::gateway::intents::MESSAGE_CONTENT != 0 { 1u64 << 19 } else { 0 },
             "owner": self.user_json(BOT_USER_ID),
             "team": null,
             "rpc_origins": [],

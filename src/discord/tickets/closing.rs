@@ -1,13 +1,21 @@
 //! Closing a ticket: by an agent with a reason, by the customer confirming an agent's request,
-//! or by the inactivity timer. Every closing is wrapped up the same way, once: a notice in the
-//! thread with a 1-5 rating and a Reopen button, the card updated, a transcript (Markdown and
-//! HTML) posted to the transcripts channel, and the thread archived and locked. A closed ticket
-//! can be reopened within the configured window.
+//! or by the inactivity timer. Every closing is wrapped up the same way, once: the 1-5 rating
+//! and Reopen go to the customer by direct message, the thread gets a close notice, the card is
+//! updated, a transcript (Markdown and HTML) goes to the transcripts channel, and the thread is
+//! archived and locked. A closed ticket can be reopened within the configured window, from the
+//! direct message, or with `/reopen` anywhere in the server.
+//!
+//! Why a direct message: in a locked, archived thread Discord's client lets nobody without
+//! Manage Threads press a component or run a command (Threads docs, "Locked Threads";
+//! discord-api-docs issues 7900 and 8474), so a survey there could never be answered. When
+//! the customer's DMs are closed (50007), the survey goes in the thread instead and the thread
+//! is archived without being locked: a member of the thread may reopen an unlocked one, which
+//! the client does before sending a press.
 
 use serenity::all::{
     ButtonStyle, ChannelId, CommandInteraction, ComponentInteraction, CreateActionRow,
     CreateAttachment, CreateButton, CreateInputText, CreateMessage, CreateModal, EditThread,
-    GetMessages, Http, InputTextStyle, Message, MessageId, Nonce,
+    GetMessages, Http, InputTextStyle, Message, MessageId, Nonce, UserId,
 };
 use tracing::{error, info, warn};
 
@@ -70,11 +78,12 @@ pub async fn close_command(
     .await
 }
 
-/// `/reopen` in a closed ticket's thread, or the Reopen button.
+/// Reopen a closed ticket: `/reopen`, or the Reopen button (in the survey's DM, or in the
+/// thread when DMs were closed).
 pub async fn reopen(
     bot: &Bot,
     http: &Http,
-    actor: &Actor,
+    actor: &Pressed,
     target: Target,
     lang: &str,
 ) -> anyhow::Result<String> {
@@ -114,12 +123,87 @@ pub async fn reopen(
     )
     .await?;
     bot.queue_changed.notify_one();
-    let thread = thread_link(&ticket);
+    // A channel mention shows as a link in the server; a direct message needs the full link.
+    let thread = match (ticket.thread_id, actor.in_dm) {
+        (Some(t), true) => format!("https://discord.com/channels/{}/{t}", ticket.guild_id),
+        _ => thread_link(&ticket),
+    };
     Ok(l.fill(
         lang,
         "ticket.you_reopened",
         &[("number", &ticket.number), ("thread", &thread)],
     ))
+}
+
+/// `/reopen [number:]`: the ticket with that number, else this thread's ticket, else the
+/// member's own most recently closed one. Works anywhere in the server, so a customer whose
+/// thread is locked can reopen it too.
+pub async fn reopen_command(
+    bot: &Bot,
+    http: &Http,
+    cmd: &CommandInteraction,
+    lang: &str,
+) -> anyhow::Result<String> {
+    let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+    let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
+    let number = crate::discord::commands::int_option(&cmd.data.options(), "number");
+    let here = cmd.channel_id.get();
+    let target = match number {
+        Some(n) => Target::Number(n),
+        None if bot.desk.ledger().ticket_by_thread(here).await?.is_some() => Target::Thread(here),
+        None => Target::LastClosed,
+    };
+    reopen(bot, http, &Pressed::in_server(actor), target, lang).await
+}
+
+/// Who pressed a ticket's button or sent its form: in the server, a member as their roles make
+/// them; in a direct message (the survey), only who they are, on the ticket's server, since
+/// DMs carry no server or roles.
+#[derive(Clone, Copy, Debug)]
+pub struct Pressed {
+    pub actor: Actor,
+    pub in_dm: bool,
+}
+
+impl Pressed {
+    pub fn in_server(actor: Actor) -> Pressed {
+        Pressed {
+            actor,
+            in_dm: false,
+        }
+    }
+
+    /// The actor behind an interaction about `ticket`, wherever it was pressed. `None` when the
+    /// ticket is unknown.
+    pub async fn of(
+        bot: &Bot,
+        guild: Option<u64>,
+        user: u64,
+        member: Option<&serenity::all::Member>,
+        ticket: i64,
+    ) -> anyhow::Result<Option<Pressed>> {
+        if let Some(guild) = guild {
+            return Ok(Some(Pressed::in_server(
+                actor_of(bot, guild, user, member).await?,
+            )));
+        }
+        Ok(bot.desk.ledger().ticket(ticket).await?.map(|t| Pressed {
+            actor: Actor {
+                user_id: user,
+                guild_id: t.guild_id,
+                is_agent: false,
+                is_moderator: false,
+            },
+            in_dm: true,
+        }))
+    }
+}
+
+impl std::ops::Deref for Pressed {
+    type Target = Actor;
+    fn deref(&self) -> &Actor {
+        &self.actor
+    }
 }
 
 /// The customer's buttons in the thread: confirm closing, still need help, reopen. Returns the
@@ -132,8 +216,17 @@ pub async fn customer_button(
     lang: &str,
 ) -> anyhow::Result<String> {
     let l = bot.locales;
-    let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
-    let actor = actor_of(bot, guild, c.user.id.get(), c.member.as_ref()).await?;
+    let ticket_id = match *id {
+        TicketId::Close(t) | TicketId::Keep(t) | TicketId::Reopen(t) => t,
+        _ => return Ok(String::new()),
+    };
+    let guild = c.guild_id.map(|g| g.get());
+    let Some(pressed) =
+        Pressed::of(bot, guild, c.user.id.get(), c.member.as_ref(), ticket_id).await?
+    else {
+        return Ok(l.get(lang, "error.expired").to_string());
+    };
+    let actor = pressed.actor;
     match *id {
         TicketId::Close(ticket) => {
             let Some(t) = bot.desk.ledger().ticket(ticket).await? else {
@@ -167,7 +260,7 @@ pub async fn customer_button(
             }
             Ok(l.get(lang, "ticket.still_open").to_string())
         }
-        TicketId::Reopen(ticket) => reopen(bot, http, &actor, Target::Id(ticket), lang).await,
+        TicketId::Reopen(ticket) => reopen(bot, http, &pressed, Target::Id(ticket), lang).await,
         _ => Ok(String::new()),
     }
 }
@@ -182,8 +275,11 @@ pub async fn rate_button(
     lang: &str,
 ) -> anyhow::Result<Result<CreateModal, String>> {
     let l = bot.locales;
-    let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
-    let actor = actor_of(bot, guild, c.user.id.get(), c.member.as_ref()).await?;
+    let guild = c.guild_id.map(|g| g.get());
+    let Some(actor) = Pressed::of(bot, guild, c.user.id.get(), c.member.as_ref(), ticket).await?
+    else {
+        return Ok(Err(l.get(lang, "error.expired").to_string()));
+    };
     match desk_tickets::rate(
         bot.desk.ledger(),
         &actor,
@@ -210,6 +306,24 @@ pub async fn rate_button(
         }
         Err(NotDone::NoTicket) => Ok(Err(l.get(lang, "error.expired").to_string())),
         Err(not_done) => Ok(Err(refusal_text(bot, lang, &not_done))),
+    }
+}
+
+/// After the customer answered the survey in the ticket's own thread (their DMs were closed),
+/// archive the thread again: pressing there had reopened it. Nothing to do in a DM.
+pub async fn archive_again(bot: &Bot, http: &Http, ticket: i64, channel: u64) {
+    let Ok(Some(t)) = bot.desk.ledger().ticket(ticket).await else {
+        return;
+    };
+    if t.thread_id != Some(channel) || t.state != desk_tickets::TicketState::Closed {
+        return;
+    }
+    let archive = EditThread::new().archived(true);
+    if let Err(e) = retry(|| ChannelId::new(channel).edit_thread(http, archive.clone())).await {
+        warn!(
+            ticket = t.number,
+            "cannot archive the thread again after the rating: {e:#}"
+        );
     }
 }
 
@@ -242,15 +356,16 @@ pub async fn comment(
     }
 }
 
-/// Everything a closing does after the state change, each step safe to repeat: the notice
-/// (rating and Reopen) and the transcript carry nonces of this closing, the card line is not
-/// added twice, archiving twice is harmless. Marked done at the end, so a restart repeats
-/// exactly what was not finished.
+/// Everything a closing does after the state change, each step safe to repeat: the survey and
+/// the notice carry nonces of this closing, the card line is not added twice, archiving twice
+/// is harmless. Marked done at the end, so a restart repeats exactly what was not finished.
 pub async fn wrap_up(bot: &Bot, http: &Http, ticket: &Ticket, closer: &str) -> anyhow::Result<()> {
     let l = bot.locales;
     let lang = ticket.lang.as_str();
     let reason = ticket.close_reason.clone().unwrap_or_default();
     let nonce = |kind: char| Nonce::String(format!("{kind}{}.{}", ticket.id, ticket.closings));
+    // The survey first, where the customer can answer it: by direct message.
+    let by_dm = send_survey(bot, http, ticket, &reason).await?;
     if let Some(thread) = ticket.thread_id {
         let thread = ChannelId::new(thread);
         let mut text = l.fill(
@@ -259,22 +374,13 @@ pub async fn wrap_up(bot: &Bot, http: &Http, ticket: &Ticket, closer: &str) -> a
             &[("agent", &closer), ("reason", &reason)],
         );
         text.push('\n');
-        text.push_str(l.get(lang, "ticket.rate_ask"));
-        let stars = (1..=5u8)
-            .map(|s| {
-                CreateButton::new(TicketId::Rate(ticket.id, s).to_string())
-                    .style(ButtonStyle::Secondary)
-                    .label(format!("{s} ★"))
-            })
-            .collect();
-        let rows = vec![
-            CreateActionRow::Buttons(stars),
-            CreateActionRow::Buttons(vec![
-                CreateButton::new(TicketId::Reopen(ticket.id).to_string())
-                    .style(ButtonStyle::Secondary)
-                    .label(l.get(lang, "ticket.reopen")),
-            ]),
-        ];
+        let rows = if by_dm {
+            text.push_str(l.get(lang, "ticket.survey_sent"));
+            vec![]
+        } else {
+            text.push_str(l.get(lang, "ticket.rate_ask"));
+            survey_rows(bot, ticket)
+        };
         let message = CreateMessage::new()
             .content(fit(&text, MAX_CONTENT))
             .components(rows)
@@ -327,10 +433,11 @@ pub async fn wrap_up(bot: &Bot, http: &Http, ticket: &Ticket, closer: &str) -> a
             .enforce_nonce(true);
         retry(|| ChannelId::new(channel).send_message(http, message.clone())).await?;
     }
-    // Archived and locked: the customer keeps the history, Discord's active-thread cap does not
-    // count it, and nobody writes in it by mistake.
+    // Archived, so Discord's active-thread cap does not count it, and locked, so nobody writes
+    // in it by mistake, unless the survey had to stay in the thread: then unlocked, so the
+    // customer can still press it (pressing reopens an unlocked thread for its members).
     if let Some(thread) = ticket.thread_id {
-        let archive = EditThread::new().archived(true).locked(true);
+        let archive = EditThread::new().archived(true).locked(by_dm);
         retry(|| ChannelId::new(thread).edit_thread(http, archive.clone())).await?;
     }
     bot.desk
@@ -343,6 +450,93 @@ pub async fn wrap_up(bot: &Bot, http: &Http, ticket: &Ticket, closer: &str) -> a
         )
         .await?;
     Ok(())
+}
+
+/// The 1-5 stars and Reopen, under a survey.
+fn survey_rows(bot: &Bot, ticket: &Ticket) -> Vec<CreateActionRow> {
+    let stars = (1..=5u8)
+        .map(|s| {
+            CreateButton::new(TicketId::Rate(ticket.id, s).to_string())
+                .style(ButtonStyle::Secondary)
+                .label(format!("{s} ★"))
+        })
+        .collect();
+    vec![
+        CreateActionRow::Buttons(stars),
+        CreateActionRow::Buttons(vec![
+            CreateButton::new(TicketId::Reopen(ticket.id).to_string())
+                .style(ButtonStyle::Secondary)
+                .label(bot.locales.get(&ticket.lang, "ticket.reopen")),
+        ]),
+    ]
+}
+
+/// Send the customer the closing survey by direct message: what the ticket was, who helped,
+/// the stars and Reopen. `false` when Discord refuses it (50007: their DMs are closed to this
+/// server's members, or they left it); other failures are errors, retried with the wrap-up.
+async fn send_survey(
+    bot: &Bot,
+    http: &Http,
+    ticket: &Ticket,
+    reason: &str,
+) -> anyhow::Result<bool> {
+    let l = bot.locales;
+    let lang = ticket.lang.as_str();
+    let server = bot
+        .desk
+        .ledger()
+        .guild_name(ticket.guild_id)
+        .await?
+        .unwrap_or_else(|| ticket.guild_id.to_string());
+    // A mention in a DM shows a name only if the client happens to know the member: the name
+    // itself is sure to show.
+    let helper = match ticket.agent_id {
+        Some(agent) => match retry(|| UserId::new(agent).to_user(http)).await {
+            Ok(u) => u.global_name.unwrap_or(u.name),
+            Err(_) => user(agent),
+        },
+        None => l.get(lang, "ticket.team").to_string(),
+    };
+    let subject = if ticket.subject.trim().is_empty() {
+        ticket.category.clone()
+    } else {
+        ticket.subject.clone()
+    };
+    let mut text = l.fill(
+        lang,
+        "ticket.survey",
+        &[
+            ("number", &ticket.number),
+            ("server", &server),
+            ("reason", &reason),
+            ("subject", &fit(&subject, 300)),
+            ("agent", &helper),
+        ],
+    );
+    text.push('\n');
+    text.push_str(l.get(lang, "ticket.rate_ask"));
+    let message = CreateMessage::new()
+        .content(fit(&text, MAX_CONTENT))
+        .components(survey_rows(bot, ticket))
+        .allowed_mentions(no_pings())
+        .nonce(Nonce::String(format!("v{}.{}", ticket.id, ticket.closings)))
+        .enforce_nonce(true);
+    let sent = async {
+        let dm = retry(|| UserId::new(ticket.customer_id).create_dm_channel(http)).await?;
+        retry(|| dm.id.send_message(http, message.clone())).await
+    }
+    .await;
+    match sent {
+        Ok(_) => Ok(true),
+        Err(e) if crate::discord::discord_code(&e) == Some(50007) => {
+            info!(
+                ticket = ticket.number,
+                "survey DM refused; it goes in the thread"
+            );
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// At start: wrap up closings a stopped process left unfinished.

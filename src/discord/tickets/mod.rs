@@ -25,7 +25,7 @@ use serenity::all::{
 };
 
 use super::render::{MAX_CONTENT, fit, no_pings};
-use super::{Bot, actor_of, retry};
+use super::{Bot, retry};
 use crate::desk::answers::choose_lang;
 use crate::desk::tickets::{NotDone, Refusal, Ticket, TicketState};
 
@@ -322,9 +322,24 @@ pub async fn on_modal(bot: &Bot, http: &Http, m: &ModalInteraction) -> anyhow::R
         }
         TicketId::Comment(ticket, stars) => {
             let lang = choose_lang("", Some(&m.locale));
-            let actor = actor_of(bot, guild, m.user.id.get(), m.member.as_ref()).await?;
+            let pressed = closing::Pressed::of(
+                bot,
+                m.guild_id.map(|g| g.get()),
+                m.user.id.get(),
+                m.member.as_ref(),
+                ticket,
+            )
+            .await?;
+            let Some(pressed) = pressed else {
+                return answer_deferred(http, m, bot.locales.get(lang, "error.expired")).await;
+            };
             let comment = inputs.into_iter().next().map(|(_, v)| v);
-            closing::comment(bot, &actor, ticket, stars, comment, lang).await?
+            let text = closing::comment(bot, &pressed, ticket, stars, comment, lang).await?;
+            answer_deferred(http, m, &text).await?;
+            // Rated in the thread (the survey stayed there): archived again, so it does not
+            // count against the server's active threads.
+            closing::archive_again(bot, http, ticket, m.channel_id.get()).await;
+            return Ok(());
         }
         _ => return Ok(()),
     };
