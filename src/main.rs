@@ -280,16 +280,22 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("the tokio runtime starts")
 }
 
+/// The configuration of a command that talks to Discord: a missing token is said first, with
+/// what to do about it, before anything else happens.
+fn config_with_token(file: Option<&Path>) -> Result<Config, ExitCode> {
+    let config = load_config(file)?;
+    if let Err(e) = config.token() {
+        eprintln!("{e}");
+        return Err(ExitCode::from(2));
+    }
+    Ok(config)
+}
+
 fn run_bot(file: Option<&Path>, outbox_only: bool) -> ExitCode {
-    let config = match load_config(file) {
+    let config = match config_with_token(file) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    // Say what to do about a missing token before anything else happens.
-    if let Err(e) = config.token() {
-        eprintln!("{e}");
-        return ExitCode::from(2);
-    }
     if let Err(e) = beacon::logging::init(&config.log) {
         eprintln!("error: {e}");
         return ExitCode::from(2);
@@ -310,14 +316,10 @@ fn run_bot(file: Option<&Path>, outbox_only: bool) -> ExitCode {
 }
 
 fn doctor(file: Option<&Path>, guild: Option<u64>) -> ExitCode {
-    let config = match load_config(file) {
+    let config = match config_with_token(file) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if let Err(e) = config.token() {
-        eprintln!("{e}");
-        return ExitCode::from(2);
-    }
     let checked = runtime().block_on(beacon::discord::doctor::doctor(
         &config,
         guild,

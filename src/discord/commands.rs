@@ -8,7 +8,7 @@ use serenity::all::{
     ResolvedValue,
 };
 use serenity::http::Http;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use super::permissions::{Audience, Naming};
 use super::render::{fit, no_pings};
@@ -641,6 +641,17 @@ pub(crate) fn int_option(options: &[ResolvedOption<'_>], name: &str) -> Option<i
     })
 }
 
+/// The checks of this server, advice naming places as mentions.
+fn checker<'a>(bot: &'a Bot, http: &'a Http) -> super::doctor::Checker<'a> {
+    super::doctor::Checker {
+        http,
+        application: http.application_id().map_or(0, |a| a.get()),
+        tickets: &bot.tickets,
+        audiences: AUDIENCES,
+        naming: Naming::Mentions,
+    }
+}
+
 /// `/setup check`: what Beacon cannot do in this server's configured channels and roles, and
 /// how to fix each.
 async fn check(
@@ -650,16 +661,7 @@ async fn check(
     lang: &str,
 ) -> anyhow::Result<String> {
     let l = bot.locales;
-    let application = http.application_id().map_or(0, |a| a.get());
-    let report = super::doctor::check_server(
-        http,
-        application,
-        settings,
-        &bot.tickets,
-        AUDIENCES,
-        Naming::Mentions,
-    )
-    .await?;
+    let report = checker(bot, http).server(settings).await?;
     Ok(if report.problems.is_empty() {
         format!("✅ {}", l.get(lang, "setup.check_ok"))
     } else {
@@ -798,16 +800,11 @@ async fn setup(
             // Roles only work once Discord offers them their commands and pings them: say
             // what to change, now, where the moderator is looking.
             if *sub == "roles" {
-                let application = http.application_id().map_or(0, |a| a.get());
-                let notes = super::doctor::roles_report(
-                    http,
-                    application,
-                    &s,
-                    &bot.tickets,
-                    AUDIENCES,
-                    Naming::Mentions,
-                )
-                .await?;
+                // The settings are saved either way; a failed read only costs the advice.
+                let notes = checker(bot, http).roles(&s).await.unwrap_or_else(|e| {
+                    warn!(guild, "cannot check the roles just set: {e:#}");
+                    vec![]
+                });
                 for note in notes {
                     text.push_str("\n\n⚠️ ");
                     text.push_str(&note);

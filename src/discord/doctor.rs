@@ -128,110 +128,140 @@ pub struct ServerReport {
     pub problems: Vec<String>,
 }
 
-/// Check one server: the bot's permissions per configured channel and feature, silent role
-/// pings, which staff roles Discord offers their commands to, and the settings themselves.
-pub async fn check_server(
-    http: &Http,
-    application: u64,
-    settings: &GuildSettings,
-    tickets: &TicketsConfig,
-    audiences: Audiences<'_>,
-    naming: Naming,
-) -> anyhow::Result<ServerReport> {
-    let (server, name) = read_server(http, settings.guild_id).await?;
-    let mut problems: Vec<String> = permissions::check(&server, &plan(settings, tickets))
-        .iter()
-        .map(|f| advice(&server, f, naming))
-        .collect();
-    problems.extend(role_notes(http, application, &server, settings, audiences, naming).await?);
-    if let Some(zone) = &settings.time_zone
-        && let Err(e) = check_time_zone(zone)
-    {
-        problems.push(format!("Opening hours: {e} (/setup hours)."));
-    }
-    Ok(ServerReport { name, problems })
+/// What every check of a server needs besides the server: Discord, the app, the ticket
+/// categories (their channels), the commands' audiences, and how advice names places.
+pub struct Checker<'a> {
+    pub http: &'a Http,
+    pub application: u64,
+    pub tickets: &'a TicketsConfig,
+    pub audiences: Audiences<'a>,
+    pub naming: Naming,
 }
 
-/// What `/setup roles` tells the moderator about the roles just set: whether Discord offers the
-/// staff roles their commands, and whether Beacon's pings of them will ping anyone.
-pub async fn roles_report(
-    http: &Http,
-    application: u64,
-    settings: &GuildSettings,
-    tickets: &TicketsConfig,
-    audiences: Audiences<'_>,
-    naming: Naming,
-) -> anyhow::Result<Vec<String>> {
-    let (server, _) = read_server(http, settings.guild_id).await?;
-    let mut notes = role_notes(http, application, &server, settings, audiences, naming).await?;
-    let pings = Plan {
-        channels: vec![],
-        pings: plan(settings, tickets).pings,
-    };
-    notes.extend(
-        permissions::check(&server, &pings)
+impl Checker<'_> {
+    /// Check one server: the bot's permissions per configured channel and feature, silent role
+    /// pings, which staff roles Discord offers their commands to, and the settings themselves.
+    pub async fn server(&self, settings: &GuildSettings) -> anyhow::Result<ServerReport> {
+        let (server, name) = read_server(self.http, settings.guild_id).await?;
+        let channels = Plan {
+            channels: plan(settings, self.tickets).channels,
+            pings: vec![],
+        };
+        let mut problems = self.findings(&server, &channels);
+        problems.extend(self.roles_of(&server, settings).await?);
+        if let Some(zone) = &settings.time_zone
+            && let Err(e) = check_time_zone(zone)
+        {
+            problems.push(format!("Opening hours: {e} (/setup hours)."));
+        }
+        Ok(ServerReport { name, problems })
+    }
+
+    /// What `/setup roles` tells the moderator about the roles just set: whether Discord
+    /// offers the staff roles their commands, and whether Beacon's pings of them ping anyone.
+    pub async fn roles(&self, settings: &GuildSettings) -> anyhow::Result<Vec<String>> {
+        let (server, _) = read_server(self.http, settings.guild_id).await?;
+        self.roles_of(&server, settings).await
+    }
+
+    /// The advice for each finding of a plan.
+    fn findings(&self, server: &Server, plan: &Plan) -> Vec<String> {
+        permissions::check(server, plan)
             .iter()
-            .map(|f| advice(&server, f, naming)),
-    );
-    Ok(notes)
+            .map(|f| advice(server, f, self.naming))
+            .collect()
+    }
+
+    /// The staff roles' commands and the pings of every configured role.
+    async fn roles_of(
+        &self,
+        server: &Server,
+        settings: &GuildSettings,
+    ) -> anyhow::Result<Vec<String>> {
+        let mut notes = self.role_notes(server, settings).await?;
+        let pings = Plan {
+            channels: vec![],
+            pings: plan(settings, self.tickets).pings,
+        };
+        notes.extend(self.findings(server, &pings));
+        Ok(notes)
+    }
+
+    /// Whether Discord offers the configured agent and moderator roles their commands, and
+    /// what to change where it does not.
+    async fn role_notes(
+        &self,
+        server: &Server,
+        settings: &GuildSettings,
+    ) -> anyhow::Result<Vec<String>> {
+        let roles = [
+            (settings.agent_role, Audience::Agents),
+            (settings.moderator_role, Audience::Moderators),
+        ];
+        if roles.iter().all(|(r, _)| r.is_none()) {
+            return Ok(vec![]);
+        }
+        let registered = read_commands(self.http, self.application).await?;
+        let commands: Vec<(Command, Audience)> = registered
+            .into_iter()
+            .filter_map(|c| {
+                let audience = self.audiences.iter().find(|(n, _)| *n == c.name)?.1;
+                Some((c, audience))
+            })
+            .collect();
+        let overrides = read_overrides(self.http, self.application, server.guild_id).await?;
+        Ok(roles
+            .iter()
+            .filter_map(|(role, audience)| {
+                permissions::role_advice(
+                    server,
+                    self.application,
+                    &overrides,
+                    &commands,
+                    *audience,
+                    (*role)?,
+                    self.naming,
+                )
+            })
+            .collect())
+    }
 }
 
-/// Whether Discord offers the configured agent and moderator roles their commands, and what
-/// to change where it does not.
-pub async fn role_notes(
-    http: &Http,
-    application: u64,
-    server: &Server,
-    settings: &GuildSettings,
-    audiences: Audiences<'_>,
-    naming: Naming,
-) -> anyhow::Result<Vec<String>> {
-    let roles = [
-        (settings.agent_role, Audience::Agents),
-        (settings.moderator_role, Audience::Moderators),
-    ];
-    if roles.iter().all(|(r, _)| r.is_none()) {
-        return Ok(vec![]);
-    }
-    let registered = read_commands(http, application).await?;
-    let commands: Vec<(Command, Audience)> = registered
-        .into_iter()
-        .filter_map(|c| {
-            let audience = audiences.iter().find(|(n, _)| *n == c.name)?.1;
-            Some((c, audience))
+/// The method and URL of a call Discord refused with 403 / 50013, somewhere in an error's chain.
+fn refused(error: &anyhow::Error) -> Option<(String, String)> {
+    error
+        .chain()
+        .find_map(|e| match e.downcast_ref::<serenity::Error>()? {
+            serenity::Error::Http(HttpError::UnsuccessfulRequest(r))
+                if r.status_code.as_u16() == 403 && r.error.code == 50013 =>
+            {
+                Some((r.method.to_string(), r.url.clone()))
+            }
+            _ => None,
         })
-        .collect();
-    let overrides = read_overrides(http, application, server.guild_id).await?;
-    Ok(roles
-        .iter()
-        .filter_map(|(role, audience)| {
-            permissions::role_advice(
-                server,
-                application,
-                &overrides,
-                &commands,
-                *audience,
-                (*role)?,
-                naming,
-            )
-        })
-        .collect())
+}
+
+/// For the log of work nobody is waiting on (timers, restarts): what Discord refused Beacon,
+/// and where, without reading the server again on every pass. `None` for any other error.
+pub fn refusal_hint(error: &anyhow::Error) -> Option<String> {
+    let (method, url) = refused(error)?;
+    let (channel, what, _) = permissions::refused_call(&method, &url)?;
+    Some(format!(
+        "Discord refused Beacon permission to {what} in channel {channel}: \
+         `/setup check` or `beacon doctor` says which permission to give"
+    ))
+}
+
+/// An error for the log: the refusal hint when Discord refused a permission, else the cause
+/// chain.
+pub fn why(error: &anyhow::Error) -> String {
+    refusal_hint(error).unwrap_or_else(|| format!("{error:#}"))
 }
 
 /// When Discord refused a call with 403 / 50013 ("Missing Permissions"): what Beacon was doing,
 /// and which permission to give where, read from the server now. `None` for any other error.
 pub async fn explain_refusal(http: &Http, error: &anyhow::Error) -> Option<String> {
-    let (method, url): (String, String) =
-        error
-            .chain()
-            .find_map(|e| match e.downcast_ref::<serenity::Error>()? {
-                serenity::Error::Http(HttpError::UnsuccessfulRequest(r))
-                    if r.status_code.as_u16() == 403 && r.error.code == 50013 =>
-                {
-                    Some((r.method.to_string(), r.url.clone()))
-                }
-                _ => None,
-            })?;
+    let (method, url) = refused(error)?;
     let (channel, what, bits) = permissions::refused_call(&method, &url)?;
     let about: Value = get(
         http,
@@ -353,17 +383,16 @@ pub async fn doctor(
         );
     }
     use crate::desk::Ledger as _;
+    let checker = Checker {
+        http: &http,
+        application,
+        tickets: &config.tickets,
+        audiences,
+        naming: Naming::Names,
+    };
     for guild in ids {
         let settings = store.settings(guild).await?;
-        let report = check_server(
-            &http,
-            application,
-            &settings,
-            &config.tickets,
-            audiences,
-            Naming::Names,
-        )
-        .await?;
+        let report = checker.server(&settings).await?;
         if report.problems.is_empty() {
             writeln!(
                 out,

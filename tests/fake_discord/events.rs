@@ -385,17 +385,7 @@ fn user_message(
             "fake Discord: thread {channel} is locked; members cannot post in it"
         );
         if archived {
-            if let Some(t) = s
-                .world
-                .channels
-                .get_mut(&channel)
-                .and_then(|c| c.thread.as_mut())
-            {
-                t.archived = false;
-                t.archive_timestamp = now_iso();
-            }
-            let v = s.world.channel_json(&s.world.channels[&channel]);
-            dispatch(s, "THREAD_UPDATE", v);
+            super::rest::unarchive(s, channel);
         }
         if let Some(t) = s
             .world
@@ -484,17 +474,7 @@ fn client_gate(s: &mut State, kind: u8, channel: u64, user: u64) -> Result<(), S
                  PATCH is refused with 403 50013 and the interaction is never sent"
             ));
         }
-        if let Some(t) = s
-            .world
-            .channels
-            .get_mut(&channel)
-            .and_then(|c| c.thread.as_mut())
-        {
-            t.archived = false;
-            t.archive_timestamp = now_iso();
-        }
-        let v = s.world.channel_json(&s.world.channels[&channel]);
-        dispatch(s, "THREAD_UPDATE", v);
+        super::rest::unarchive(s, channel);
     }
     Ok(())
 }

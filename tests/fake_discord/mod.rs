@@ -289,13 +289,18 @@ impl FakeDiscord {
 
     /// Changes a role's permissions (GUILD_ROLE_UPDATE).
     pub fn set_role_permissions(&self, role: u64, permissions: u64) {
+        self.edit_role(role, |r| r.permissions = permissions);
+    }
+
+    /// Changes a role as a moderator would in Server Settings, announcing GUILD_ROLE_UPDATE.
+    fn edit_role(&self, role: u64, change: impl FnOnce(&mut world::Role)) {
         self.update(|s| {
             let r = s
                 .world
                 .roles
                 .get_mut(&role)
                 .unwrap_or_else(|| panic!("fake Discord: unknown role {role}"));
-            r.permissions = permissions;
+            change(r);
             let guild = r.guild_id;
             if s.gateway.session.is_some() {
                 let role = s.world.role_json(&s.world.roles[&role]);
@@ -341,23 +346,7 @@ impl FakeDiscord {
     /// Makes a role pingable by anyone, or only by members with MENTION_EVERYONE (the
     /// default, as for a role made in Server Settings).
     pub fn set_role_mentionable(&self, role: u64, mentionable: bool) {
-        self.update(|s| {
-            let r = s
-                .world
-                .roles
-                .get_mut(&role)
-                .unwrap_or_else(|| panic!("fake Discord: unknown role {role}"));
-            r.mentionable = mentionable;
-            let guild = r.guild_id;
-            if s.gateway.session.is_some() {
-                let role = s.world.role_json(&s.world.roles[&role]);
-                dispatch(
-                    s,
-                    "GUILD_ROLE_UPDATE",
-                    json!({ "guild_id": guild.to_string(), "role": role }),
-                );
-            }
-        })
+        self.edit_role(role, |r| r.mentionable = mentionable);
     }
 
     /// A member's permissions in a channel, overwrites applied (see

@@ -1127,39 +1127,31 @@ fn store_commands(state: &mut State, guild: Option<u64>, list: Vec<Value>) {
 /// Application Command Permissions"): one object per command (or the application, for
 /// app-level entries) that has any; for one command, 404 10066 when it has none.
 fn command_permissions(state: &mut State, ctx: &Ctx, command: Option<u64>) -> Answer {
-    let guild = ctx.id("guild_id");
-    if !state.world.guilds.contains_key(&guild) {
-        return ctx.reject(
-            state,
-            format!("unknown guild {guild}"),
-            Answer::error(404, 10004, "Unknown Guild"),
-        );
-    }
-    let object = |target: u64, list: &[super::world::CommandPermission]| {
-        json!({
-            "id": target.to_string(),
-            "application_id": APPLICATION_ID.to_string(),
-            "guild_id": guild.to_string(),
-            "permissions": list.iter().map(|e| json!({ "id": e.id.to_string(), "type": e.kind, "permission": e.allowed })).collect::<Vec<_>>(),
-        })
-    };
-    match command {
-        Some(id) => match state.world.command_permissions.get(&(guild, id)) {
-            Some(list) => Answer::ok(object(id, list)),
-            None => Answer::error(404, 10066, "Unknown application command permissions")
-                .with_note("none set"),
-        },
-        None => Answer::ok(
-            state
-                .world
-                .command_permissions
-                .iter()
-                .filter(|((g, _), _)| *g == guild)
-                .map(|((_, target), list)| object(*target, list))
-                .collect::<Vec<_>>()
-                .into(),
-        ),
-    }
+    with_guild(state, ctx, |s, g| {
+        let object = |target: u64, list: &[super::world::CommandPermission]| {
+            json!({
+                "id": target.to_string(),
+                "application_id": APPLICATION_ID.to_string(),
+                "guild_id": g.id.to_string(),
+                "permissions": list.iter().map(|e| json!({ "id": e.id.to_string(), "type": e.kind, "permission": e.allowed })).collect::<Vec<_>>(),
+            })
+        };
+        let all = &s.world.command_permissions;
+        match command {
+            Some(id) => match all.get(&(g.id, id)) {
+                Some(list) => Answer::ok(object(id, list)),
+                None => Answer::error(404, 10066, "Unknown application command permissions")
+                    .with_note("none set"),
+            },
+            None => Answer::ok(
+                all.iter()
+                    .filter(|((guild, _), _)| *guild == g.id)
+                    .map(|((_, target), list)| object(*target, list))
+                    .collect::<Vec<_>>()
+                    .into(),
+            ),
+        }
+    })
 }
 
 /// A command as Discord stores and returns it; keeps the id of an existing command of the same
@@ -1534,7 +1526,7 @@ fn channel_messages(state: &mut State, ctx: &Ctx) -> Answer {
 }
 
 /// Sends a thread back to active (sending in an archived thread does this on Discord).
-fn unarchive(state: &mut State, thread_id: u64) {
+pub(crate) fn unarchive(state: &mut State, thread_id: u64) {
     if let Some(t) = state
         .world
         .channels
@@ -1582,6 +1574,48 @@ pub fn collect_custom_ids(components: &Value, out: &mut Vec<String>) {
         }
         _ => {}
     }
+}
+
+/// What is wrong with a message's components outside components v2, which the schema (made
+/// for v2's 40 components) does not say (Components reference, "Action Row" and "Legacy
+/// Message Component Behavior"): at most 5 top-level action rows; each holds up to 5 buttons
+/// or a single select.
+pub fn legacy_layout_problem(components: &Value) -> Option<String> {
+    let rows = components.as_array()?;
+    if rows.len() > 5 {
+        return Some(format!(
+            "{} action rows; a message without IS_COMPONENTS_V2 takes 5",
+            rows.len()
+        ));
+    }
+    for (i, row) in rows.iter().enumerate() {
+        if row["type"] != 1 {
+            return Some(format!(
+                "top-level component {i} is type {}, not an action row",
+                row["type"]
+            ));
+        }
+        let children = row["components"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let selects = children
+            .iter()
+            .filter(|c| matches!(c["type"].as_u64(), Some(3 | 5..=8)))
+            .count();
+        if selects > 0 && children.len() > 1 {
+            return Some(format!(
+                "action row {i} holds a select beside other components; a select fills its row"
+            ));
+        }
+        if children.len() > 5 {
+            return Some(format!(
+                "action row {i} holds {} buttons; a row takes 5",
+                children.len()
+            ));
+        }
+    }
+    None
 }
 
 /// Discord's message rules the schema cannot express. `merged` is the message after the change.
@@ -1635,6 +1669,15 @@ fn check_message_rules(
         ));
     }
     let flags = merged["flags"].as_u64().unwrap_or(0);
+    if flags & FLAG_IS_COMPONENTS_V2 == 0 {
+        if let Some(why) = legacy_layout_problem(&body["components"]) {
+            return Err(ctx.reject(
+                state,
+                format!("body.components: {why}"),
+                Answer::form_at(&["components"], "COMPONENT_LAYOUT_WIDTH_EXCEEDED", &why),
+            ));
+        }
+    }
     if flags & FLAG_IS_COMPONENTS_V2 != 0
         && (merged["content"].as_str().is_some_and(|c| !c.is_empty())
             || merged["embeds"].as_array().is_some_and(|e| !e.is_empty()))
@@ -2787,6 +2830,19 @@ fn interaction_callback(state: &mut State, ctx: &Ctx) -> Answer {
         }
         8 => {}
         9 => {
+            // Receiving and Responding docs, modal data: "Between 1 and 5 (inclusive) components".
+            let inputs = data["components"].as_array().map_or(0, Vec::len);
+            if !(1..=5).contains(&inputs) {
+                return ctx.reject(
+                    state,
+                    format!("a modal with {inputs} components; Discord takes 1 to 5"),
+                    Answer::form_at(
+                        &["data", "components"],
+                        "BASE_TYPE_BAD_LENGTH",
+                        "Must be between 1 and 5 in length.",
+                    ),
+                );
+            }
             let rec = &state.world.interactions[&id];
             let modal = OpenModal {
                 custom_id: data["custom_id"].as_str().unwrap_or("").to_string(),

@@ -395,3 +395,40 @@ async fn direct_messages_reach_only_members_of_a_shared_server_with_dms_open() {
     assert_eq!(code(&dm.id.say(http, "hi").await), Some((403, 50007)));
     d.assert_clean();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_without_components_v2_takes_five_rows_and_a_select_fills_its_row() {
+    let s = setup().await;
+    let help = ChannelId::new(s.help);
+    let row = |n: usize| {
+        CreateActionRow::Buttons(
+            (0..n.min(5))
+                .map(|i| CreateButton::new(format!("b{n}.{i}")).label("x"))
+                .collect(),
+        )
+    };
+    let six_rows = CreateMessage::new()
+        .content("too many rows")
+        .components((1..=6).map(row).collect());
+    assert!(help.send_message(&s.bot.http, six_rows).await.is_err());
+    let five_rows = CreateMessage::new()
+        .content("five rows")
+        .components((1..=5).map(row).collect());
+    help.send_message(&s.bot.http, five_rows)
+        .await
+        .expect("five rows of up to five buttons");
+    // Serenity builds a row of one select; a raw body can put a button beside it.
+    let mixed = json!({ "content": "mixed", "components": [{ "type": 1, "components": [
+        { "type": 3, "custom_id": "pick", "options": [{ "label": "a", "value": "a" }] },
+        { "type": 2, "style": 1, "custom_id": "go", "label": "Go" },
+    ]}]});
+    assert!(s.bot.http.send_message(help, vec![], &mixed).await.is_err());
+    let violations = s.discord.take_violations();
+    assert_eq!(violations.len(), 2, "{violations:?}");
+    assert!(violations[0].contains("6 action rows"), "{violations:?}");
+    assert!(
+        violations[1].contains("a select fills its row"),
+        "{violations:?}"
+    );
+    s.discord.assert_clean();
+}

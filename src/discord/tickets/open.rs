@@ -411,7 +411,11 @@ pub async fn finish_unfinished(bot: &Bot, http: &Http) {
                 ticket = number,
                 "finished a ticket a stopped process had begun"
             ),
-            Err(e) => error!(ticket = number, "cannot finish a ticket: {e:#}"),
+            Err(e) => error!(
+                ticket = number,
+                "cannot finish a ticket: {}",
+                crate::discord::doctor::why(&e)
+            ),
         }
     }
 }

@@ -15,6 +15,7 @@ use super::closing;
 use super::user;
 use crate::desk::now_ms;
 use crate::desk::tickets::{self as desk_tickets, Ticket, TicketLedger, Update};
+use crate::discord::doctor::why;
 use crate::discord::render::{MAX_CONTENT, fit, no_pings};
 use crate::discord::{Bot, retry};
 
@@ -42,10 +43,10 @@ pub fn spawn(bot: Arc<Bot>, http: Arc<Http>, every: Duration) -> tokio::task::Jo
 pub async fn pass(bot: &Bot, http: &Http) {
     let now = now_ms();
     if let Err(e) = escalate(bot, http, now).await {
-        error!("escalations: {e:#}");
+        error!("escalations: {}", why(&e));
     }
     if let Err(e) = inactivity(bot, http, now).await {
-        error!("inactivity: {e:#}");
+        error!("inactivity: {}", why(&e));
     }
     refresh_queue(bot, http).await;
 }
@@ -160,7 +161,7 @@ pub async fn queue_text(bot: &Bot, ticket: &Ticket, position: i64) -> anyhow::Re
 /// first time, then edit it when their place changes.
 pub async fn refresh_queue(bot: &Bot, http: &Http) {
     if let Err(e) = refresh(bot, http).await {
-        error!("queue positions: {e:#}");
+        error!("queue positions: {}", why(&e));
     }
 }
 
