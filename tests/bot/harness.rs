@@ -97,6 +97,8 @@ pub struct Bot {
     pub web_url: Option<String>,
     /// More customers, so per-user limits do not interfere between steps.
     pub others: Vec<u64>,
+    /// Set by a test that takes permissions from the bot on purpose (see [`Bot::stop`]).
+    pub refusals_expected: std::sync::atomic::AtomicBool,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -178,6 +180,7 @@ impl Bot {
             config,
             web_url,
             others,
+            refusals_expected: std::sync::atomic::AtomicBool::new(false),
             shutdown: Some(tx),
             task: Some(task),
         }
@@ -331,6 +334,30 @@ impl Bot {
             result.expect("the bot stops cleanly");
         }
         self.fake.assert_clean();
+        // A server set up by the README lets Beacon do everything: no permission refusals,
+        // unless the test took a permission away on purpose.
+        if !self
+            .refusals_expected
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            let refused: Vec<String> = self
+                .fake
+                .requests()
+                .iter()
+                .filter(|r| {
+                    r.status == 403
+                        && !r.injected
+                        && r.response
+                            .as_ref()
+                            .is_some_and(|b| matches!(b["code"].as_u64(), Some(50013 | 50001)))
+                })
+                .map(|r| format!("{} {}", r.method, r.path))
+                .collect();
+            assert!(
+                refused.is_empty(),
+                "Discord refused Beacon a permission: {refused:?}"
+            );
+        }
         assert_nobody_pinged(
             &self.fake,
             Some(Staff {

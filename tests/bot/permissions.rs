@@ -115,6 +115,8 @@ async fn customers_see_only_their_commands_and_staff_roles_are_told_what_to_chan
 
 /// Deny the bot's role `bits` in `channel`, as a moderator editing the channel would.
 fn deny_bot(bot: &Bot, channel: u64, bits: u64) {
+    bot.refusals_expected
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     bot.fake
         .set_overwrite(channel, bot.fake.bot_role(bot.guild), 0, 0, bits);
 }
