@@ -374,6 +374,14 @@ pub trait CrisisLedger: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<(Crisis, CrisisUpdate)>, StoreError>> + Send;
     /// Subscribe (again: the DM channel, language and reachability are refreshed).
     fn subscribe(&self, sub: &Subscription) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Record whether Discord takes direct messages to a member (`Some`: refused then), for all
+    /// their subscriptions on the server: a refused one makes fan-outs skip them.
+    fn set_dm_refused(
+        &self,
+        guild_id: u64,
+        user_id: u64,
+        at_ms: Option<i64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Unsubscribe from a topic, or from everything with `None`; how many were removed.
     fn unsubscribe(
         &self,

@@ -350,7 +350,7 @@ pub async fn subscribe(
         }
     };
     let now = now_ms();
-    let mut sub = Subscription {
+    let sub = Subscription {
         guild_id: guild,
         user_id: user,
         topic: topic.clone().unwrap_or_else(|| EVERY_TOPIC.into()),
@@ -382,11 +382,11 @@ pub async fn subscribe(
         .allowed_mentions(no_pings())
         .nonce(Nonce::String(format!("u{now}")))
         .enforce_nonce(true);
+    // The confirmation says, for every topic they follow, whether DMs reach them now.
     match retry(|| dm.send_message(http, message.clone())).await {
-        Ok(_) => {}
+        Ok(_) => store.set_dm_refused(guild, user, None).await?,
         Err(e) if super::discord_code(&e) == Some(50007) => {
-            sub.dm_refused_at_ms = Some(now);
-            store.subscribe(&sub).await?;
+            store.set_dm_refused(guild, user, Some(now)).await?;
             info!(guild, "member subscribed, but Discord refuses them DMs");
             return Ok(closed());
         }

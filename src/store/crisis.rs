@@ -320,6 +320,25 @@ impl CrisisLedger for Store {
         })
     }
 
+    async fn set_dm_refused(
+        &self,
+        guild_id: u64,
+        user_id: u64,
+        at_ms: Option<i64>,
+    ) -> Result<(), StoreError> {
+        with_pool!(self, p => {
+            sqlx::query(
+                "UPDATE subscriptions SET dm_refused_at = $1 WHERE guild_id = $2 AND user_id = $3",
+            )
+            .bind(at_ms)
+            .bind(sql_id(guild_id))
+            .bind(sql_id(user_id))
+            .execute(p)
+            .await?;
+            Ok(())
+        })
+    }
+
     async fn unsubscribe(
         &self,
         guild_id: u64,

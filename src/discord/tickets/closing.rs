@@ -129,7 +129,7 @@ pub async fn reopen(
         _ => thread_link(&ticket),
     };
     Ok(l.fill(
-        lang,
+        if actor.in_dm { &ticket.lang } else { lang },
         "ticket.you_reopened",
         &[("number", &ticket.number), ("thread", &thread)],
     ))
@@ -330,7 +330,7 @@ pub async fn archive_again(bot: &Bot, http: &Http, ticket: i64, channel: u64) {
 /// The rating form sent back, with its comment.
 pub async fn comment(
     bot: &Bot,
-    actor: &Actor,
+    actor: &Pressed,
     ticket: i64,
     stars: u8,
     text: Option<String>,
@@ -347,8 +347,9 @@ pub async fn comment(
     )
     .await?
     {
+        // In a DM the client's locale is all Discord says; the ticket knows their language.
         Ok(t) => Ok(bot.locales.fill(
-            lang,
+            if actor.in_dm { &t.lang } else { lang },
             "ticket.rated",
             &[("number", &t.number), ("stars", &stars)],
         )),
