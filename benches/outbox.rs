@@ -5,8 +5,8 @@
 //!
 //! Phase 1, the DM channels: every member subscribes through Beacon's own
 //! `beacon::discord::crisis::subscribe` (opens the DM channel with `POST /users/@me/channels`
-//! through serenity, stores the subscription), called directly on a `Bot` built on the same
-//! SQLite file, at the outbox's rate, with as many calls in flight as the outbox allows.
+//! through serenity, stores the subscription, sends the confirmation), called directly on a `Bot` built on the same
+//! SQLite file, at half the outbox's rate (two requests each), with as many calls in flight as the outbox allows.
 //! Pushing 100,000 `/subscribe` interactions instead would also push 100,000 gateway events and
 //! answer 100,000 interactions, none of which is measured here, and Beacon does not pace
 //! `/subscribe`. The calls are paced like the baseline (each at its own moment, start + k/rate),
@@ -263,13 +263,16 @@ async fn open_dm_channels(w: &World, config: &Config) -> (Phase, HashMap<u64, u6
     let replies = load_replies(&config.knowledge_base.dir)
         .unwrap_or_else(|p| panic!("phase 1: saved replies: {p:?}"));
     let bot = Arc::new(Bot::new(config, store.clone(), faq, replies));
-    let http = Arc::new(http_client(config).expect("phase 1: serenity's HTTP client"));
+    let http = Arc::new(
+        http_client(config, &config.discord.api_url).expect("phase 1: serenity's HTTP client"),
+    );
     let subscribed = Locales::embedded().get("en", "crisis.subscribed_all");
     let failed = Arc::new(AtomicU64::new(0));
 
     let from = fake.request_count();
     let limited = fake.rate_limited_count();
-    let every = Duration::from_secs_f64(1.0 / f64::from(config.announcements.dm_rate_per_second));
+    // Two requests a subscription (the DM channel, then the confirmation), so half the pace.
+    let every = Duration::from_secs_f64(2.0 / f64::from(config.announcements.dm_rate_per_second));
     let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
     let started = Instant::now();
     for (k, &user) in w.members.iter().enumerate() {
@@ -648,6 +651,8 @@ fn main() {
         config.database.url = db_url;
         config.knowledge_base.dir = concat!(env!("CARGO_MANIFEST_DIR"), "/intents").into();
         config.announcements.dm_rate_per_second = rate;
+        // The REST gate paces everything together a little under the fake's limit.
+        config.discord.rest_per_second = rate;
         let t = Instant::now();
         let (stop, task) = start_beacon(&w, config.clone()).await;
         println!(

@@ -129,6 +129,8 @@ async fn start_beacon(
     config.database.url = db_url;
     config.knowledge_base.dir = concat!(env!("CARGO_MANIFEST_DIR"), "/intents").into();
     config.tickets.check_every_ms = 1000;
+    // The fake sets no global limit here: the REST gate should not pace either.
+    config.discord.rest_per_second = 1_000_000;
     let (tx, rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(beacon::discord::run(config, async {
         let _ = rx.await;

@@ -16,6 +16,13 @@ pub const EXAMPLE: &str = r#"# beacon.toml: every key is optional; environment v
 # Where Discord's REST API and gateway are. Point it at an HTTP rate-limit proxy in production,
 # or at a fake Discord in tests. Environment: BEACON_DISCORD_API_URL.
 api_url = "https://discord.com"
+# Every REST call Beacon makes goes through one limiter: at most this many requests a second in
+# all (Discord allows a bot 50; interaction answers are exempt), answers and tickets first, the
+# crisis outbox in what is left, per-route buckets as Discord's headers say.
+rest_per_second = 49
+# How long a call Discord rate-limits or fails with a 5xx is retried before Beacon gives up
+# (an interaction's token lives 15 minutes).
+retry_minutes = 15
 
 [database]
 # A SQLite file (created when missing), or postgres://user@host/db for large servers.
@@ -161,6 +168,8 @@ impl Default for AnnouncementsConfig {
 pub struct DiscordConfig {
     pub token: Option<Secret>,
     pub api_url: String,
+    pub rest_per_second: u32,
+    pub retry_minutes: u32,
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -205,6 +214,8 @@ impl Default for DiscordConfig {
         DiscordConfig {
             token: None,
             api_url: DISCORD_API.into(),
+            rest_per_second: 49,
+            retry_minutes: 15,
         }
     }
 }
@@ -340,6 +351,9 @@ impl Config {
         let problems = self.tickets.check();
         if !problems.is_empty() {
             return Err(format!("[tickets]: {}", problems.join("; ")));
+        }
+        if self.discord.rest_per_second == 0 || self.discord.retry_minutes == 0 {
+            return Err("discord.rest_per_second and discord.retry_minutes must be above 0".into());
         }
         if !self.discord.api_url.starts_with("http://")
             && !self.discord.api_url.starts_with("https://")

@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod crisis;
 pub mod doctor;
+pub mod gate;
 pub mod outbox;
 pub mod permissions;
 pub mod render;
@@ -214,23 +215,37 @@ pub fn intents() -> GatewayIntents {
     GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGES | GatewayIntents::MESSAGE_CONTENT
 }
 
-/// serenity's HTTP client for the configured API: Discord itself, or another Discord-compatible
-/// base URL (a rate-limit proxy, or a fake Discord in tests). serenity's own rate limiter
-/// ignores a proxy, so it is switched off there and the proxy (or Beacon's pacing) limits.
-pub fn http_client(config: &Config) -> Result<Http, String> {
+/// serenity's HTTP client for `base`: the REST gate (see [`gate`]), or for a one-off tool the
+/// configured API itself. serenity's own limiter is off: it would send to discord.com whatever
+/// the base, and the gate limits everything together.
+pub fn http_client(config: &Config, base: &str) -> Result<Http, String> {
     let token = config.token()?;
-    let mut builder = HttpBuilder::new(token.expose());
-    let api = config.discord.api_url.trim_end_matches('/');
-    if api != DISCORD_API {
-        builder = builder.proxy(api).ratelimiter_disabled(true);
-    }
-    Ok(builder.build())
+    let base = base.trim_end_matches('/');
+    let builder = HttpBuilder::new(token.expose()).ratelimiter_disabled(true);
+    Ok(if base == DISCORD_API {
+        builder.build()
+    } else {
+        builder.proxy(base).build()
+    })
+}
+
+/// Start the REST gate in front of the configured API.
+async fn start_gate(config: &Config) -> anyhow::Result<gate::Gate> {
+    gate::Gate::start(
+        &config.discord.api_url,
+        config.discord.rest_per_second,
+        Duration::from_secs(u64::from(config.discord.retry_minutes) * 60),
+    )
+    .await
+    .context("cannot start the REST limiter")
 }
 
 /// Run the bot until `shutdown` resolves (or the gateway fails for good). SIGHUP reloads the
 /// knowledge base.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let http = http_client(&config).map_err(|e| anyhow!(e))?;
+    let gate = start_gate(&config).await?;
+    let http =
+        http_client(&config, &gate.base(gate::Class::Interactive)).map_err(|e| anyhow!(e))?;
     let me = http.get_current_user().await.map_err(|e| {
         let refused = matches!(&e, serenity::Error::Http(h) if h.status_code().is_some_and(|s| s.as_u16() == 401));
         if refused {
@@ -281,8 +296,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     // The outbox needs no gateway: it starts at once and delivers what a stopped process left.
     let outbox = outbox::spawn(
         bot.clone(),
-        Arc::new(http_client(&config).map_err(|e| anyhow!(e))?),
-        outbox::Sender::new(&config).map_err(|e| anyhow!(e))?,
+        Arc::new(
+            http_client(&config, &gate.base(gate::Class::Interactive)).map_err(|e| anyhow!(e))?,
+        ),
+        outbox::Sender::new(&config, &gate.base(gate::Class::Bulk)).map_err(|e| anyhow!(e))?,
         config.announcements.dm_rate_per_second,
     );
     let mut client = serenity::all::ClientBuilder::new_with_http(http, intents())
@@ -359,6 +376,7 @@ async fn open_store(config: &Config) -> anyhow::Result<(Store, usize)> {
 /// Deliver the outbox only, until `shutdown` resolves: no gateway, no commands. Several of
 /// these share one PostgreSQL outbox.
 pub async fn send_only(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let gate = start_gate(&config).await?;
     let (store, _) = open_store(&config).await?;
     let faq = load_faq(
         config.knowledge_base.dir.clone(),
@@ -371,8 +389,10 @@ pub async fn send_only(config: Config, shutdown: impl Future<Output = ()>) -> an
     let bot = Arc::new(Bot::new(&config, store.clone(), faq, replies));
     let outbox = outbox::spawn(
         bot.clone(),
-        Arc::new(http_client(&config).map_err(|e| anyhow!(e))?),
-        outbox::Sender::new(&config).map_err(|e| anyhow!(e))?,
+        Arc::new(
+            http_client(&config, &gate.base(gate::Class::Interactive)).map_err(|e| anyhow!(e))?,
+        ),
+        outbox::Sender::new(&config, &gate.base(gate::Class::Bulk)).map_err(|e| anyhow!(e))?,
         config.announcements.dm_rate_per_second,
     );
     info!("delivering the outbox (no gateway)");
@@ -643,13 +663,22 @@ pub(crate) fn discord_code(e: &anyhow::Error) -> Option<isize> {
         })
 }
 
-/// Retry a REST call on 429 (after `retry_after`) and on 5xx (with backoff), at most 4 tries.
-/// serenity's rate limiter is off when Beacon talks through a proxy, so this is the last line.
+/// How long a failing REST call is tried again: an interaction's token lives 15 minutes, and
+/// a reply is worth as long.
+pub const RETRY_FOR: Duration = Duration::from_secs(15 * 60);
+
+/// Retry a REST call on 5xx (Discord or the network failing; the gate answers 502 when
+/// Discord does not answer) with backoff up to 10 s between tries, for up to [`RETRY_FOR`].
+/// 429s are waited out by the REST gate before they get here; one that does get here (the gate
+/// gave up) is tried again the same way. Anything else (a 4xx Discord will repeat) is returned
+/// at once. Messages that must not repeat carry an enforced nonce, so a try after a 5xx that
+/// Discord did act on returns the first message instead of a second one.
 pub async fn retry<T, F, Fut>(mut call: F) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = serenity::Result<T>>,
 {
+    let started = std::time::Instant::now();
     let mut delay = Duration::from_millis(200);
     for attempt in 1.. {
         let e = match call().await {
@@ -666,19 +695,17 @@ where
             _ => "other".into(),
         };
         crate::metrics::get().rest_error(&kind);
-        // serenity keeps only the message of an error body and drops Discord's `retry_after`,
-        // so a doubling backoff stands in for it, on 429 and 5xx only.
-        if attempt >= 4 || !matches!(status, Some(429) | Some(500..)) {
+        if started.elapsed() >= RETRY_FOR || !matches!(status, Some(429) | Some(500..)) {
             return Err(e.into());
         }
         warn!(
             ?status,
             attempt,
             wait_ms = delay.as_millis() as u64,
-            "Discord asked to wait; retrying"
+            "Discord failed; retrying"
         );
-        tokio::time::sleep(delay.min(Duration::from_secs(10))).await;
-        delay *= 2;
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
     }
     unreachable!("the loop returns")
 }

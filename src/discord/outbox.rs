@@ -53,14 +53,16 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(config: &crate::config::Config) -> Result<Sender, String> {
+    /// A sender to `base`: the REST gate's bulk class, so direct messages take what answers
+    /// leave of the global limit.
+    pub fn new(config: &crate::config::Config, base: &str) -> Result<Sender, String> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| format!("cannot build the outbox's HTTP client: {e}"))?;
         Ok(Sender {
             client,
-            base: config.discord.api_url.trim_end_matches('/').to_string(),
+            base: base.trim_end_matches('/').to_string(),
             authorization: format!("Bot {}", config.token()?.expose()),
         })
     }

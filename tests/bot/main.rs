@@ -7,6 +7,7 @@ mod fake_discord;
 mod browser;
 mod crisis;
 mod db;
+mod gate;
 mod harness;
 mod j1;
 mod permissions;

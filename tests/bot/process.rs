@@ -650,7 +650,11 @@ async fn killed_during_a_fan_out_delivers_every_message_once(db_url: String) {
     let kb = dir.path().join("intents");
     crate::harness::copy_starter_kb(&kb);
     let config = dir.path().join("beacon.toml");
-    std::fs::write(&config, "[announcements]\ndm_rate_per_second = 3000\n").unwrap();
+    std::fs::write(
+        &config,
+        "[announcements]\ndm_rate_per_second = 3000\n[discord]\nrest_per_second = 3000\n",
+    )
+    .unwrap();
 
     for round in 0..4 {
         let log = dir.path().join(format!("log{round}"));
@@ -747,7 +751,11 @@ async fn two_senders_share_one_postgres_outbox() {
     let kb = dir.path().join("intents");
     crate::harness::copy_starter_kb(&kb);
     let config = dir.path().join("beacon.toml");
-    std::fs::write(&config, "[announcements]\ndm_rate_per_second = 2000\n").unwrap();
+    std::fs::write(
+        &config,
+        "[announcements]\ndm_rate_per_second = 2000\n[discord]\nrest_per_second = 2000\n",
+    )
+    .unwrap();
     let senders: Vec<Running> = (0..2)
         .map(|i| {
             let log = dir.path().join(format!("sender{i}"));

@@ -568,9 +568,9 @@ impl FakeDiscord {
 
     /// Discord's global rate limit: with `Some(n)`, at most `n` REST requests are accepted per
     /// rolling second (a sliding window over the requests accepted so far; refused ones do not
-    /// count), across every route and method; only `GET /gateway` and `GET /gateway/bot` are
-    /// exempt. A request over the limit is not acted on (nor checked) and is answered as Discord
-    /// does: 429 with `{"message", "retry_after" (seconds, to the millisecond, until a request
+    /// count), across every route and method; `GET /gateway`, `GET /gateway/bot` and the
+    /// interaction endpoints are exempt. A request over the limit is not acted on (nor checked)
+    /// and is answered as Discord does: 429 with `{"message", "retry_after" (seconds, to the millisecond, until a request
     /// would be accepted), "global": true, "code": 0}` and the headers `retry-after` (whole
     /// seconds, rounded up), `x-ratelimit-global: true` and `x-ratelimit-scope: global`. See
     /// [`rate_limited_count`](Self::rate_limited_count).
@@ -618,6 +618,22 @@ impl FakeDiscord {
                 s.world.privileged_intents &= !bit;
             }
         })
+    }
+
+    /// Enforce per-route buckets: with `Some(n)`, each bucket (route and top-level resource)
+    /// takes `n` requests per 5 s, its headers count down to `remaining: 0`, and a request over
+    /// it gets Discord's 429 (scope `user`, `retry_after` until the reset) without being acted
+    /// on. See [`route_limited_count`](Self::route_limited_count).
+    pub fn set_route_limit(&self, per_five_seconds: Option<u32>) {
+        self.update(|s| {
+            s.rest.route_limit = per_five_seconds.filter(|n| *n > 0);
+            s.rest.buckets.clear();
+        })
+    }
+
+    /// Requests refused with a 429 because their bucket was used up.
+    pub fn route_limited_count(&self) -> u64 {
+        self.read(|s| s.rest.route_limited)
     }
 
     /// How long the bot has to answer an interaction (Discord: 3 s); `None` turns the check off.

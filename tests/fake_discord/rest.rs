@@ -161,9 +161,14 @@ pub struct BucketWindow {
     used: u32,
 }
 
-/// Whether a request counts against the global limit: all do but the gateway URL lookups.
+/// Whether a request counts against the global limit: all do but the gateway URL lookups and
+/// the interaction endpoints (Rate Limits docs: "Interaction endpoints are not bound to the
+/// bot's Global Rate Limit"; Receiving and Responding docs, "Endpoints": the callback, the
+/// original response and follow-ups).
 pub fn counts_against_global_limit(path: &str) -> bool {
-    !matches!(path, "/gateway" | "/gateway/bot")
+    !(matches!(path, "/gateway" | "/gateway/bot")
+        || path.starts_with("/interactions/")
+        || path.starts_with(&format!("/webhooks/{}/", super::world::APPLICATION_ID)))
 }
 
 /// REST-side state: the log, planned faults and knobs.
@@ -181,6 +186,10 @@ pub struct RestState {
     pub rate_limited: u64,
     /// Per bucket and major parameter, while a global limit is set.
     pub buckets: HashMap<String, BucketWindow>,
+    /// Requests a bucket takes per 5 s when the fake enforces buckets (`None`: reported only).
+    pub route_limit: Option<u32>,
+    /// 429s answered because a bucket was exhausted.
+    pub route_limited: u64,
 }
 
 impl RestState {
@@ -194,6 +203,8 @@ impl RestState {
             global_limit: None,
             rate_limited: 0,
             buckets: HashMap::new(),
+            route_limit: None,
+            route_limited: 0,
         }
     }
 }
@@ -472,9 +483,22 @@ fn process(state: &mut State, incoming: &Incoming, gateway_url: &str) -> Answer 
         rate_limited: false,
         note: None,
     };
-    let mut answer = match global_limit(state, &record) {
+    let limited = global_limit(state, &record).or_else(|| {
+        let refused = route_limit(state, &record);
+        if refused.is_some() {
+            state.rest.route_limited += 1;
+        }
+        refused
+    });
+    let mut answer = match limited {
         Some(refusal) => {
-            state.rest.rate_limited += 1;
+            if refusal
+                .note
+                .as_deref()
+                .is_some_and(|n| n.starts_with("global"))
+            {
+                state.rest.rate_limited += 1;
+            }
             record.rate_limited = true;
             // Recorded for the test to read, but neither checked nor acted on.
             record.route = openapi::spec()
@@ -490,7 +514,9 @@ fn process(state: &mut State, incoming: &Incoming, gateway_url: &str) -> Answer 
         }
         None => route(state, incoming, path, gateway_url, &mut record),
     };
-    if state.rest.global_limit.is_some() && (200..300).contains(&answer.status) {
+    if (state.rest.global_limit.is_some() || state.rest.route_limit.is_some())
+        && (200..300).contains(&answer.status)
+    {
         add_bucket_headers(state, &record, &mut answer);
     }
     record.status = answer.status;
@@ -686,13 +712,15 @@ fn global_limit(state: &mut State, record: &Recorded) -> Option<Answer> {
     Some(answer.with_note(format!("global rate limit, retry after {retry_after} s")))
 }
 
-/// Adds Discord's `x-ratelimit-*` headers for the request's bucket: plausible values that never
-/// ask a client to wait (`remaining` is at least 1), since the fake only enforces the global
-/// limit.
-fn add_bucket_headers(state: &mut State, record: &Recorded, answer: &mut Answer) {
-    let Some(template) = record.route.as_deref() else {
-        return;
-    };
+/// A request's bucket (Rate Limits docs: per route, "non-inclusive of top-level resources in
+/// the path", which split it): its `X-RateLimit-Bucket` id and its key with the top-level
+/// resources.
+fn bucket_of(record: &Recorded) -> Option<(String, String)> {
+    let template = openapi::spec()
+        .match_path(&record.path)?
+        .route
+        .template
+        .clone();
     // Discord's bucket ids are opaque hashes per route; the major parameter splits them.
     let route = format!("{} {template}", record.method);
     let major: Vec<&str> = template
@@ -711,6 +739,47 @@ fn add_bucket_headers(state: &mut State, record: &Recorded, answer: &mut Answer)
         .map(|(_, p)| p)
         .collect();
     let key = format!("{route} {}", major.join("/"));
+    Some((route, key))
+}
+
+/// With buckets enforced, a 429 for a request whose bucket is used up in its period, as
+/// Discord answers it (scope `user`, `retry_after` until the reset); the request is not acted on.
+fn route_limit(state: &mut State, record: &Recorded) -> Option<Answer> {
+    let limit = state.rest.route_limit?;
+    if !counts_against_global_limit(&record.path) {
+        return None;
+    }
+    let (route, key) = bucket_of(record)?;
+    let now = record.handled_at;
+    let bucket = state.rest.buckets.get(&key)?;
+    if now.duration_since(bucket.start) >= BUCKET_PERIOD || bucket.used < limit {
+        return None;
+    }
+    let wait = (bucket.start + BUCKET_PERIOD).saturating_duration_since(now);
+    let retry_after = (wait.as_secs_f64() * 1000.0).ceil() / 1000.0;
+    let mut answer = Answer::json(
+        429,
+        json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false, "code": 0 }),
+    );
+    answer.headers = vec![
+        ("retry-after", (retry_after.ceil() as u64).to_string()),
+        ("x-ratelimit-limit", limit.to_string()),
+        ("x-ratelimit-remaining", "0".to_string()),
+        ("x-ratelimit-reset-after", format!("{retry_after:.3}")),
+        ("x-ratelimit-bucket", format!("{:016x}", fnv1a(&route))),
+        ("x-ratelimit-scope", "user".to_string()),
+    ];
+    Some(answer.with_note(format!("bucket exhausted, retry after {retry_after} s")))
+}
+
+/// Adds Discord's `x-ratelimit-*` headers for the request's bucket. Unless buckets are enforced
+/// they are plausible values that never ask a client to wait (`remaining` is at least 1).
+fn add_bucket_headers(state: &mut State, record: &Recorded, answer: &mut Answer) {
+    let Some((route, key)) = bucket_of(record) else {
+        return;
+    };
+    let enforced = state.rest.route_limit;
+    let limit = enforced.unwrap_or(BUCKET_LIMIT);
     let now = record.handled_at;
     let buckets = &mut state.rest.buckets;
     if buckets.len() > 10_000 {
@@ -725,14 +794,17 @@ fn add_bucket_headers(state: &mut State, record: &Recorded, answer: &mut Answer)
         bucket.used = 0;
     }
     bucket.used += 1;
-    let remaining = BUCKET_LIMIT.saturating_sub(bucket.used).max(1);
+    let remaining = match enforced {
+        Some(_) => limit.saturating_sub(bucket.used),
+        None => limit.saturating_sub(bucket.used).max(1),
+    };
     let reset_after = (bucket.start + BUCKET_PERIOD).saturating_duration_since(now);
     let reset = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         + reset_after;
     answer.headers.extend([
-        ("x-ratelimit-limit", BUCKET_LIMIT.to_string()),
+        ("x-ratelimit-limit", limit.to_string()),
         ("x-ratelimit-remaining", remaining.to_string()),
         ("x-ratelimit-reset", format!("{:.3}", reset.as_secs_f64())),
         (
