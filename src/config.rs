@@ -41,6 +41,12 @@ threshold = 0.57
 cooldown_questions = 4
 # ...in this many seconds.
 cooldown_seconds = 30
+# After a new gateway session (a start, or a reconnect Discord could not resume), questions
+# posted in help channels and the support forum while Beacon was away are read and answered:
+# those of the last this many minutes...
+catch_up_minutes = 30
+# ...and at most this many messages per channel (1 to 1000), read 100 at a time.
+catch_up_messages = 300
 
 [announcements]
 # Crisis updates sent by direct message per second. Discord allows a bot 50 requests a second
@@ -190,6 +196,8 @@ pub struct AnswersConfig {
     pub threshold: f64,
     pub cooldown_questions: usize,
     pub cooldown_seconds: u64,
+    pub catch_up_minutes: u32,
+    pub catch_up_messages: u16,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -244,6 +252,8 @@ impl Default for AnswersConfig {
                 / 100.0,
             cooldown_questions: 4,
             cooldown_seconds: 30,
+            catch_up_minutes: 30,
+            catch_up_messages: 300,
         }
     }
 }
@@ -351,6 +361,9 @@ impl Config {
         let problems = self.tickets.check();
         if !problems.is_empty() {
             return Err(format!("[tickets]: {}", problems.join("; ")));
+        }
+        if !(1..=1000).contains(&self.answers.catch_up_messages) {
+            return Err("answers.catch_up_messages must be from 1 to 1000".into());
         }
         if self.discord.rest_per_second == 0 || self.discord.retry_minutes == 0 {
             return Err("discord.rest_per_second and discord.retry_minutes must be above 0".into());

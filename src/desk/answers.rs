@@ -55,6 +55,10 @@ pub struct Question {
     pub chosen: Option<String>,
     /// A crisis is running on the server: its crisis-only intents may answer.
     pub crisis: bool,
+    /// Read again after a restart (the catch-up): when it was stored before but its reply was
+    /// never recorded (the process stopped in between), it is answered now instead of skipped.
+    /// The caller has checked the channel holds no reply to it.
+    pub again: bool,
 }
 
 /// An intent as offered to a customer: its id and a label in the customer's language.
@@ -204,8 +208,11 @@ impl<L: Ledger> Desk<L> {
             suggestions: Vec::new(),
             asked_at_ms: now_ms(),
         };
-        if let Verdict::Wait { wait, first } =
-            self.cooldown.check(q.guild_id, q.user_id, Instant::now())
+        // The flood guard counts questions as they arrive; a catch-up reads at once what came
+        // over minutes, so it is not held against the member (the window bounds it).
+        if !q.again
+            && let Verdict::Wait { wait, first } =
+                self.cooldown.check(q.guild_id, q.user_id, Instant::now())
         {
             record.outcome = "cooldown".into();
             if self.ledger.record_question(&record).await?.is_none() {
@@ -245,10 +252,17 @@ impl<L: Ledger> Desk<L> {
             }
             Outcome::Abstain => record.outcome = "abstain".into(),
         }
-        let Some(question_id) = self.ledger.record_question(&record).await? else {
-            return Ok(Asked::Duplicate);
+        let question_id = match self.ledger.record_question(&record).await? {
+            Some(id) => {
+                crate::metrics::get().question(&record.outcome);
+                id
+            }
+            None if q.again => match self.ledger.unreplied(q.source_id).await? {
+                Some(id) => id,
+                None => return Ok(Asked::Duplicate),
+            },
+            None => return Ok(Asked::Duplicate),
         };
-        crate::metrics::get().question(&record.outcome);
         let lang = reply_lang.to_string();
         Ok(match &reply.outcome {
             Outcome::Answer(intent) => Asked::Answer {
@@ -404,6 +418,7 @@ answer = "We are on it."
             locale: None,
             chosen: None,
             crisis: false,
+            again: false,
         }
     }
 
@@ -448,6 +463,32 @@ answer = "We are on it."
                 Asked::Duplicate
             );
             assert_eq!(desk.ledger().questions().len(), 1);
+        });
+    }
+
+    #[test]
+    fn a_question_read_again_is_answered_only_when_its_reply_was_never_recorded() {
+        block_on(async {
+            let desk = desk();
+            let first = desk
+                .ask(&question(10, "how do I get my money back"))
+                .await
+                .unwrap();
+            let again = Question {
+                again: true,
+                ..question(10, "how do I get my money back")
+            };
+            // Stored, not replied: answered again, under the same question.
+            let redo = desk.ask(&again).await.unwrap();
+            assert_eq!(redo, first);
+            // Replied: nothing to do.
+            let id = match first {
+                Asked::Answer { question_id, .. } => question_id,
+                other => panic!("{other:?}"),
+            };
+            desk.replied(id, 99).await.unwrap();
+            assert_eq!(desk.ask(&again).await.unwrap(), Asked::Duplicate);
+            assert_eq!(desk.ledger().questions().len(), 1, "still one row");
         });
     }
 

@@ -62,6 +62,17 @@ impl Ledger for MemoryLedger {
         Ok(Some(inner.questions.len() as i64))
     }
 
+    async fn unreplied(&self, source_id: u64) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .lock()
+            .questions
+            .iter()
+            .position(|(q, reply)| {
+                q.source_id == source_id && reply.is_none() && q.outcome != "cooldown"
+            })
+            .map(|i| i as i64 + 1))
+    }
+
     async fn set_reply(&self, question_id: i64, reply_id: u64) -> Result<(), StoreError> {
         let mut inner = self.lock();
         let row = usize::try_from(question_id - 1)

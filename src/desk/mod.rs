@@ -101,6 +101,12 @@ pub trait Ledger: Send + Sync + 'static {
         &self,
         question: &QuestionRecord,
     ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    /// The stored question from this source whose reply was never recorded (a cooldown notice
+    /// has none and is not counted).
+    fn unreplied(
+        &self,
+        source_id: u64,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
     /// Remember the message that carried the bot's reply.
     fn set_reply(
         &self,

@@ -550,6 +550,7 @@ async fn faq(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Resu
         locale: Some(cmd.locale.clone()),
         chosen,
         crisis: !bot.running_crises(guild.get()).await?.is_empty(),
+        again: false,
     };
     let settings = bot.desk.settings(guild.get()).await?;
     let asked = match bot.desk.ask(&question).await {
@@ -563,8 +564,15 @@ async fn faq(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Resu
         }
     };
     let agent_role = settings.agent_role.map(serenity::all::RoleId::new);
-    let handoff =
-        super::action_text(bot, ctx, guild.get(), cmd.user.id.get(), &asked, &typed).await;
+    let handoff = super::action_text(
+        bot,
+        &ctx.http,
+        guild.get(),
+        cmd.user.id.get(),
+        &asked,
+        &typed,
+    )
+    .await;
     let (mut content, components, question_id) =
         render_asked(bot, &asked, cmd.user.id.get(), agent_role, handoff).unwrap_or_else(|| {
             // The deferred reply must say something: a repeated flood notice is still a notice.

@@ -1,6 +1,7 @@
 //! The serenity adapter: the only place Discord types appear. Gateway events and interactions
 //! become desk calls; desk results become messages and components.
 
+pub mod catch_up;
 pub mod commands;
 pub mod crisis;
 pub mod doctor;
@@ -78,6 +79,8 @@ pub struct Bot {
     /// The web pages' links (status page, signed transcript links) and the status pages' kept
     /// data, when they are served.
     pub web: Option<crate::web::Handle>,
+    /// How far back questions are read after a new gateway session (see [`catch_up`]).
+    pub catch_up: catch_up::Window,
 }
 
 /// How many help-channel and forum questions are answered at once (see `Bot::answering`).
@@ -112,6 +115,10 @@ impl Bot {
             outbox_wake: tokio::sync::Notify::new(),
             outbox_sent: std::sync::atomic::AtomicU64::new(0),
             web: None,
+            catch_up: catch_up::Window {
+                age: Duration::from_secs(u64::from(config.answers.catch_up_minutes) * 60),
+                messages: config.answers.catch_up_messages,
+            },
         }
     }
 
@@ -432,6 +439,11 @@ impl EventHandler for Handler {
         tickets::finish_unfinished(&self.0, &ctx.http).await;
         tickets::closing::wrap_unwrapped(&self.0, &ctx.http).await;
         crisis::resume(&self.0, &ctx.http, 0).await;
+        // A new session (not a resume): Discord replays nothing missed, so Beacon reads what
+        // was asked while it was away.
+        let guilds: Vec<u64> = ready.guilds.iter().map(|g| g.id.get()).collect();
+        let (bot, http, me) = (self.0.clone(), ctx.http.clone(), ready.user.id.get());
+        tokio::spawn(async move { catch_up::run(&bot, &http, me, &guilds).await });
         if !self.0.timers_started.swap(true, Ordering::SeqCst) {
             let every = Duration::from_millis(self.0.tickets.check_every_ms.max(50));
             let handle = tickets::timers::spawn(self.0.clone(), ctx.http.clone(), every);
@@ -476,7 +488,7 @@ impl EventHandler for Handler {
         let Ok(_turn) = self.0.answering.acquire().await else {
             return;
         };
-        if let Err(e) = on_message(&self.0, &ctx, &msg).await {
+        if let Err(e) = on_message(&self.0, &ctx.http, &msg, false).await {
             error!(channel = %msg.channel_id, message = %msg.id, "question not answered: {e:#}");
         }
     }
@@ -525,7 +537,13 @@ impl EventHandler for Handler {
 }
 
 /// A message in a help channel, or the first post of a support-forum thread, is a question.
-async fn on_message(bot: &Bot, ctx: &Context, msg: &Message) -> anyhow::Result<()> {
+/// `again` when the catch-up after a restart reads it (see [`catch_up`]).
+pub(crate) async fn on_message(
+    bot: &Bot,
+    http: &Http,
+    msg: &Message,
+    again: bool,
+) -> anyhow::Result<()> {
     if msg.author.bot || msg.content.trim().is_empty() {
         return Ok(());
     }
@@ -541,7 +559,7 @@ async fn on_message(bot: &Bot, ctx: &Context, msg: &Message) -> anyhow::Result<(
         // parent first, but serenity runs handlers concurrently, so ask Discord when unsure.
         let parent = match bot.thread_parent(channel) {
             Some(p) => Some(p),
-            None => fetch_parent(ctx, msg.channel_id).await,
+            None => fetch_parent(http, msg.channel_id).await,
         };
         if parent.is_some() && parent == settings.forum_channel {
             Source::Forum
@@ -561,6 +579,7 @@ async fn on_message(bot: &Bot, ctx: &Context, msg: &Message) -> anyhow::Result<(
         locale: None,
         chosen: None,
         crisis: !bot.running_crises(guild.get()).await?.is_empty(),
+        again,
     };
     let asked = match bot.desk.ask(&question).await {
         Ok(a) => a,
@@ -568,7 +587,7 @@ async fn on_message(bot: &Bot, ctx: &Context, msg: &Message) -> anyhow::Result<(
             error!("cannot store the question: {e}");
             let lang = crate::desk::answers::choose_lang(&msg.content, None);
             send_reply(
-                ctx,
+                http,
                 msg,
                 bot.locales.get(lang, "error.generic").to_string(),
                 vec![],
@@ -579,14 +598,14 @@ async fn on_message(bot: &Bot, ctx: &Context, msg: &Message) -> anyhow::Result<(
     };
     let settings_role = settings.agent_role.map(serenity::all::RoleId::new);
     let asker = msg.author.id.get();
-    let handoff = action_text(bot, ctx, guild.get(), asker, &asked, &msg.content).await;
+    let handoff = action_text(bot, http, guild.get(), asker, &asked, &msg.content).await;
     let Some((mut content, components, question_id)) =
         render_asked(bot, &asked, asker, settings_role, handoff)
     else {
         return Ok(());
     };
     add_status_line(bot, guild.get(), &asked, &mut content).await;
-    let sent = send_reply(ctx, msg, content, components).await?;
+    let sent = send_reply(http, msg, content, components).await?;
     if let Some(q) = question_id {
         bot.desk.replied(q, sent.id.get()).await?;
     }
@@ -622,8 +641,8 @@ async fn ticket_activity(
     Ok(())
 }
 
-async fn fetch_parent(ctx: &Context, channel: ChannelId) -> Option<u64> {
-    match ctx.http.get_channel(channel).await {
+async fn fetch_parent(http: &Http, channel: ChannelId) -> Option<u64> {
+    match http.get_channel(channel).await {
         Ok(serenity::all::Channel::Guild(c)) => c.parent_id.map(|p| p.get()),
         Ok(_) => None,
         Err(e) => {
@@ -637,7 +656,7 @@ async fn fetch_parent(ctx: &Context, channel: ChannelId) -> Option<u64> {
 /// is retried a few times. The nonce is derived from the customer's message and enforced, so a
 /// retry after a 5xx that Discord did act on returns the first reply instead of a second one.
 async fn send_reply(
-    ctx: &Context,
+    http: &Http,
     msg: &Message,
     content: String,
     components: Vec<serenity::all::CreateActionRow>,
@@ -649,7 +668,7 @@ async fn send_reply(
         .reference_message(msg)
         .nonce(serenity::all::Nonce::String(format!("r{}", msg.id)))
         .enforce_nonce(true);
-    retry(|| msg.channel_id.send_message(&ctx.http, builder.clone())).await
+    retry(|| msg.channel_id.send_message(http, builder.clone())).await
 }
 
 /// Discord's error code of a failed REST call somewhere in an error's chain (50007, 50013...).
@@ -784,7 +803,7 @@ pub(crate) fn render_asked(
 /// every crisis topic.
 pub(crate) async fn action_text(
     bot: &Bot,
-    ctx: &Context,
+    http: &Http,
     guild: u64,
     asker: u64,
     asked: &Asked,
@@ -810,9 +829,9 @@ pub(crate) async fn action_text(
                 form: vec![],
                 lang,
             };
-            tickets::open_for(bot, &ctx.http, request).await
+            tickets::open_for(bot, http, request).await
         }
-        IntentAction::Subscribe => crisis::subscribe(bot, &ctx.http, guild, asker, None, lang)
+        IntentAction::Subscribe => crisis::subscribe(bot, http, guild, asker, None, lang)
             .await
             .map(Some),
         IntentAction::Unsubscribe => crisis::unsubscribe(bot, guild, asker, None, lang)

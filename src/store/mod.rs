@@ -348,6 +348,19 @@ impl Ledger for Store {
         self.writer.reply(question_id, reply_id).await
     }
 
+    async fn unreplied(&self, source_id: u64) -> Result<Option<i64>, StoreError> {
+        with_pool!(self, p => {
+            let row = sqlx::query(
+                "SELECT id FROM questions WHERE source_id = $1 AND reply_id IS NULL \
+                 AND outcome <> 'cooldown'",
+            )
+            .bind(sql_id(source_id))
+            .fetch_optional(p)
+            .await?;
+            Ok(row.map(|r| r.try_get::<i64, _>(0)).transpose()?)
+        })
+    }
+
     async fn question(
         &self,
         question_id: i64,

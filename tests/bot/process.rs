@@ -277,11 +277,55 @@ async fn killed_at_any_moment_loses_no_answered_question(db_url: String) {
         }
         assert!(answered.len() >= kill_after);
         store.close().await;
+        // While it is down, more members ask (50 in all over the rounds): Discord will not
+        // replay these to the next session.
+        let while_down: Vec<u64> = (0..17)
+            .map(|n| {
+                fake.push_message(
+                    help,
+                    users[(n * 7 + round) % users.len()],
+                    "where is my parcel?",
+                )
+            })
+            .collect();
+        asked.extend(&while_down);
     }
 
-    // Back up once more: it answers, reloads on SIGHUP, and stops cleanly on SIGTERM.
+    // Back up once more: every question of every round, those asked while it was down too,
+    // gets exactly one answer; then it reloads on SIGHUP and stops cleanly on SIGTERM.
     let mut bot = Running::start(&fake, &db_url, &kb, dir.path().join("log-final"));
     bot.wait_identified(&fake, 4).await;
+    let all = fake
+        .try_wait_until(STARTUP, |f| {
+            asked
+                .iter()
+                .all(|m| reply_in(f, help, *m).is_some())
+                .then_some(())
+        })
+        .await;
+    if all.is_none() {
+        let missing: Vec<u64> = asked
+            .iter()
+            .copied()
+            .filter(|m| reply_in(&fake, help, *m).is_none())
+            .collect();
+        let log = std::fs::read_to_string(&bot.log).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(40).collect();
+        panic!("unanswered {missing:?}\n{}", tail.join("\n"));
+    }
+    let replies: Vec<String> = fake
+        .bot_messages(help)
+        .iter()
+        .filter_map(|m| {
+            m["message_reference"]["message_id"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    for m in &asked {
+        let n = replies.iter().filter(|r| **r == m.to_string()).count();
+        assert_eq!(n, 1, "question {m} answered {n} times");
+    }
     std::fs::write(kb.join("party.toml"), PARTY).unwrap();
     bot.signal("HUP");
     // The reload is logged when the new knowledge base answers.

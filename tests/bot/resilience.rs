@@ -15,6 +15,7 @@ on_both_backends!(
     rest_429_and_500_still_deliver_the_answer_once,
     interactions_are_acknowledged_while_the_database_is_locked,
     reload_refuses_a_broken_knowledge_base_and_takes_a_good_one,
+    questions_asked_while_away_are_answered_once_on_the_next_session,
 );
 
 fn words(lang: &str, key: &str) -> String {
@@ -253,5 +254,83 @@ async fn reload_refuses_a_broken_knowledge_base_and_takes_a_good_one(url: String
         Some("The launch party is on Friday at 18:00 in the main hall.")
     );
     assert!(id_of(&party) > 0);
+    bot.stop().await;
+}
+
+/// Discord replays nothing to a new session: what was asked in the help channel and the forum
+/// while Beacon was stopped is read and answered once when it is back; a question stored but
+/// never answered (a crash between the two) is answered then too; one answered before is not
+/// answered again, and a new session that finds nothing new sends nothing.
+async fn questions_asked_while_away_are_answered_once_on_the_next_session(url: String) {
+    use beacon::desk::{Ledger as _, QuestionRecord, Source};
+    let mut bot = Bot::configured(&url).await;
+    let before = bot
+        .fake
+        .push_message(bot.help, bot.customer, "how do I get my money back");
+    bot.reply_to(bot.help, before).await;
+    bot.pause().await;
+
+    let while_away: Vec<u64> = bot
+        .others
+        .iter()
+        .map(|&u| bot.fake.push_message(bot.help, u, "where is my parcel?"))
+        .collect();
+    let post =
+        bot.fake
+            .push_forum_post(bot.forum, bot.others[0], "Refund", "how do I get a refund?");
+    // Stored by a process that stopped before its reply went out.
+    let stored = bot
+        .fake
+        .push_message(bot.help, bot.customer, "my card was declined");
+    bot.store
+        .record_question(&QuestionRecord {
+            guild_id: bot.guild,
+            channel_id: bot.help,
+            user_id: bot.customer,
+            source: Source::Message,
+            source_id: stored,
+            text: "my card was declined".into(),
+            lang: "en".into(),
+            outcome: "answer".into(),
+            intent: None,
+            confidence: 0.9,
+            suggestions: vec![],
+            asked_at_ms: beacon::desk::now_ms(),
+        })
+        .await
+        .unwrap()
+        .expect("stored");
+
+    bot.resume().await;
+    for &m in while_away.iter().chain([&stored]) {
+        bot.reply_to(bot.help, m).await;
+    }
+    bot.fake
+        .wait_until("the forum post's answer", WAIT, |f| {
+            (f.bot_message_count(post) == 1).then_some(())
+        })
+        .await;
+    let count = |m: u64| {
+        bot.fake
+            .bot_messages(bot.help)
+            .iter()
+            .filter(|r| r["message_reference"]["message_id"].as_str() == Some(&m.to_string()))
+            .count()
+    };
+    for &m in while_away.iter().chain([&stored]) {
+        assert_eq!(count(m), 1, "question {m}");
+    }
+    assert_eq!(count(before), 1, "answered before the stop, not again");
+
+    // Another new session finds nothing new: nothing is sent.
+    let sent = bot.fake.bot_message_count(bot.help);
+    bot.restart().await;
+    bot.ask(bot.help, bot.others[1], "how do I get my money back")
+        .await;
+    assert_eq!(
+        bot.fake.bot_message_count(bot.help),
+        sent + 1,
+        "only the new question"
+    );
     bot.stop().await;
 }

@@ -48,7 +48,7 @@ pub use gateway::intents;
 pub use inspect::{
     component_labels, custom_ids, embed_descriptions, message_content, visible_text,
 };
-pub use rest::{Recorded, path_matches};
+pub use rest::{Recorded, counts_against_global_limit, path_matches};
 pub use world::{APPLICATION_ID, BOT_USER_ID, TOKEN, channel_type, perm};
 
 use gateway::{GatewayState, Outgoing, dispatch};
