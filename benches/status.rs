@@ -118,8 +118,10 @@ async fn main() {
             status_cache_seconds: seconds,
             ..WebConfig::default()
         };
-        let served = beacon::web::start(&config, store.clone()).await.unwrap();
-        let page = format!("http://{}/status/{GUILD}", served.addr);
+        let served = beacon::web::start(&config, store.clone(), None)
+            .await
+            .unwrap();
+        let page = format!("http://{}/status/{GUILD}", served.addr.expect("listening"));
         // Warm-up: connections, statements, and the kept page.
         for _ in 0..20 {
             client.get(&page).send().await.unwrap();

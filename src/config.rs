@@ -54,9 +54,17 @@ catch_up_messages = 300
 dm_rate_per_second = 40
 
 [web]
-# Serve the public status page, its Atom feed, agents' transcript links, /healthz and /metrics
-# on this address, e.g. "0.0.0.0:8080". Empty: no web server. Environment: BEACON_WEB_LISTEN.
+# Serve the public status page, its Atom feed, agents' transcript links and /healthz on this
+# address, e.g. "0.0.0.0:8080". Empty: no web server. Environment: BEACON_WEB_LISTEN.
 listen = ""
+# Serve /healthz and /metrics (ticket and question figures) on this address, for monitoring
+# only, e.g. "127.0.0.1:9090". Empty: /metrics is not served. Environment: BEACON_OPS_LISTEN.
+ops_listen = ""
+# Connections each listener holds at once; past this, new ones wait to be accepted.
+max_connections = 1024
+# A connection that has not sent a whole request header this long after opening, or after its
+# last answer (an idle keep-alive), is closed.
+header_timeout_seconds = 10
 # The address people reach that server at, for the links Beacon posts in Discord (no trailing
 # slash), e.g. "https://status.example.com". Empty: http:// and the listen address.
 # Environment: BEACON_PUBLIC_URL.
@@ -117,6 +125,9 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
     pub listen: String,
+    pub ops_listen: String,
+    pub max_connections: usize,
+    pub header_timeout_seconds: u32,
     pub public_url: String,
     pub lang: String,
     pub transcript_link_minutes: u32,
@@ -127,6 +138,9 @@ impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
             listen: String::new(),
+            ops_listen: String::new(),
+            max_connections: 1024,
+            header_timeout_seconds: 10,
             public_url: String::new(),
             lang: "en".into(),
             transcript_link_minutes: 60,
@@ -138,7 +152,7 @@ impl Default for WebConfig {
 impl WebConfig {
     /// Whether the web server runs.
     pub fn enabled(&self) -> bool {
-        !self.listen.trim().is_empty()
+        !self.listen.trim().is_empty() || !self.ops_listen.trim().is_empty()
     }
 
     /// The base of the links Beacon posts: `public_url`, else `http://` and the listen address.
@@ -309,6 +323,9 @@ impl Config {
         if let Some(listen) = env("BEACON_WEB_LISTEN") {
             config.web.listen = listen;
         }
+        if let Some(listen) = env("BEACON_OPS_LISTEN") {
+            config.web.ops_listen = listen;
+        }
         if let Some(url) = env("BEACON_PUBLIC_URL") {
             config.web.public_url = url;
         }
@@ -354,6 +371,11 @@ impl Config {
                 "web.public_url {:?} must start with http:// or https://",
                 web.public_url
             ));
+        }
+        if web.max_connections == 0 || web.header_timeout_seconds == 0 {
+            return Err(
+                "web.max_connections and web.header_timeout_seconds must be above 0".into(),
+            );
         }
         if web.transcript_link_minutes == 0 {
             return Err("web.transcript_link_minutes must be above 0".into());

@@ -300,6 +300,12 @@ fn run_bot(file: Option<&Path>, outbox_only: bool) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
+    // Every connection (Discord, the database, the web's visitors) takes a descriptor: raise
+    // the soft limit to the hard one, which is often 1,024 against a hard 500,000.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => tracing::debug!(limit = n, "open-file limit"),
+        Err(e) => tracing::warn!("cannot raise the open-file limit: {e}"),
+    }
     let running = if outbox_only {
         runtime().block_on(beacon::discord::send_only(config, shutdown_signal()))
     } else {

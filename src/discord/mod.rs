@@ -81,6 +81,8 @@ pub struct Bot {
     pub web: Option<crate::web::Handle>,
     /// How far back questions are read after a new gateway session (see [`catch_up`]).
     pub catch_up: catch_up::Window,
+    /// Whether the gateway connection is up now, for `/healthz`.
+    pub gateway_up: Arc<AtomicBool>,
 }
 
 /// How many help-channel and forum questions are answered at once (see `Bot::answering`).
@@ -115,6 +117,7 @@ impl Bot {
             outbox_wake: tokio::sync::Notify::new(),
             outbox_sent: std::sync::atomic::AtomicU64::new(0),
             web: None,
+            gateway_up: Arc::new(AtomicBool::new(false)),
             catch_up: catch_up::Window {
                 age: Duration::from_secs(u64::from(config.answers.catch_up_minutes) * 60),
                 messages: config.answers.catch_up_messages,
@@ -293,7 +296,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     info!(replies = replies.len(), "saved replies loaded");
     let mut bot = Bot::new(&config, store.clone(), faq, replies);
     let web = if config.web.enabled() {
-        let served = crate::web::start(&config.web, store.clone()).await?;
+        let gateway = Some(bot.gateway_up.clone());
+        let served = crate::web::start(&config.web, store.clone(), gateway).await?;
         bot.web = Some(served.handle);
         Some(served.task)
     } else {
@@ -432,6 +436,7 @@ pub struct Handler(pub Arc<Bot>);
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         ctx.http.set_application_id(ready.application.id);
+        self.0.gateway_up.store(true, Ordering::SeqCst);
         info!(guilds = ready.guilds.len(), "connected to the gateway");
         if let Err(e) = commands::register(&ctx.http, &self.0.tickets).await {
             error!("cannot register slash commands: {e}");
@@ -452,7 +457,17 @@ impl EventHandler for Handler {
     }
 
     async fn resume(&self, _ctx: Context, _: ResumedEvent) {
+        self.0.gateway_up.store(true, Ordering::SeqCst);
         info!("gateway session resumed");
+    }
+
+    async fn shard_stage_update(
+        &self,
+        _ctx: Context,
+        event: serenity::gateway::ShardStageUpdateEvent,
+    ) {
+        let up = matches!(event.new, serenity::gateway::ConnectionStage::Connected);
+        self.0.gateway_up.store(up, Ordering::SeqCst);
     }
 
     async fn guild_create(

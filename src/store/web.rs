@@ -100,6 +100,19 @@ impl Store {
         });
         Ok(())
     }
+
+    /// Whether the database takes a write (one row, overwritten each time).
+    pub async fn ping_write(&self, at_ms: i64) -> Result<(), StoreError> {
+        with_pool!(self, p => {
+            sqlx::query(
+                "INSERT INTO health (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+            )
+            .bind(at_ms)
+            .execute(p)
+            .await?;
+        });
+        Ok(())
+    }
 }
 
 impl Store {

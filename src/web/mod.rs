@@ -5,13 +5,18 @@
 //!   is its Atom feed. Each server's data is kept a few seconds ([`cache`]).
 //! - `/transcripts/{ticket}/{closing}?agent=&expires=&sig=`: a closed ticket's HTML transcript,
 //!   through a link Beacon gives one agent at a time, signed and expiring ([`Links`]).
-//! - `/healthz`: 200 when the database answers, 503 when it does not.
-//! - `/metrics`: Prometheus metrics ([`crate::metrics`]).
+//! - `/healthz`: 200 when the database takes a write and the gateway is connected, 503 with
+//!   what is wrong otherwise.
+//! - `/metrics`: Prometheus metrics ([`crate::metrics`]), only on the ops listener (`[web]
+//!   ops_listen`), so the public port discloses no ticket figures.
+//!
+//! Both listeners bound their connections ([`serve`]).
 //!
 //! Pages are rendered by [`pages`] from plain values; this module reads the store and speaks HTTP.
 
 pub mod cache;
 pub mod pages;
+pub mod serve;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -143,7 +148,12 @@ struct Web {
     links: Links,
     pages: StatusPages,
     default_lang: String,
+    gateway: Gateway,
 }
+
+/// Whether the process's gateway connection is up, for `/healthz`; `None` in a process without
+/// one.
+pub type Gateway = Option<Arc<std::sync::atomic::AtomicBool>>;
 
 /// What a server's status page and feed show: its name if known, and its crises (running, then
 /// the last ended) with their updates.
@@ -171,22 +181,35 @@ pub struct Handle {
 /// The web server, started.
 pub struct Served {
     pub handle: Handle,
-    pub addr: SocketAddr,
+    /// The public listener's address, when there is one.
+    pub addr: Option<SocketAddr>,
+    /// The ops listener's address, when there is one.
+    pub ops_addr: Option<SocketAddr>,
     /// Serves until aborted.
     pub task: tokio::task::JoinHandle<()>,
 }
 
-/// Binds `[web] listen` and serves until the returned task is aborted. A port that cannot be
-/// bound is an error at start, not a silent missing page.
-pub async fn start(config: &WebConfig, store: Store) -> anyhow::Result<Served> {
-    let listener = tokio::net::TcpListener::bind(config.listen.trim())
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot serve the web pages on {}: {e}", config.listen))?;
-    let addr = listener.local_addr()?;
-    let base = if config.public_url.trim().is_empty() {
-        format!("http://{addr}")
-    } else {
-        config.base_url()
+/// Binds `[web] listen` and `ops_listen` (whichever are set) and serves until the returned task
+/// is aborted. A port that cannot be bound is an error at start, not a silent missing page.
+pub async fn start(config: &WebConfig, store: Store, gateway: Gateway) -> anyhow::Result<Served> {
+    let bind = |what: &'static str, addr: String| async move {
+        tokio::net::TcpListener::bind(addr.trim())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot serve {what} on {addr}: {e}"))
+    };
+    let public = match config.listen.trim() {
+        "" => None,
+        addr => Some(bind("the web pages", addr.to_string()).await?),
+    };
+    let ops = match config.ops_listen.trim() {
+        "" => None,
+        addr => Some(bind("/healthz and /metrics", addr.to_string()).await?),
+    };
+    let addr = public.as_ref().map(|l| l.local_addr()).transpose()?;
+    let ops_addr = ops.as_ref().map(|l| l.local_addr()).transpose()?;
+    let base = match (config.public_url.trim(), addr) {
+        ("", Some(addr)) => format!("http://{addr}"),
+        _ => config.base_url(),
     };
     let key = store.secret("transcript-links").await?;
     let links = Links::new(&base, key, config.transcript_link_minutes);
@@ -196,25 +219,61 @@ pub async fn start(config: &WebConfig, store: Store) -> anyhow::Result<Served> {
         links: links.clone(),
         pages: pages.clone(),
         default_lang: config.lang.clone(),
+        gateway,
     };
-    let app = router(web);
-    info!(%addr, base = %base, "web pages served");
-    let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            warn!(error = %e, "the web server stopped");
+    let limits = serve::Limits {
+        max_connections: config.max_connections,
+        header_timeout: std::time::Duration::from_secs(u64::from(config.header_timeout_seconds)),
+    };
+    let mut servers = Vec::new();
+    if let Some(listener) = public {
+        info!(addr = ?addr, base = %base, "web pages served");
+        servers.push(tokio::spawn(serve::serve(
+            listener,
+            router(web.clone()),
+            limits,
+        )));
+    }
+    if let Some(listener) = ops {
+        info!(addr = ?ops_addr, "/healthz and /metrics served");
+        servers.push(tokio::spawn(serve::serve(
+            listener,
+            ops_router(web),
+            limits,
+        )));
+    }
+    // Aborting the returned task drops the guard, which stops the listeners.
+    struct Abort(Vec<tokio::task::JoinHandle<()>>);
+    impl Drop for Abort {
+        fn drop(&mut self) {
+            for t in &self.0 {
+                t.abort();
+            }
         }
+    }
+    let task = tokio::spawn(async move {
+        let _listeners = Abort(servers);
+        std::future::pending::<()>().await;
     });
     Ok(Served {
         handle: Handle { links, pages },
         addr,
+        ops_addr,
         task,
     })
+}
+
+/// The ops listener: health and metrics, nothing public.
+fn ops_router(web: Web) -> Router {
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/metrics", get(metrics))
+        .with_state(web)
 }
 
 fn router(web: Web) -> Router {
     Router::new()
         .route("/healthz", get(health))
-        .route("/metrics", get(metrics))
         .route("/status/{guild}", get(status_page))
         .route("/status/{guild}/feed.atom", get(status_feed))
         .route("/transcripts/{ticket}/{closing}", get(transcript))
@@ -268,24 +327,35 @@ async fn not_found(headers: HeaderMap, State(web): State<Web>) -> Response {
     html(StatusCode::NOT_FOUND, pages::not_found_page(&lang))
 }
 
+/// 200 when the database takes a write and, in a process with one, the gateway is connected;
+/// 503 naming what is not.
 async fn health(State(web): State<Web>) -> Response {
-    match web.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            "{\"status\":\"ok\",\"database\":\"ok\"}\n",
-        )
-            .into_response(),
+    let database = match web.store.ping_write(now_ms()).await {
+        Ok(()) => "ok",
         Err(e) => {
-            warn!(error = %e, "health check: the database does not answer");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::CONTENT_TYPE, "application/json")],
-                "{\"status\":\"unavailable\",\"database\":\"unreachable\"}\n",
-            )
-                .into_response()
+            warn!(error = %e, "health check: the database does not take a write");
+            "unwritable"
         }
-    }
+    };
+    let gateway = match &web.gateway {
+        None => "none",
+        Some(up) if up.load(std::sync::atomic::Ordering::Relaxed) => "connected",
+        Some(_) => "disconnected",
+    };
+    let healthy = database == "ok" && gateway != "disconnected";
+    let (status, word) = if healthy {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        format!(
+            "{{\"status\":\"{word}\",\"database\":\"{database}\",\"gateway\":\"{gateway}\"}}\n"
+        ),
+    )
+        .into_response()
 }
 
 async fn metrics(State(web): State<Web>) -> Response {

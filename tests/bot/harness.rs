@@ -95,6 +95,8 @@ pub struct Bot {
     config: Config,
     /// Where the web pages are served, when `Options::web` asked for them.
     pub web_url: Option<String>,
+    /// Where `/healthz` and `/metrics` are served, with the web pages.
+    pub ops_url: Option<String>,
     /// More customers, so per-user limits do not interfere between steps.
     pub others: Vec<u64>,
     /// Set by a test that takes permissions from the bot on purpose (see [`Bot::stop`]).
@@ -144,15 +146,25 @@ impl Bot {
         config.knowledge_base.dir = options.kb_dir;
         config.answers.cooldown_questions = options.cooldown_questions;
         config.tickets = options.tickets;
-        let web_url = options.web.then(|| {
-            // A port free now; the bot binds it a moment later.
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
+        // Ports free now; the bot binds them a moment later.
+        let free_port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
                 .and_then(|l| l.local_addr())
                 .expect("a free port")
-                .port();
-            config.web.listen = format!("127.0.0.1:{port}");
-            format!("http://127.0.0.1:{port}")
-        });
+                .port()
+        };
+        let (web_url, ops_url) = match options.web {
+            true => {
+                let (public, ops) = (free_port(), free_port());
+                config.web.listen = format!("127.0.0.1:{public}");
+                config.web.ops_listen = format!("127.0.0.1:{ops}");
+                (
+                    Some(format!("http://127.0.0.1:{public}")),
+                    Some(format!("http://127.0.0.1:{ops}")),
+                )
+            }
+            false => (None, None),
+        };
 
         let (tx, task) = launch(&config);
         fake.wait_ready(STARTUP).await;
@@ -179,6 +191,7 @@ impl Bot {
             announce_role,
             config,
             web_url,
+            ops_url,
             others,
             refusals_expected: std::sync::atomic::AtomicBool::new(false),
             shutdown: Some(tx),

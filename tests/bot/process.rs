@@ -13,13 +13,27 @@ use crate::harness::{MANAGE_GUILD, PARTY, STARTUP, WAIT, reply_in};
 use crate::on_both_backends;
 
 on_both_backends!(
+    half_open_web_connections_cannot_starve_the_process,
     killed_at_any_moment_loses_no_answered_question,
     killed_with_tickets_in_flight_repeats_nothing,
     killed_during_a_fan_out_delivers_every_message_once,
 );
 
 fn beacon() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_beacon"));
+    clean(Command::new(env!("CARGO_BIN_EXE_beacon")))
+}
+
+/// The binary, run with at most `nofile` open files (soft and hard, so it cannot raise them).
+fn beacon_with_files(nofile: u64) -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg(format!("ulimit -n {nofile} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_beacon"));
+    clean(c)
+}
+
+/// A command without the test's own Beacon settings in its environment.
+fn clean(mut c: Command) -> Command {
     for var in [
         "DISCORD_TOKEN",
         "DATABASE_URL",
@@ -107,8 +121,19 @@ impl Running {
         log: PathBuf,
         config: Option<&Path>,
     ) -> Running {
+        Running::spawn_with(beacon(), what, fake, db_url, kb, log, config)
+    }
+
+    fn spawn_with(
+        mut command: Command,
+        what: &str,
+        fake: &FakeDiscord,
+        db_url: &str,
+        kb: &Path,
+        log: PathBuf,
+        config: Option<&Path>,
+    ) -> Running {
         let file = std::fs::File::create(&log).unwrap();
-        let mut command = beacon();
         if let Some(config) = config {
             command.env("BEACON_CONFIG", config);
         }
@@ -826,5 +851,134 @@ async fn two_senders_share_one_postgres_outbox() {
         "both senders worked: {sent_by:?}"
     );
     assert_one_dm_each(&fake, &users);
+    fake.assert_clean();
+}
+
+/// 1,200 connections to the public web port that each send half a request header and stay
+/// silent, against a process allowed only 400 open files: the ops port's `/healthz` still
+/// answers, the silent sockets are closed after the header timeout, the public page answers
+/// again, the gateway resumes after a drop, and a question is answered.
+async fn half_open_web_connections_cannot_starve_the_process(db_url: String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let fake = FakeDiscord::start().await;
+    let guild = fake.add_guild("Acme");
+    let help = fake.add_text_channel(guild, "help");
+    let moderator_role = fake.add_role(guild, "Moderators", MANAGE_GUILD);
+    let moderator = fake.add_member(guild, "mod", &[moderator_role]);
+    let customer = fake.add_member(guild, "alex", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("intents");
+    crate::harness::copy_starter_kb(&kb);
+    let port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (public, ops) = (port(), port());
+    let config = dir.path().join("beacon.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[web]\nlisten = \"127.0.0.1:{public}\"\nops_listen = \"127.0.0.1:{ops}\"\n\
+             max_connections = 200\nheader_timeout_seconds = 2\n"
+        ),
+    )
+    .unwrap();
+    let mut bot = Running::spawn_with(
+        beacon_with_files(400),
+        "run",
+        &fake,
+        &db_url,
+        &kb,
+        dir.path().join("log"),
+        Some(&config),
+    );
+    bot.wait_identified(&fake, 1).await;
+    fake.wait_commands_registered(STARTUP).await;
+    let setup = fake.push_slash_command(
+        guild,
+        help,
+        moderator,
+        "setup",
+        json!([{"name": "help-channel", "type": 1, "options": [
+            {"name": "channel", "type": 7, "value": help.to_string()}]}]),
+        "en-US",
+    );
+    fake.wait_interaction_reply(&setup, WAIT).await;
+
+    // The test itself needs room for 1,200 sockets.
+    let _ = rlimit::increase_nofile_limit(4096);
+    let opens = (0..1200).map(|_| {
+        tokio::spawn(async move {
+            let mut s = tokio::time::timeout(
+                Duration::from_secs(5),
+                tokio::net::TcpStream::connect(("127.0.0.1", public)),
+            )
+            .await
+            .ok()?
+            .ok()?;
+            s.write_all(b"GET /status/1 HTTP/1.1\r\nHost: beacon\r\nX-Half: ")
+                .await
+                .ok()?;
+            Some(s)
+        })
+    });
+    let mut silent = Vec::new();
+    for open in opens {
+        if let Some(s) = open.await.unwrap() {
+            silent.push(s);
+        }
+    }
+    assert!(
+        silent.len() >= 200,
+        "only {} connections opened",
+        silent.len()
+    );
+
+    let get = |port: u16, path: &'static str| async move {
+        let url = format!("http://127.0.0.1:{port}{path}");
+        let answered = tokio::time::timeout(Duration::from_secs(30), reqwest::get(&url)).await;
+        match answered {
+            Ok(Ok(r)) => Some(r.status().as_u16()),
+            _ => None,
+        }
+    };
+    assert_eq!(
+        get(ops, "/healthz").await,
+        Some(200),
+        "health answers beside them"
+    );
+    // The first silent sockets are closed by the server once the header timeout passes.
+    // Read all 50 at once under one deadline, so a server that holds them fails fast.
+    let reads = silent.iter_mut().take(50).map(|s| async move {
+        let mut buf = [0u8; 256];
+        // An answer (408) or the close itself both count.
+        tokio::time::timeout(Duration::from_secs(10), s.read(&mut buf))
+            .await
+            .is_ok_and(|read| read.is_ok())
+    });
+    let closed = futures_util::future::join_all(reads)
+        .await
+        .into_iter()
+        .filter(|c| *c)
+        .count();
+    assert_eq!(closed, 50, "silent connections are closed, not held");
+    assert_eq!(
+        get(public, "/healthz").await,
+        Some(200),
+        "the public port answers again"
+    );
+
+    // The gateway still resumes, and a question is answered.
+    fake.drop_connection();
+    fake.wait_resumed(WAIT).await;
+    let q = fake.push_message(help, customer, "how do I get my money back?");
+    fake.wait_until("the answer", WAIT, |f| reply_in(f, help, q))
+        .await;
+    drop(silent);
+    bot.signal("TERM");
+    assert_eq!(bot.exit_code().await, Some(0));
     fake.assert_clean();
 }

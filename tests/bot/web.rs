@@ -57,11 +57,15 @@ async fn the_status_page_and_its_feed_follow_a_crisis(url: String) {
     let base = bot.web_url.clone().unwrap();
     let page_url = format!("{base}/status/{}", bot.guild);
 
+    let healthy = "{\"status\":\"ok\",\"database\":\"ok\",\"gateway\":\"connected\"}\n";
     let (status, _, body) = get(&format!("{base}/healthz")).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (200, "{\"status\":\"ok\",\"database\":\"ok\"}\n")
-    );
+    assert_eq!((status, body.as_str()), (200, healthy));
+    // The figures are not on the public port; health and figures are on the ops one.
+    assert_eq!(get(&format!("{base}/metrics")).await.0, 404);
+    let ops = bot.ops_url.clone().unwrap();
+    assert_eq!(get(&format!("{ops}/healthz")).await.2, healthy);
+    assert_eq!(get(&format!("{ops}/metrics")).await.0, 200);
+    assert_eq!(get(&format!("{ops}/status/{}", bot.guild)).await.0, 404);
     // A server Beacon does not know has no page.
     assert_eq!(get(&format!("{base}/status/12345")).await.0, 404);
     assert_eq!(get(&format!("{base}/status/not-a-number")).await.0, 404);
@@ -348,7 +352,7 @@ async fn metric(base: &str, line_start: &str) -> f64 {
 
 async fn a_moderator_gets_the_report_with_a_chart_and_metrics_count_what_happened(url: String) {
     let bot = Bot::with_tickets_with(&url, web_options()).await;
-    let base = bot.web_url.clone().unwrap();
+    let base = bot.ops_url.clone().unwrap();
     // Counters are per process and tests share one, so they are compared before and after.
     let answered = "beacon_questions_total{outcome=\"answer\"} ";
     let before = metric(&base, answered).await;
