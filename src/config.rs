@@ -49,8 +49,9 @@ catch_up_minutes = 30
 catch_up_messages = 300
 
 [announcements]
-# Crisis updates sent by direct message per second. Discord allows a bot 50 requests a second
-# in all; the rest is left for answers and tickets.
+# The most crisis updates sent by direct message per second. The REST limiter above gives
+# answers and tickets first call on Discord's 50 a second, so the outbox takes what they leave,
+# up to this.
 dm_rate_per_second = 40
 
 [web]
@@ -85,6 +86,28 @@ format = "text"
 # A tracing filter such as "info" or "beacon=debug,serenity=warn". Environment: BEACON_LOG.
 level = "info"
 "#;
+
+/// What `beacon config` prints: every setting with its default, and the ticket categories and
+/// rules as commented-out examples, so that saving the output as `beacon.toml` changes nothing
+/// until a line is uncommented.
+pub fn documented() -> String {
+    let tickets = crate::desk::workflow::EXAMPLE;
+    let (live, examples) = tickets
+        .split_once("\n# The categories")
+        .expect("the tickets example has its categories");
+    let mut out = format!("{}\n\n{}\n", EXAMPLE.trim_end(), live.trim_end());
+    out.push_str("\n# Examples, commented out: remove the leading '# ' of a block to use it.\n");
+    for line in format!("# The categories{examples}").lines() {
+        if line.is_empty() || line.starts_with('#') {
+            out.push_str(line);
+        } else {
+            out.push_str("# ");
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
 
 /// A secret that never shows in logs or debug output.
 #[derive(Clone, Default, Deserialize, PartialEq, Eq)]
@@ -192,10 +215,84 @@ pub struct DiscordConfig {
     pub retry_minutes: u32,
 }
 
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
     pub url: String,
+}
+
+/// The URL may carry a password: debug output shows it redacted.
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &redact_url(&self.url))
+            .finish()
+    }
+}
+
+/// A database URL without its password, for messages and logs: the password of
+/// `user:password@host` and the values of `password=` and `sslpassword=` in the query (both
+/// forms sqlx and libpq accept) become `***`.
+pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &base[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &base[..scheme + 3], &base[at..]),
+                None => base.to_string(),
+            }
+        }
+        _ => base.to_string(),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.to_ascii_lowercase().ends_with("password") => {
+                    format!("{key}=***")
+                }
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
+    }
+    out
+}
+
+/// A TOML error without the snippet of the file that `toml`'s own message quotes: the line at
+/// fault may be `token = "..."` or a database URL with its password. Says the file, the line and
+/// column, the key when the line starts with one, and what is wrong.
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> String {
+    let Some(span) = e.span() else {
+        return format!("{}: {}", path.display(), e.message());
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    let whole_line = text[line_start..].lines().next().unwrap_or("");
+    // Only a bare key followed by '=' is named: a pasted value (a token alone on a line)
+    // never is.
+    let key = whole_line
+        .split_once('=')
+        .map(|(k, _)| k.trim())
+        .filter(|k| {
+            !k.is_empty()
+                && k.len() <= 40
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        });
+    let at = key.map(|k| format!(" (key `{k}`)")).unwrap_or_default();
+    format!(
+        "{}, line {line}, column {column}{at}: {}",
+        path.display(),
+        e.message().trim_end()
+    )
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -339,10 +436,12 @@ impl Config {
     fn from_file(path: &Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))
     }
 
     fn check(&self) -> Result<(), String> {
+        crate::store::backend_of(&self.database.url)
+            .map_err(|e| format!("database.url (or DATABASE_URL): {e}"))?;
         let a = &self.answers;
         if !(0.0..=1.0).contains(&a.threshold) {
             return Err(format!(
@@ -357,11 +456,16 @@ impl Config {
             return Err("announcements.dm_rate_per_second must be above 0".into());
         }
         let web = &self.web;
-        if web.enabled() && web.listen.trim().parse::<std::net::SocketAddr>().is_err() {
-            return Err(format!(
-                "web.listen {:?} must be an address and port such as \"0.0.0.0:8080\"",
-                web.listen
-            ));
+        for (key, value, example) in [
+            ("web.listen", &web.listen, "0.0.0.0:8080"),
+            ("web.ops_listen", &web.ops_listen, "127.0.0.1:9090"),
+        ] {
+            let value = value.trim();
+            if !value.is_empty() && value.parse::<std::net::SocketAddr>().is_err() {
+                return Err(format!(
+                    "{key} {value:?} must be an address and port such as \"{example}\""
+                ));
+            }
         }
         if !web.public_url.is_empty()
             && !web.public_url.starts_with("http://")
@@ -433,6 +537,94 @@ mod tests {
     fn the_documented_example_is_the_default() {
         let parsed: Config = toml::from_str(EXAMPLE).unwrap();
         assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn what_beacon_config_prints_is_the_default_and_shows_the_examples_commented_out() {
+        let printed = documented();
+        let parsed: Config = toml::from_str(&printed).unwrap();
+        assert_eq!(parsed, Config::default());
+        assert!(printed.contains("\n# [[tickets.category]]\n"), "{printed}");
+        assert!(printed.contains("\n# id = \"billing\"\n"), "{printed}");
+        assert!(printed.contains("# [[tickets.rule]]"), "{printed}");
+        // Every line of the tickets example is there, live or commented out.
+        for line in crate::desk::workflow::EXAMPLE.lines() {
+            let shown = printed
+                .lines()
+                .any(|l| l == line || l.strip_prefix("# ") == Some(line));
+            assert!(
+                shown,
+                "{line:?} is missing from what `beacon config` prints"
+            );
+        }
+    }
+
+    #[test]
+    fn a_broken_line_is_named_without_echoing_its_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("beacon.toml");
+        let token = "MTIzNDU2Nzg5.secret-part.abcdefghij";
+        std::fs::write(
+            &file,
+            format!("[discord]\ntoken = \"{token}\nretry_minutes = 5\n"),
+        )
+        .unwrap();
+        let e = Config::load(Some(&file), env(&[])).unwrap_err();
+        assert!(!e.contains("secret-part"), "{e}");
+        assert!(
+            e.contains("beacon.toml, line 2") && e.contains("key `token`"),
+            "{e}"
+        );
+        // A value pasted alone on a line is not named either.
+        std::fs::write(&file, format!("[discord]\n{token}\n")).unwrap();
+        let e = Config::load(Some(&file), env(&[])).unwrap_err();
+        assert!(!e.contains("secret-part"), "{e}");
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn database_passwords_are_redacted_in_both_forms_and_in_debug_output() {
+        for (url, shown) in [
+            (
+                "postgres://beacon:hunter2@db/beacon",
+                "postgres://beacon:***@db/beacon",
+            ),
+            (
+                "postgres://beacon@db/beacon?password=hunter2&sslmode=require",
+                "postgres://beacon@db/beacon?password=***&sslmode=require",
+            ),
+            (
+                "postgres://db/b?sslpassword=hunter2",
+                "postgres://db/b?sslpassword=***",
+            ),
+            ("sqlite://beacon.db", "sqlite://beacon.db"),
+        ] {
+            assert_eq!(redact_url(url), shown);
+        }
+        let c = Config::load(
+            None,
+            env(&[("DATABASE_URL", "postgres://b@db/b?password=hunter2")]),
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_database_url_that_is_not_one_is_refused() {
+        let e = Config::load(None, env(&[("DATABASE_URL", "not a url")])).unwrap_err();
+        assert!(e.contains("not a url") && e.contains("sqlite://"), "{e}");
+        let e = Config::load(None, env(&[("DATABASE_URL", "mysql://u:pw@h/db")])).unwrap_err();
+        assert!(!e.contains(":pw@"), "{e}");
+        for ok in [
+            "beacon.db",
+            "/var/lib/beacon/beacon.sqlite3",
+            "sqlite::memory:",
+        ] {
+            assert!(
+                Config::load(None, env(&[("DATABASE_URL", ok)])).is_ok(),
+                "{ok}"
+            );
+        }
     }
 
     #[test]

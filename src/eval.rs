@@ -23,6 +23,12 @@ pub struct LabelledText {
 
 /// Reads a `text,intent` CSV, naming the file and row of any malformed line.
 pub fn read_csv(path: &Path) -> Result<Vec<LabelledText>> {
+    if path.is_dir() {
+        anyhow::bail!(
+            "{} is a folder: give a `text,intent` CSV file (a folder of intents is only for --kb)",
+            path.display()
+        );
+    }
     let mut reader =
         csv::Reader::from_path(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut rows = Vec::new();
@@ -30,6 +36,12 @@ pub fn read_csv(path: &Path) -> Result<Vec<LabelledText>> {
         let row: LabelledText =
             row.with_context(|| format!("{}: row {} is not `text,intent`", path.display(), i + 2))?;
         rows.push(row);
+    }
+    if rows.is_empty() {
+        anyhow::bail!(
+            "{} holds no rows: a `text,intent` header, then one labelled question a line",
+            path.display()
+        );
     }
     Ok(rows)
 }

@@ -15,10 +15,32 @@ pub fn init(config: &LogConfig) -> Result<(), String> {
         .map_err(|e| format!("log level {filter:?} is not a tracing filter: {e}"))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        ))
         .with_writer(std::io::stderr);
     let result = match config.format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
     result.map_err(|e| format!("cannot start logging: {e}"))
+}
+
+/// Colour codes only for a person at a terminal: a file, journald or a log collector gets plain
+/// text (and `NO_COLOR`, https://no-color.org, turns them off everywhere).
+fn colour(stderr_is_terminal: bool, no_color: bool) -> bool {
+    stderr_is_terminal && !no_color
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colour;
+
+    #[test]
+    fn colour_only_at_a_terminal_without_no_color() {
+        assert!(colour(true, false));
+        assert!(!colour(false, false));
+        assert!(!colour(true, true));
+    }
 }

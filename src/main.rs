@@ -67,7 +67,18 @@ enum Command {
         #[arg(long, env = "BEACON_CONFIG")]
         config: Option<PathBuf>,
     },
-    /// Print the documented configuration file with every default.
+    /// Copy the SQLite database to FILE while the bot runs: one consistent moment, checked
+    /// after it is written. FILE must not exist. To restore, stop the bot and put the copy in
+    /// the database's place (the README says how, and what to use on PostgreSQL).
+    Backup {
+        /// The new file to write the copy to.
+        file: PathBuf,
+        /// A configuration file (default: beacon.toml when it exists).
+        #[arg(long, env = "BEACON_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Print the documented configuration file with every default; the ticket categories and
+    /// rules are commented-out examples.
     Config,
     /// Print a support report for one server: tickets opened and closed, first response and
     /// resolution times, satisfaction, FAQ deflection, each crisis, and the most asked
@@ -82,7 +93,7 @@ enum Command {
         /// The question.
         text: String,
         /// The intents directory.
-        #[arg(long, default_value = "intents")]
+        #[arg(long, default_value = "intents", env = "BEACON_INTENTS")]
         intents: PathBuf,
         /// Answer as if a crisis were running (crisis-only intents may answer).
         #[arg(long)]
@@ -116,7 +127,7 @@ enum IntentsCommand {
     /// errors; warnings alone exit 0.
     Check {
         /// The intents directory.
-        #[arg(default_value = "intents")]
+        #[arg(default_value = "intents", env = "BEACON_INTENTS")]
         dir: PathBuf,
     },
 }
@@ -363,14 +374,54 @@ fn migrate(file: Option<&Path>) -> ExitCode {
         Err(code) => return code,
     };
     let result = runtime().block_on(async {
-        let store = Store::connect(&config.database.url).await?;
-        let applied = store.migrate().await?;
+        let store = Store::connect(&config.database.url).await.map_err(|e| {
+            format!(
+                "cannot open the database {}: {e}",
+                beacon::config::redact_url(&config.database.url)
+            )
+        })?;
+        let applied = store.migrate().await.map_err(|e| e.to_string())?;
         store.close().await;
-        Ok::<_, beacon::desk::StoreError>((store.backend(), applied))
+        Ok::<_, String>((store.backend(), applied))
     });
     match result {
         Ok((backend, applied)) => {
             say!("{backend:?}: {applied} migration(s) applied, schema up to date");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn backup(file: &Path, config: Option<&Path>) -> ExitCode {
+    let config = match load_config(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let where_ = beacon::config::redact_url(&config.database.url);
+    let result = runtime().block_on(async {
+        let store = Store::connect_existing(&config.database.url)
+            .await
+            .map_err(|e| format!("cannot open the database {where_}: {e}"))?;
+        let copied = store.backup_to(file).await;
+        let counts = (store.ticket_count().await, store.question_count().await);
+        store.close().await;
+        copied.map_err(|e| e.to_string())?;
+        Ok::<_, String>(counts)
+    });
+    match result {
+        Ok((tickets, questions)) => {
+            let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+            say!(
+                "{where_} copied to {} ({} KiB, checked): {} tickets, {} questions",
+                file.display(),
+                size.div_ceil(1024),
+                tickets.map_or("?".into(), |n| n.to_string()),
+                questions.map_or("?".into(), |n| n.to_string()),
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -437,10 +488,51 @@ fn report(args: ReportArgs) -> ExitCode {
         Err(code) => return code,
     };
     let result = runtime().block_on(async {
-        let store = Store::connect(&config.database.url)
+        let where_ = beacon::config::redact_url(&config.database.url);
+        // A report only reads: it creates no database and migrates none.
+        let store = Store::connect_existing(&config.database.url)
             .await
-            .map_err(|e| e.to_string())?;
-        store.migrate().await.map_err(|e| e.to_string())?;
+            .map_err(|e| {
+                format!(
+                    "cannot open the database {where_}: {e} (set DATABASE_URL or [database] url \
+                     to the bot's database)"
+                )
+            })?;
+        if store.is_empty().await {
+            store.close().await;
+            return Err(format!(
+                "the database {where_} holds nothing from Beacon yet: is it the bot's database?"
+            ));
+        }
+        let pending = store.pending_migrations().await;
+        if pending > 0 {
+            store.close().await;
+            return Err(format!(
+                "the database {where_} is {pending} migration(s) behind this beacon: run \
+                 `beacon migrate` (or start the bot) first"
+            ));
+        }
+        let known = store.known_guilds().await.map_err(|e| e.to_string())?;
+        if !known.iter().any(|(id, _)| *id == args.guild) {
+            store.close().await;
+            let list: Vec<String> = known
+                .iter()
+                .map(|(id, name)| match name {
+                    Some(name) => format!("{id} ({name})"),
+                    None => id.to_string(),
+                })
+                .collect();
+            return Err(format!(
+                "Beacon has no record of server {} in {where_}: nobody set it up, asked a \
+                 question or opened a ticket there. Servers it knows: {}",
+                args.guild,
+                if list.is_empty() {
+                    "none yet".to_string()
+                } else {
+                    list.join(", ")
+                }
+            ));
+        }
         let settings = store
             .settings(args.guild)
             .await
@@ -499,9 +591,9 @@ fn main() -> ExitCode {
         Command::Migrate { config } => migrate(config.as_deref()),
         Command::Doctor { config, guild } => doctor(config.as_deref(), guild),
         Command::Report { args } => report(args),
+        Command::Backup { file, config } => backup(&file, config.as_deref()),
         Command::Config => {
-            say!("{}", beacon::config::EXAMPLE.trim_end());
-            say!("\n{}", beacon::desk::workflow::EXAMPLE.trim_end());
+            say!("{}", beacon::config::documented().trim_end());
             ExitCode::SUCCESS
         }
         Command::Ask {

@@ -173,6 +173,7 @@ impl SavedReplies {
         let mut english: BTreeMap<String, PathBuf> = BTreeMap::new();
         let mut translated: BTreeMap<(String, String), PathBuf> = BTreeMap::new();
         let walk = walkdir::WalkDir::new(dir)
+            .follow_links(true)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));

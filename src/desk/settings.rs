@@ -286,6 +286,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_zone_database_is_in_the_binary_for_machines_without_one() {
+        // A container without /usr/share/zoneinfo still reports a Tehran server in Tehran time.
+        let bundled = jiff::tz::TimeZoneDatabase::bundled();
+        let tehran = bundled.get("Asia/Tehran").expect("Tehran is bundled");
+        let noon = "2026-12-02T12:00:00Z".parse::<jiff::Timestamp>().unwrap();
+        assert_eq!(noon.to_zoned(tehran).time().to_string(), "15:30:00");
+    }
+
+    #[test]
     fn deadlines_count_only_staffed_time() {
         let mut s = GuildSettings::new(1);
         let at = |t: &str| t.parse::<jiff::Timestamp>().unwrap();

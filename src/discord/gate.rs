@@ -100,6 +100,7 @@ impl Gate {
         let client = reqwest::Client::builder()
             // One try; the caller (or this gate, on 429) decides on another.
             .timeout(Duration::from_secs(30))
+            .connect_timeout(Duration::from_secs(10))
             .build()?;
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_string(),
@@ -281,7 +282,14 @@ async fn forward(State(gate): State<Arc<Shared>>, request: Request) -> Response 
             Ok(r) => r,
             Err(e) => {
                 permit.complete(None);
-                return answer(502, &format!("no answer from {}: {e}", gate.upstream));
+                // The whole chain: reqwest's own message says only "error sending request".
+                let mut why = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    why.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
+                return answer(502, &format!("no answer from {}: {why}", gate.upstream));
             }
         };
         let status = response.status();

@@ -256,6 +256,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let gate = start_gate(&config).await?;
     let http =
         http_client(&config, &gate.base(gate::Class::Interactive)).map_err(|e| anyhow!(e))?;
+    info!(api = %config.discord.api_url, "checking the token with Discord");
     let me = http.get_current_user().await.map_err(|e| {
         let refused = matches!(&e, serenity::Error::Http(h) if h.status_code().is_some_and(|s| s.as_u16() == 401));
         if refused {
@@ -265,17 +266,19 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                  into DISCORD_TOKEN."
             )
         } else {
-            anyhow!(
-                "cannot reach Discord at {}: {e}",
-                config.discord.api_url
-            )
+            // The gate's own answer already says what it could not reach.
+            let detail = e.to_string();
+            let upstream = config.discord.api_url.trim_end_matches('/');
+            let detail = detail
+                .strip_prefix(&format!("no answer from {upstream}: "))
+                .unwrap_or(&detail);
+            anyhow!("cannot reach Discord at {upstream}: {detail}")
         }
     })?;
     info!(bot = %me.name, id = %me.id, "token accepted");
 
-    let (store, applied) = open_store(&config).await?;
-    info!(backend = ?store.backend(), applied, "database ready");
-
+    // What can fail without writing anything is checked before the database is opened: the
+    // knowledge base, the saved replies and the web ports.
     let started = std::time::Instant::now();
     let faq = load_faq(
         config.knowledge_base.dir.clone(),
@@ -294,14 +297,27 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let replies = load_replies(&config.knowledge_base.dir)
         .map_err(|problems| anyhow!("{}", LoadError { problems }))?;
     info!(replies = replies.len(), "saved replies loaded");
-    let mut bot = Bot::new(&config, store.clone(), faq, replies);
-    let web = if config.web.enabled() {
-        let gateway = Some(bot.gateway_up.clone());
-        let served = crate::web::start(&config.web, store.clone(), gateway).await?;
-        bot.web = Some(served.handle);
-        Some(served.task)
+    let listeners = if config.web.enabled() {
+        Some(crate::web::bind(&config.web).await?)
     } else {
         None
+    };
+
+    let (store, applied) = open_store(&config).await?;
+    info!(backend = ?store.backend(), applied, "database ready");
+    let mut bot = Bot::new(&config, store.clone(), faq, replies);
+    let web = match listeners {
+        Some(listeners) => {
+            let gateway = Some(bot.gateway_up.clone());
+            let served = listeners.serve(store.clone(), gateway).await?;
+            // Links and status pages only where the public pages are served, not for an ops
+            // listener alone.
+            if served.addr.is_some() {
+                bot.web = Some(served.handle);
+            }
+            Some(served.task)
+        }
+        None => None,
     };
     let bot = Arc::new(bot);
     // The outbox needs no gateway: it starts at once and delivers what a stopped process left.
@@ -377,7 +393,7 @@ async fn open_store(config: &Config) -> anyhow::Result<(Store, usize)> {
         .with_context(|| {
             format!(
                 "cannot open the database {}",
-                redact_url(&config.database.url)
+                crate::config::redact_url(&config.database.url)
             )
         })?;
     let applied = store.migrate().await?;
@@ -388,7 +404,6 @@ async fn open_store(config: &Config) -> anyhow::Result<(Store, usize)> {
 /// these share one PostgreSQL outbox.
 pub async fn send_only(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let gate = start_gate(&config).await?;
-    let (store, _) = open_store(&config).await?;
     let faq = load_faq(
         config.knowledge_base.dir.clone(),
         thresholds(config.answers.threshold),
@@ -397,6 +412,7 @@ pub async fn send_only(config: Config, shutdown: impl Future<Output = ()>) -> an
     .map_err(|e| anyhow!("{}: {e}", config.knowledge_base.dir.display()))?;
     let replies = load_replies(&config.knowledge_base.dir)
         .map_err(|problems| anyhow!("{}", LoadError { problems }))?;
+    let (store, _) = open_store(&config).await?;
     let bot = Arc::new(Bot::new(&config, store.clone(), faq, replies));
     let outbox = outbox::spawn(
         bot.clone(),
@@ -413,20 +429,6 @@ pub async fn send_only(config: Config, shutdown: impl Future<Output = ()>) -> an
     info!(sent, "outbox sender stopped");
     store.close().await;
     Ok(())
-}
-
-/// A database URL without its password, for messages.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
 }
 
 /// serenity's event handler, holding the bot.

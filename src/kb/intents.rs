@@ -502,7 +502,11 @@ pub fn load_dir(dir: &Path) -> Result<KnowledgeBase, LoadError> {
     let mut problems = Vec::new();
     let mut intents = Vec::new();
     let mut files = 0;
-    let walk = walkdir::WalkDir::new(dir).sort_by_file_name();
+    // Symlinked files and folders are followed (a knowledge base shared between deployments is
+    // often linked in); walkdir reports a link that loops as an error.
+    let walk = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name();
     for entry in walk {
         let entry = match entry {
             Ok(e) => e,

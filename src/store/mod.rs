@@ -6,9 +6,10 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Connection as _;
 use sqlx::Row;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -20,6 +21,35 @@ use crate::desk::{
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How long a first connection to PostgreSQL may take before Beacon says it cannot reach it.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Which database a URL names: `postgres://` or `postgresql://`, `sqlite:`, or a bare file
+/// path ending in `.db`, `.sqlite` or `.sqlite3`. Anything else (`not a url`, `mysql://...`) is
+/// an error, not a SQLite file of that name.
+pub fn backend_of(url: &str) -> Result<Backend, String> {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Backend::Postgres);
+    }
+    if url.starts_with("sqlite:") {
+        return Ok(Backend::Sqlite);
+    }
+    let file = !url.contains("://")
+        && !url.chars().any(char::is_whitespace)
+        && [".db", ".sqlite", ".sqlite3"]
+            .iter()
+            .any(|ext| url.ends_with(ext));
+    if file {
+        return Ok(Backend::Sqlite);
+    }
+    Err(format!(
+        "the database URL {:?} is not one Beacon can open: use sqlite://beacon.db (a file, \
+         created if missing) or postgres://user:password@host/database",
+        crate::config::redact_url(url)
+    ))
+}
 
 /// Which database a [`Store`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,11 +116,42 @@ impl Store {
     /// `sqlite::memory:` or a plain file path for SQLite (the file is created when missing, in
     /// WAL mode with a busy timeout, so readers never wait for the writer).
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Store::open(url, true).await
+    }
+
+    /// Connect to a database that exists already, for commands that only read (`beacon
+    /// report`): a missing SQLite file is an error, not a new empty database.
+    pub async fn connect_existing(url: &str) -> Result<Store, StoreError> {
+        Store::open(url, false).await
+    }
+
+    async fn open(url: &str, create: bool) -> Result<Store, StoreError> {
+        let backend = backend_of(url).map_err(StoreError)?;
+        if backend == Backend::Postgres {
+            let options = PgConnectOptions::from_str(url)?;
+            let place = format!(
+                "PostgreSQL at {}:{} (database {:?})",
+                options.get_host(),
+                options.get_port(),
+                options.get_database().unwrap_or(options.get_username())
+            );
+            // One connection first, so that an unreachable server is named with the real cause
+            // (a pool only says it timed out), and soon.
+            match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options)).await
+            {
+                Ok(Ok(probe)) => drop(probe.close().await),
+                Ok(Err(e)) => return Err(StoreError(format!("cannot connect to {place}: {e}"))),
+                Err(_) => {
+                    return Err(StoreError(format!(
+                        "no answer from {place} within {} s",
+                        CONNECT_TIMEOUT.as_secs()
+                    )));
+                }
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(options)
                 .await?;
             return Ok(Store::new(Pool::Postgres(pool)));
         }
@@ -99,15 +160,27 @@ impl Store {
         } else {
             format!("sqlite://{url}")
         };
-        let options = SqliteConnectOptions::from_str(&url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
+        let options = SqliteConnectOptions::from_str(&url)?.create_if_missing(create);
+        // WAL is recorded in the file: set it on the databases Beacon creates and writes, not
+        // on one a read-only command opens (which it would change).
+        let options = if create {
+            options.journal_mode(SqliteJournalMode::Wal)
+        } else {
+            options
+        };
+        let options = options
             // In WAL mode, NORMAL loses nothing when the process dies; only a power cut can
             // lose the last transactions.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
         let memory = url.contains(":memory:");
+        if !create && !memory && !options.get_filename().exists() {
+            return Err(StoreError(format!(
+                "there is no database file at {}",
+                options.get_filename().display()
+            )));
+        }
         let pool = SqlitePoolOptions::new()
             // An in-memory database lives in one connection.
             .max_connections(if memory { 1 } else { 4 })
@@ -117,6 +190,11 @@ impl Store {
             .connect_with(options)
             .await?;
         Ok(Store::new(Pool::Sqlite(pool)))
+    }
+
+    /// Whether the database is new: it holds no migration yet.
+    pub async fn is_empty(&self) -> bool {
+        self.applied_migrations().await.unwrap_or(0) == 0
     }
 
     fn new(pool: Pool) -> Store {
@@ -163,9 +241,58 @@ impl Store {
         Ok(n as usize)
     }
 
+    /// Copy a SQLite database to `file`, online and consistent (`VACUUM INTO`: one read
+    /// transaction, so the bot keeps running and the copy is of one moment), then check the copy
+    /// opens and passes `PRAGMA integrity_check`. `file` must not exist yet. On PostgreSQL the
+    /// tool for this is `pg_dump`, and this says so.
+    pub async fn backup_to(&self, file: &std::path::Path) -> Result<(), StoreError> {
+        let Pool::Sqlite(pool) = &self.pool else {
+            return Err(StoreError(
+                "beacon backup is for SQLite; back a PostgreSQL database up with \
+                 pg_dump --format=custom --file=beacon.dump \"$DATABASE_URL\" (see the README)"
+                    .into(),
+            ));
+        };
+        if file.exists() {
+            return Err(StoreError(format!(
+                "{} exists already: give a new file name (a backup never overwrites one)",
+                file.display()
+            )));
+        }
+        let name = file
+            .to_str()
+            .ok_or_else(|| StoreError(format!("{} is not a UTF-8 path", file.display())))?;
+        sqlx::query("VACUUM INTO ?1")
+            .bind(name)
+            .execute(pool)
+            .await
+            .map_err(|e| StoreError(format!("cannot write {}: {e}", file.display())))?;
+        let copy = SqliteConnectOptions::new()
+            .filename(file)
+            .read_only(true)
+            .create_if_missing(false);
+        let mut conn = sqlx::SqliteConnection::connect_with(&copy).await?;
+        let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&mut conn)
+            .await?;
+        conn.close().await?;
+        if verdict != "ok" {
+            return Err(StoreError(format!(
+                "the copy at {} fails its integrity check: {verdict}",
+                file.display()
+            )));
+        }
+        Ok(())
+    }
+
     /// Close the pool, waiting for queries in flight.
     pub async fn close(&self) {
         with_pool!(self, p => p.close().await)
+    }
+
+    /// How many tickets are stored, all servers together.
+    pub async fn ticket_count(&self) -> Result<usize, StoreError> {
+        Ok(self.count("SELECT COUNT(*) FROM tickets").await? as usize)
     }
 
     /// How many questions are stored, all servers together.
@@ -179,6 +306,22 @@ impl Store {
             sqlx::query(sql).fetch_one(p).await?.try_get(0)?
         });
         Ok(n.max(0) as u64)
+    }
+
+    /// The servers Beacon has a record of (set up, asked in, or a ticket opened in), with their
+    /// names where known, by id: what `beacon report` offers when asked about another.
+    pub async fn known_guilds(&self) -> Result<Vec<(u64, Option<String>)>, StoreError> {
+        let sql = "SELECT k.guild_id, n.name FROM (\
+                       SELECT guild_id FROM guild_settings \
+                       UNION SELECT guild_id FROM questions \
+                       UNION SELECT guild_id FROM tickets) k \
+                   LEFT JOIN guild_names n ON n.guild_id = k.guild_id ORDER BY k.guild_id";
+        with_pool!(self, p => {
+            let rows = sqlx::query(sql).fetch_all(p).await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get::<i64, _>(0)? as u64, r.try_get(1)?)))
+                .collect()
+        })
     }
 
     /// Every question of a server, oldest first (for reports and tests).

@@ -192,6 +192,19 @@ pub struct Served {
 /// Binds `[web] listen` and `ops_listen` (whichever are set) and serves until the returned task
 /// is aborted. A port that cannot be bound is an error at start, not a silent missing page.
 pub async fn start(config: &WebConfig, store: Store, gateway: Gateway) -> anyhow::Result<Served> {
+    bind(config).await?.serve(store, gateway).await
+}
+
+/// The web listeners, bound but not serving yet: `beacon run` binds them before it opens the
+/// database, so that a port in use stops a start before anything is written.
+pub struct Listeners {
+    config: WebConfig,
+    public: Option<tokio::net::TcpListener>,
+    ops: Option<tokio::net::TcpListener>,
+}
+
+/// Bind the listeners `config` names.
+pub async fn bind(config: &WebConfig) -> anyhow::Result<Listeners> {
     let bind = |what: &'static str, addr: String| async move {
         tokio::net::TcpListener::bind(addr.trim())
             .await
@@ -205,6 +218,32 @@ pub async fn start(config: &WebConfig, store: Store, gateway: Gateway) -> anyhow
         "" => None,
         addr => Some(bind("/healthz and /metrics", addr.to_string()).await?),
     };
+    Ok(Listeners {
+        config: config.clone(),
+        public,
+        ops,
+    })
+}
+
+impl Listeners {
+    /// Serve on the bound listeners until the returned task is aborted.
+    pub async fn serve(self, store: Store, gateway: Gateway) -> anyhow::Result<Served> {
+        let Listeners {
+            config,
+            public,
+            ops,
+        } = self;
+        serve_on(&config, public, ops, store, gateway).await
+    }
+}
+
+async fn serve_on(
+    config: &WebConfig,
+    public: Option<tokio::net::TcpListener>,
+    ops: Option<tokio::net::TcpListener>,
+    store: Store,
+    gateway: Gateway,
+) -> anyhow::Result<Served> {
     let addr = public.as_ref().map(|l| l.local_addr()).transpose()?;
     let ops_addr = ops.as_ref().map(|l| l.local_addr()).transpose()?;
     let base = match (config.public_url.trim(), addr) {

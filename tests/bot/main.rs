@@ -10,6 +10,7 @@ mod db;
 mod gate;
 mod harness;
 mod j1;
+mod operator;
 mod permissions;
 mod process;
 mod report;

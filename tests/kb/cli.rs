@@ -446,3 +446,60 @@ fn eval_names_the_row_of_a_malformed_csv_line() {
         run.stderr
     );
 }
+
+#[test]
+fn eval_refuses_a_folder_or_an_empty_csv_as_the_queries() {
+    // Arrange
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let kb = write(&dir, "kb.csv", KB_CSV);
+    let empty = write(&dir, "empty.csv", "text,intent\n");
+
+    // Act
+    let folder = beacon(&[&"eval", &"--kb", &kb, &"--queries", &dir.path()]);
+    let nothing = beacon(&[&"eval", &"--kb", &kb, &"--queries", &empty]);
+    let empty_kb = beacon(&[&"eval", &"--kb", &empty, &"--queries", &kb]);
+
+    // Assert
+    assert_eq!(folder.code, Some(1));
+    assert!(folder.stderr.contains("is a folder"), "{}", folder.stderr);
+    for run in [&nothing, &empty_kb] {
+        assert_eq!(run.code, Some(1));
+        assert!(run.stdout.is_empty(), "no report: {}", run.stdout);
+        assert!(
+            run.stderr.contains("empty.csv holds no rows"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn ask_and_intents_check_read_the_folder_from_beacon_intents() {
+    // Arrange: the starter knowledge base, elsewhere than ./intents.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_beacon"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("BEACON_INTENTS", starter_intents())
+            .output()
+            .expect("running beacon")
+    };
+
+    // Act
+    let ask = run(&["ask", "how do I get a refund"]);
+    let check = run(&["intents", "check"]);
+
+    // Assert
+    assert!(
+        ask.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ask.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ask.stdout).starts_with("decision: answer (refund-request)"));
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}

@@ -624,3 +624,34 @@ answers.hy = "Հիմա մարդ կկանչեմ։"
     );
     assert_eq!(intent.answer_in(None), ("en", "Getting someone for you."));
 }
+
+#[cfg(unix)]
+#[test]
+fn intent_files_and_folders_that_are_symlinks_are_followed() {
+    // Arrange: one intent linked in as a file, the starter knowledge base linked as a folder.
+    let shared = tempfile::tempdir().expect("a temporary directory");
+    let target = shared.path().join("linked.toml");
+    std::fs::write(
+        &target,
+        "[[intent]]\nid = \"linked-topic\"\ntitle = \"Linked\"\nanswer = \"A linked answer.\"\n\
+         examples = [\"where is the linked answer\", \"show me the linked one\"]\n",
+    )
+    .expect("writing the shared intent");
+    let kb = IntentsDir::with_files(&[]);
+    std::os::unix::fs::symlink(&target, kb.file("linked.toml")).expect("a file link");
+    std::os::unix::fs::symlink(crate::starter_intents(), kb.file("starter"))
+        .expect("a folder link");
+
+    // Act
+    let loaded = kb.load().expect("the linked files load");
+
+    // Assert
+    assert!(
+        loaded.get("linked-topic").is_some(),
+        "the linked file is read"
+    );
+    assert!(
+        loaded.get("refund-request").is_some(),
+        "the linked folder is read"
+    );
+}
