@@ -260,9 +260,29 @@ async fn serve_on(
         default_lang: config.lang.clone(),
         gateway,
     };
+    let header_timeout = std::time::Duration::from_secs(u64::from(config.header_timeout_seconds));
+    let open_files = rlimit::getrlimit(rlimit::Resource::NOFILE)
+        .ok()
+        .map(|(soft, _)| soft);
+    let public_cap = serve::public_cap(config.max_connections, open_files);
+    if public_cap < config.max_connections {
+        warn!(
+            configured = config.max_connections,
+            used = public_cap,
+            open_files = ?open_files,
+            "web.max_connections lowered to half the open-file limit, so that the gateway, the \
+             database and the ops listener keep descriptors"
+        );
+    }
     let limits = serve::Limits {
-        max_connections: config.max_connections,
-        header_timeout: std::time::Duration::from_secs(u64::from(config.header_timeout_seconds)),
+        max_connections: public_cap,
+        header_timeout,
+    };
+    // Monitoring needs few connections; its own small cap keeps it answering when the public
+    // port is crowded.
+    let ops_limits = serve::Limits {
+        max_connections: serve::OPS_CONNECTIONS.min(public_cap),
+        header_timeout,
     };
     let mut servers = Vec::new();
     if let Some(listener) = public {
@@ -278,7 +298,7 @@ async fn serve_on(
         servers.push(tokio::spawn(serve::serve(
             listener,
             ops_router(web),
-            limits,
+            ops_limits,
         )));
     }
     // Aborting the returned task drops the guard, which stops the listeners.

@@ -26,6 +26,17 @@ pub struct Limits {
     pub header_timeout: Duration,
 }
 
+/// The connections the ops listener (health and metrics) holds at once.
+pub const OPS_CONNECTIONS: usize = 64;
+
+/// The public listener's cap: the configured one, but at most half the process's open-file
+/// limit (`None`: unknown), so that a crowd of sockets can never take the descriptors the
+/// gateway, the database, the timers and the ops listener need.
+pub fn public_cap(configured: usize, open_files: Option<u64>) -> usize {
+    let half = open_files.map_or(usize::MAX, |n| usize::try_from(n / 2).unwrap_or(usize::MAX));
+    configured.min(half).max(1)
+}
+
 /// Serve `app` on `listener` until the task is aborted.
 pub async fn serve(listener: TcpListener, app: Router, limits: Limits) {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -85,6 +96,14 @@ mod tests {
         let read = tokio::time::timeout(Duration::from_secs(60), s.read_to_end(&mut all)).await;
         read.ok()?.ok()?;
         Some(String::from_utf8_lossy(&all).into_owned())
+    }
+
+    #[test]
+    fn the_public_cap_leaves_half_the_descriptors_to_the_rest_of_the_process() {
+        assert_eq!(public_cap(1024, Some(400)), 200);
+        assert_eq!(public_cap(1024, Some(1_048_576)), 1024);
+        assert_eq!(public_cap(1024, None), 1024);
+        assert_eq!(public_cap(1024, Some(1)), 1);
     }
 
     #[tokio::test]

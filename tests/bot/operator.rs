@@ -10,21 +10,7 @@ use crate::report::{GUILD, seeded_store};
 
 /// The built binary in `dir`, with none of the developer's environment.
 fn beacon(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_beacon"));
-    for var in [
-        "DISCORD_TOKEN",
-        "DATABASE_URL",
-        "BEACON_DISCORD_API_URL",
-        "BEACON_INTENTS",
-        "BEACON_CONFIG",
-        "BEACON_LOG",
-        "BEACON_LOG_FORMAT",
-        "BEACON_WEB_LISTEN",
-        "BEACON_OPS_LISTEN",
-        "RUST_LOG",
-    ] {
-        c.env_remove(var);
-    }
+    let mut c = crate::process::clean(Command::new(env!("CARGO_BIN_EXE_beacon")));
     c.current_dir(dir);
     c
 }

@@ -666,15 +666,8 @@ async fn beacon_report_prints_the_figures_and_writes_csv_and_a_chart() {
 
     // A period that ends before it starts is refused, politely.
     let backwards = std::process::Command::new(env!("CARGO_BIN_EXE_beacon"))
-        .args([
-            "report",
-            "--guild",
-            "1",
-            "--from",
-            "2026-11-08",
-            "--to",
-            "2026-11-01",
-        ])
+        .args(["report", "--guild", &GUILD.to_string()])
+        .args(["--from", "2026-11-08", "--to", "2026-11-01"])
         .env("DATABASE_URL", &db.url)
         .output()
         .unwrap();
