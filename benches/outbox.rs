@@ -348,6 +348,9 @@ async fn fan_out(w: &World, dms: &HashMap<u64, u64>, rate: u32) -> FanOut {
     let fake = &w.fake;
     let n = w.members.len();
     let from = fake.request_count();
+    // Each DM channel holds the subscription's confirmation already: count only what the
+    // fan-out adds.
+    let before = fake.bot_message_counts();
     let limited = fake.rate_limited_count();
     let pushed = Instant::now();
     let start = fake.push_slash_command(
@@ -428,14 +431,11 @@ async fn fan_out(w: &World, dms: &HashMap<u64, u64>, rate: u32) -> FanOut {
     }
 
     let counts = fake.bot_message_counts();
+    let added =
+        |dm: &u64| counts.get(dm).copied().unwrap_or(0) - before.get(dm).copied().unwrap_or(0);
     let (mut once, mut missing, mut more) = (0, 0, 0);
     for user in &w.members {
-        match dms
-            .get(user)
-            .and_then(|dm| counts.get(dm))
-            .copied()
-            .unwrap_or(0)
-        {
+        match dms.get(user).map_or(0, added) {
             0 => missing += 1,
             1 => once += 1,
             _ => more += 1,
@@ -532,6 +532,9 @@ async fn bare_loop(
         .expect("baseline: reqwest client");
     let base = format!("{}/api/v10", fake.api_url());
     let from = fake.request_count();
+    // Each subscriber's DM channel already holds Beacon's messages (the update, and since
+    // subscriptions are confirmed, the confirmation): count only what the baseline adds.
+    let before = fake.bot_message_counts();
     let limited = fake.rate_limited_count();
     let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
     let failed = Arc::new(AtomicU64::new(0));
@@ -584,7 +587,9 @@ async fn bare_loop(
     let counts = fake.bot_message_counts();
     let two = channels
         .iter()
-        .filter(|dm| counts.get(dm) == Some(&2))
+        .filter(|dm| {
+            counts.get(dm).copied().unwrap_or(0) == before.get(dm).copied().unwrap_or(0) + 1
+        })
         .count();
     let failed = failed.load(Ordering::Relaxed);
     let checks = vec![(
