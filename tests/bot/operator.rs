@@ -181,36 +181,26 @@ fn an_unreachable_discord_is_named_with_the_cause() {
 #[test]
 fn a_report_reads_only_and_says_why_it_has_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    // No database: none is created.
-    let out = beacon(dir.path())
-        .args(["report", "--guild", "5"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("no database file at beacon.db"),
-        "{}",
+    let refused = || {
+        let out = beacon(dir.path())
+            .args(["report", "--guild", "5"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
         stderr(&out)
-    );
+    };
+    // No database: none is created.
+    let err = refused();
+    assert!(err.contains("no database file at beacon.db"), "{err}");
     assert_eq!(files(dir.path()), Vec::<String>::new());
     // An empty file is not the bot's database, and is left as it was.
     std::fs::write(dir.path().join("beacon.db"), "").unwrap();
-    let out = beacon(dir.path())
-        .args(["report", "--guild", "5"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("holds nothing from Beacon"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(
-        std::fs::metadata(dir.path().join("beacon.db"))
-            .unwrap()
-            .len(),
-        0
-    );
+    let err = refused();
+    assert!(err.contains("holds nothing from Beacon"), "{err}");
+    let size = std::fs::metadata(dir.path().join("beacon.db"))
+        .unwrap()
+        .len();
+    assert_eq!(size, 0, "the file is not written");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
