@@ -438,7 +438,6 @@ pub struct Handler(pub Arc<Bot>);
 impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         ctx.http.set_application_id(ready.application.id);
-        self.0.gateway_up.store(true, Ordering::SeqCst);
         info!(guilds = ready.guilds.len(), "connected to the gateway");
         if let Err(e) = commands::register(&ctx.http, &self.0.tickets).await {
             error!("cannot register slash commands: {e}");
@@ -459,17 +458,24 @@ impl EventHandler for Handler {
     }
 
     async fn resume(&self, _ctx: Context, _: ResumedEvent) {
-        self.0.gateway_up.store(true, Ordering::SeqCst);
         info!("gateway session resumed");
     }
 
+    /// serenity moves a shard to `Connected` on READY and on RESUMED, and away from it when the
+    /// connection drops: the one place `/healthz` learns whether the gateway is up.
     async fn shard_stage_update(
         &self,
         _ctx: Context,
         event: serenity::gateway::ShardStageUpdateEvent,
     ) {
-        let up = matches!(event.new, serenity::gateway::ConnectionStage::Connected);
-        self.0.gateway_up.store(up, Ordering::SeqCst);
+        // serenity dispatches each update on its own task, so only the moves into and out of
+        // `Connected` write: a late "handshake to identifying" cannot undo a READY.
+        use serenity::gateway::ConnectionStage::Connected;
+        if event.new == Connected {
+            self.0.gateway_up.store(true, Ordering::SeqCst);
+        } else if event.old == Connected {
+            self.0.gateway_up.store(false, Ordering::SeqCst);
+        }
     }
 
     async fn guild_create(

@@ -93,14 +93,6 @@ impl Store {
 }
 
 impl Store {
-    /// One round trip to the database, for the health check.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        with_pool!(self, p => {
-            sqlx::query("SELECT 1").execute(p).await?;
-        });
-        Ok(())
-    }
-
     /// Whether the database takes a write (one row, overwritten each time).
     pub async fn ping_write(&self, at_ms: i64) -> Result<(), StoreError> {
         with_pool!(self, p => {

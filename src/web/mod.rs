@@ -149,6 +149,7 @@ struct Web {
     pages: StatusPages,
     default_lang: String,
     gateway: Gateway,
+    health: HealthWrite,
 }
 
 /// Whether the process's gateway connection is up, for `/healthz`; `None` in a process without
@@ -233,93 +234,67 @@ impl Listeners {
             public,
             ops,
         } = self;
-        serve_on(&config, public, ops, store, gateway).await
-    }
-}
-
-async fn serve_on(
-    config: &WebConfig,
-    public: Option<tokio::net::TcpListener>,
-    ops: Option<tokio::net::TcpListener>,
-    store: Store,
-    gateway: Gateway,
-) -> anyhow::Result<Served> {
-    let addr = public.as_ref().map(|l| l.local_addr()).transpose()?;
-    let ops_addr = ops.as_ref().map(|l| l.local_addr()).transpose()?;
-    let base = match (config.public_url.trim(), addr) {
-        ("", Some(addr)) => format!("http://{addr}"),
-        _ => config.base_url(),
-    };
-    let key = store.secret("transcript-links").await?;
-    let links = Links::new(&base, key, config.transcript_link_minutes);
-    let pages = StatusPages::new(config.status_cache_seconds);
-    let web = Web {
-        store,
-        links: links.clone(),
-        pages: pages.clone(),
-        default_lang: config.lang.clone(),
-        gateway,
-    };
-    let header_timeout = std::time::Duration::from_secs(u64::from(config.header_timeout_seconds));
-    let open_files = rlimit::getrlimit(rlimit::Resource::NOFILE)
-        .ok()
-        .map(|(soft, _)| soft);
-    let public_cap = serve::public_cap(config.max_connections, open_files);
-    if public_cap < config.max_connections {
-        warn!(
-            configured = config.max_connections,
-            used = public_cap,
-            open_files = ?open_files,
-            "web.max_connections lowered to half the open-file limit, so that the gateway, the \
-             database and the ops listener keep descriptors"
-        );
-    }
-    let limits = serve::Limits {
-        max_connections: public_cap,
-        header_timeout,
-    };
-    // Monitoring needs few connections; its own small cap keeps it answering when the public
-    // port is crowded.
-    let ops_limits = serve::Limits {
-        max_connections: serve::OPS_CONNECTIONS.min(public_cap),
-        header_timeout,
-    };
-    let mut servers = Vec::new();
-    if let Some(listener) = public {
-        info!(addr = ?addr, base = %base, "web pages served");
-        servers.push(tokio::spawn(serve::serve(
-            listener,
-            router(web.clone()),
-            limits,
-        )));
-    }
-    if let Some(listener) = ops {
-        info!(addr = ?ops_addr, "/healthz and /metrics served");
-        servers.push(tokio::spawn(serve::serve(
-            listener,
-            ops_router(web),
-            ops_limits,
-        )));
-    }
-    // Aborting the returned task drops the guard, which stops the listeners.
-    struct Abort(Vec<tokio::task::JoinHandle<()>>);
-    impl Drop for Abort {
-        fn drop(&mut self) {
-            for t in &self.0 {
-                t.abort();
-            }
+        let addr = public.as_ref().map(|l| l.local_addr()).transpose()?;
+        let ops_addr = ops.as_ref().map(|l| l.local_addr()).transpose()?;
+        let base = match (config.public_url.trim(), addr) {
+            ("", Some(addr)) => format!("http://{addr}"),
+            _ => config.base_url(),
+        };
+        let key = store.secret("transcript-links").await?;
+        let links = Links::new(&base, key, config.transcript_link_minutes);
+        let pages = StatusPages::new(config.status_cache_seconds);
+        let web = Web {
+            store,
+            links: links.clone(),
+            pages: pages.clone(),
+            default_lang: config.lang.clone(),
+            gateway,
+            health: HealthWrite::default(),
+        };
+        let header_timeout =
+            std::time::Duration::from_secs(u64::from(config.header_timeout_seconds));
+        let open_files = rlimit::getrlimit(rlimit::Resource::NOFILE)
+            .ok()
+            .map(|(soft, _)| soft);
+        let public_cap = serve::public_cap(config.max_connections, open_files);
+        if public_cap < config.max_connections {
+            warn!(
+                configured = config.max_connections,
+                used = public_cap,
+                open_files = ?open_files,
+                "web.max_connections lowered to half the open-file limit, so that the gateway, the \
+                 database and the ops listener keep descriptors"
+            );
         }
+        let limits = serve::Limits {
+            max_connections: public_cap,
+            header_timeout,
+        };
+        // Monitoring needs few connections; its own small cap keeps it answering when the public
+        // port is crowded.
+        let ops_limits = serve::Limits {
+            max_connections: serve::OPS_CONNECTIONS.min(public_cap),
+            header_timeout,
+        };
+        let public = public.map(|listener| {
+            info!(addr = ?addr, base = %base, "web pages served");
+            serve::serve(listener, router(web.clone()), limits)
+        });
+        let ops = ops.map(|listener| {
+            info!(addr = ?ops_addr, "/healthz and /metrics served");
+            serve::serve(listener, ops_router(web), ops_limits)
+        });
+        // One task serves both; aborting it stops both accept loops.
+        let task = tokio::spawn(async move {
+            tokio::join!(serve::maybe(public), serve::maybe(ops));
+        });
+        Ok(Served {
+            handle: Handle { links, pages },
+            addr,
+            ops_addr,
+            task,
+        })
     }
-    let task = tokio::spawn(async move {
-        let _listeners = Abort(servers);
-        std::future::pending::<()>().await;
-    });
-    Ok(Served {
-        handle: Handle { links, pages },
-        addr,
-        ops_addr,
-        task,
-    })
 }
 
 /// The ops listener: health and metrics, nothing public.
@@ -389,12 +364,10 @@ async fn not_found(headers: HeaderMap, State(web): State<Web>) -> Response {
 /// 200 when the database takes a write and, in a process with one, the gateway is connected;
 /// 503 naming what is not.
 async fn health(State(web): State<Web>) -> Response {
-    let database = match web.store.ping_write(now_ms()).await {
-        Ok(()) => "ok",
-        Err(e) => {
-            warn!(error = %e, "health check: the database does not take a write");
-            "unwritable"
-        }
+    let database = if web.health.writable(&web.store).await {
+        "ok"
+    } else {
+        "unwritable"
     };
     let gateway = match &web.gateway {
         None => "none",
@@ -407,14 +380,52 @@ async fn health(State(web): State<Web>) -> Response {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
     };
+    #[derive(serde::Serialize)]
+    struct Health<'a> {
+        status: &'a str,
+        database: &'a str,
+        gateway: &'a str,
+    }
+    let body = serde_json::to_string(&Health {
+        status: word,
+        database,
+        gateway,
+    })
+    .expect("plain strings serialize");
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
-        format!(
-            "{{\"status\":\"{word}\",\"database\":\"{database}\",\"gateway\":\"{gateway}\"}}\n"
-        ),
+        format!("{body}\n"),
     )
         .into_response()
+}
+
+/// Whether the database takes a write, tried at most once a second: `/healthz` is public, and a
+/// crowd of probes must not become a crowd of writes on SQLite's one writer. Probes arriving
+/// together wait for one write and share its verdict.
+#[derive(Clone, Default)]
+struct HealthWrite(Arc<tokio::sync::Mutex<Option<(std::time::Instant, bool)>>>);
+
+impl HealthWrite {
+    const FRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+    async fn writable(&self, store: &Store) -> bool {
+        let mut last = self.0.lock().await;
+        if let Some((at, verdict)) = *last
+            && at.elapsed() < Self::FRESH
+        {
+            return verdict;
+        }
+        let verdict = match store.ping_write(now_ms()).await {
+            Ok(()) => true,
+            Err(e) => {
+                warn!(error = %e, "health check: the database does not take a write");
+                false
+            }
+        };
+        *last = Some((std::time::Instant::now(), verdict));
+        verdict
+    }
 }
 
 async fn metrics(State(web): State<Web>) -> Response {
@@ -613,6 +624,40 @@ fn forbidden(text: &'static str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn health_of(ops: SocketAddr) -> (u16, String) {
+        let r = reqwest::get(format!("http://{ops}/healthz")).await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn health_is_503_while_the_gateway_is_down_or_the_database_takes_no_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("h.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let config = WebConfig {
+            ops_listen: "127.0.0.1:0".into(),
+            ..WebConfig::default()
+        };
+        let served = start(&config, store.clone(), Some(up.clone())).await.unwrap();
+        let ops = served.ops_addr.unwrap();
+
+        let (status, body) = health_of(ops).await;
+        assert_eq!(status, 503);
+        assert!(body.contains("\"gateway\":\"disconnected\""), "{body}");
+        up.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(health_of(ops).await.0, 200);
+
+        // A closed pool takes no write; the verdict is tried again once the last one is stale.
+        store.close().await;
+        tokio::time::sleep(HealthWrite::FRESH).await;
+        let (status, body) = health_of(ops).await;
+        assert_eq!(status, 503);
+        assert!(body.contains("\"database\":\"unwritable\""), "{body}");
+        served.task.abort();
+    }
 
     fn links() -> Links {
         Links::new("https://status.example.com/", b"k".repeat(32), 60)

@@ -69,6 +69,13 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits) {
     }
 }
 
+/// Run `serving` when there is one.
+pub async fn maybe(serving: Option<impl Future<Output = ()>>) {
+    if let Some(serving) = serving {
+        serving.await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
