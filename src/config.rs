@@ -225,43 +225,9 @@ pub struct DatabaseConfig {
 impl fmt::Debug for DatabaseConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DatabaseConfig")
-            .field("url", &redact_url(&self.url))
+            .field("url", &crate::store::redact_url(&self.url))
             .finish()
     }
-}
-
-/// A database URL without its password, for messages and logs: the password of
-/// `user:password@host` and the values of `password=` and `sslpassword=` in the query (both
-/// forms sqlx and libpq accept) become `***`.
-pub fn redact_url(url: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let mut out = match (base.find("://"), base.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &base[scheme + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &base[..scheme + 3], &base[at..]),
-                None => base.to_string(),
-            }
-        }
-        _ => base.to_string(),
-    };
-    if let Some(query) = query {
-        let pairs: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if key.to_ascii_lowercase().ends_with("password") => {
-                    format!("{key}=***")
-                }
-                _ => pair.to_string(),
-            })
-            .collect();
-        out.push('?');
-        out.push_str(&pairs.join("&"));
-    }
-    out
 }
 
 /// A TOML error without the snippet of the file that `toml`'s own message quotes: the line at
@@ -599,7 +565,7 @@ mod tests {
             ),
             ("sqlite://beacon.db", "sqlite://beacon.db"),
         ] {
-            assert_eq!(redact_url(url), shown);
+            assert_eq!(crate::store::redact_url(url), shown);
         }
         let c = Config::load(
             None,

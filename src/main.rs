@@ -374,12 +374,9 @@ fn migrate(file: Option<&Path>) -> ExitCode {
         Err(code) => return code,
     };
     let result = runtime().block_on(async {
-        let store = Store::connect(&config.database.url).await.map_err(|e| {
-            format!(
-                "cannot open the database {}: {e}",
-                beacon::config::redact_url(&config.database.url)
-            )
-        })?;
+        let store = Store::connect(&config.database.url)
+            .await
+            .map_err(|e| e.to_string())?;
         let applied = store.migrate().await.map_err(|e| e.to_string())?;
         store.close().await;
         Ok::<_, String>((store.backend(), applied))
@@ -401,11 +398,11 @@ fn backup(file: &Path, config: Option<&Path>) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let where_ = beacon::config::redact_url(&config.database.url);
+    let where_ = beacon::store::redact_url(&config.database.url);
     let result = runtime().block_on(async {
         let store = Store::connect_existing(&config.database.url)
             .await
-            .map_err(|e| format!("cannot open the database {where_}: {e}"))?;
+            .map_err(|e| e.to_string())?;
         let copied = store.backup_to(file).await;
         let counts = (store.ticket_count().await, store.question_count().await);
         store.close().await;
@@ -482,66 +479,72 @@ fn report_period(args: &ReportArgs, zone: &jiff::tz::TimeZone) -> Result<Period,
     Ok(period)
 }
 
+/// The report, from a database that is Beacon's, up to date, and knows the server; otherwise
+/// what is wrong with it, in words.
+async fn report_from(
+    store: &Store,
+    args: &ReportArgs,
+    where_: &str,
+) -> Result<beacon::desk::report::Report, String> {
+    if store.is_empty().await {
+        return Err(format!(
+            "the database {where_} holds nothing from Beacon yet: is it the bot's database?"
+        ));
+    }
+    let pending = store.pending_migrations().await;
+    if pending > 0 {
+        return Err(format!(
+            "the database {where_} is {pending} migration(s) behind this beacon: run \
+             `beacon migrate` (or start the bot) first"
+        ));
+    }
+    let known = store.known_guilds().await.map_err(|e| e.to_string())?;
+    if !known.iter().any(|(id, _)| *id == args.guild) {
+        let list: Vec<String> = known
+            .iter()
+            .map(|(id, name)| match name {
+                Some(name) => format!("{id} ({name})"),
+                None => id.to_string(),
+            })
+            .collect();
+        let list = if list.is_empty() {
+            "none yet".to_string()
+        } else {
+            list.join(", ")
+        };
+        return Err(format!(
+            "Beacon has no record of server {} in {where_}: nobody set it up, asked a question \
+             or opened a ticket there. Servers it knows: {list}",
+            args.guild
+        ));
+    }
+    let settings = store
+        .settings(args.guild)
+        .await
+        .map_err(|e| e.to_string())?;
+    let zone = beacon::desk::settings::zone(&settings);
+    let period = report_period(args, &zone)?;
+    beacon::desk::report::build(store, args.guild, period, zone)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 fn report(args: ReportArgs) -> ExitCode {
     let config = match load_config(args.config.as_deref()) {
         Ok(c) => c,
         Err(code) => return code,
     };
     let result = runtime().block_on(async {
-        let where_ = beacon::config::redact_url(&config.database.url);
         // A report only reads: it creates no database and migrates none.
         let store = Store::connect_existing(&config.database.url)
             .await
             .map_err(|e| {
-                format!(
-                    "cannot open the database {where_}: {e} (set DATABASE_URL or [database] url \
-                     to the bot's database)"
-                )
+                format!("{e} (set DATABASE_URL or [database] url to the bot's database)")
             })?;
-        if store.is_empty().await {
-            store.close().await;
-            return Err(format!(
-                "the database {where_} holds nothing from Beacon yet: is it the bot's database?"
-            ));
-        }
-        let pending = store.pending_migrations().await;
-        if pending > 0 {
-            store.close().await;
-            return Err(format!(
-                "the database {where_} is {pending} migration(s) behind this beacon: run \
-                 `beacon migrate` (or start the bot) first"
-            ));
-        }
-        let known = store.known_guilds().await.map_err(|e| e.to_string())?;
-        if !known.iter().any(|(id, _)| *id == args.guild) {
-            store.close().await;
-            let list: Vec<String> = known
-                .iter()
-                .map(|(id, name)| match name {
-                    Some(name) => format!("{id} ({name})"),
-                    None => id.to_string(),
-                })
-                .collect();
-            return Err(format!(
-                "Beacon has no record of server {} in {where_}: nobody set it up, asked a \
-                 question or opened a ticket there. Servers it knows: {}",
-                args.guild,
-                if list.is_empty() {
-                    "none yet".to_string()
-                } else {
-                    list.join(", ")
-                }
-            ));
-        }
-        let settings = store
-            .settings(args.guild)
-            .await
-            .map_err(|e| e.to_string())?;
-        let zone = beacon::desk::settings::zone(&settings);
-        let period = report_period(&args, &zone)?;
-        let report = beacon::desk::report::build(&store, args.guild, period, zone).await;
+        let where_ = beacon::store::redact_url(&config.database.url);
+        let report = report_from(&store, &args, &where_).await;
         store.close().await;
-        report.map_err(|e| e.to_string())
+        report
     });
     let report = match result {
         Ok(r) => r,

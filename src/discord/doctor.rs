@@ -353,7 +353,7 @@ pub async fn doctor(
     let store = match crate::store::Store::connect(&config.database.url).await {
         Ok(s) => s,
         Err(e) => {
-            bad(out, format!("cannot open the database: {e}"));
+            bad(out, e.to_string());
             return Ok(false);
         }
     };

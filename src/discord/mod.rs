@@ -388,14 +388,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
 
 /// The database, connected and migrated, with how many migrations were applied now.
 async fn open_store(config: &Config) -> anyhow::Result<(Store, usize)> {
-    let store = Store::connect(&config.database.url)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                crate::config::redact_url(&config.database.url)
-            )
-        })?;
+    let store = Store::connect(&config.database.url).await?;
     let applied = store.migrate().await?;
     Ok((store, applied))
 }

@@ -47,8 +47,42 @@ pub fn backend_of(url: &str) -> Result<Backend, String> {
     Err(format!(
         "the database URL {:?} is not one Beacon can open: use sqlite://beacon.db (a file, \
          created if missing) or postgres://user:password@host/database",
-        crate::config::redact_url(url)
+        redact_url(url)
     ))
+}
+
+/// A database URL without its password, for messages and logs: the password of
+/// `user:password@host` and the values of `password=` and `sslpassword=` in the query (both
+/// forms sqlx and libpq accept) become `***`.
+pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &base[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &base[..scheme + 3], &base[at..]),
+                None => base.to_string(),
+            }
+        }
+        _ => base.to_string(),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.to_ascii_lowercase().ends_with("password") => {
+                    format!("{key}=***")
+                }
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
+    }
+    out
 }
 
 /// Which database a [`Store`] talks to.
@@ -125,7 +159,18 @@ impl Store {
         Store::open(url, false).await
     }
 
+    /// Every failure to open names the database (without its password), so callers need not.
     async fn open(url: &str, create: bool) -> Result<Store, StoreError> {
+        Store::open_named(url, create).await.map_err(|e| {
+            StoreError(format!(
+                "cannot open the database {}: {}",
+                redact_url(url),
+                e.0
+            ))
+        })
+    }
+
+    async fn open_named(url: &str, create: bool) -> Result<Store, StoreError> {
         let backend = backend_of(url).map_err(StoreError)?;
         if backend == Backend::Postgres {
             let options = PgConnectOptions::from_str(url)?;

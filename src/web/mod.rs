@@ -641,7 +641,9 @@ mod tests {
             ops_listen: "127.0.0.1:0".into(),
             ..WebConfig::default()
         };
-        let served = start(&config, store.clone(), Some(up.clone())).await.unwrap();
+        let served = start(&config, store.clone(), Some(up.clone()))
+            .await
+            .unwrap();
         let ops = served.ops_addr.unwrap();
 
         let (status, body) = health_of(ops).await;
