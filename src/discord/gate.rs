@@ -290,14 +290,9 @@ async fn forward(State(gate): State<Arc<Shared>>, request: Request) -> Response 
             Ok(r) => r,
             Err(e) => {
                 permit.complete(None);
-                // The whole chain: reqwest's own message says only "error sending request".
-                let mut why = e.to_string();
-                let mut source = std::error::Error::source(&e);
-                while let Some(cause) = source {
-                    why.push_str(&format!(": {cause}"));
-                    source = cause.source();
-                }
-                return answer(502, &format!("no answer from {}: {why}", gate.upstream));
+                // The whole chain (reqwest's own message says only "error sending request for
+                // url (...)"), which names the URL tried.
+                return answer(502, &format!("{:#}", anyhow::Error::new(e)));
             }
         };
         let status = response.status();

@@ -266,13 +266,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                  into DISCORD_TOKEN."
             )
         } else {
-            // The gate's own answer already says what it could not reach.
-            let detail = e.to_string();
-            let upstream = config.discord.api_url.trim_end_matches('/');
-            let detail = detail
-                .strip_prefix(&format!("no answer from {upstream}: "))
-                .unwrap_or(&detail);
-            anyhow!("cannot reach Discord at {upstream}: {detail}")
+            anyhow!(
+                "cannot reach Discord at {}: {e}",
+                config.discord.api_url.trim_end_matches('/')
+            )
         }
     })?;
     info!(bot = %me.name, id = %me.id, "token accepted");
