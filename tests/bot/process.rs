@@ -52,19 +52,18 @@ pub fn clean(mut c: Command) -> Command {
     c
 }
 
-/// Once the commands are registered, the moderator makes `help` a help channel.
-async fn set_help_channel(fake: &FakeDiscord, guild: u64, help: u64, moderator: u64) {
+/// Once the commands are registered, the moderator runs `/setup` with `options` in `channel`.
+async fn setup(fake: &FakeDiscord, guild: u64, channel: u64, moderator: u64, options: Value) {
     fake.wait_commands_registered(STARTUP).await;
-    let setup = fake.push_slash_command(
-        guild,
-        help,
-        moderator,
-        "setup",
-        json!([{"name": "help-channel", "type": 1, "options": [
-            {"name": "channel", "type": 7, "value": help.to_string()}]}]),
-        "en-US",
-    );
-    fake.wait_interaction_reply(&setup, WAIT).await;
+    let setup = fake.push_slash_command(guild, channel, moderator, "setup", options, "en-US");
+    fake.wait_interaction_reply(&setup, STARTUP).await;
+}
+
+/// `/setup help-channel` for `help`.
+async fn set_help_channel(fake: &FakeDiscord, guild: u64, help: u64, moderator: u64) {
+    let options = json!([{"name": "help-channel", "type": 1, "options": [
+        {"name": "channel", "type": 7, "value": help.to_string()}]}]);
+    setup(fake, guild, help, moderator, options).await;
 }
 
 #[test]
@@ -738,17 +737,9 @@ async fn killed_during_a_fan_out_delivers_every_message_once(db_url: String) {
         let mut bot = Running::start_configured(&fake, &db_url, &kb, log, Some(&config));
         bot.wait_identified(&fake, round + 1).await;
         if round == 0 {
-            fake.wait_commands_registered(STARTUP).await;
-            let setup = fake.push_slash_command(
-                guild,
-                general,
-                moderator,
-                "setup",
-                json!([{"name": "channels", "type": 1, "options": [
-                    {"name": "status", "type": 7, "value": status.to_string()}]}]),
-                "en-US",
-            );
-            fake.wait_interaction_reply(&setup, STARTUP).await;
+            let options = json!([{"name": "channels", "type": 1, "options": [
+                {"name": "status", "type": 7, "value": status.to_string()}]}]);
+            setup(&fake, guild, general, moderator, options).await;
             fake.push_slash_command(
                 guild,
                 general,
