@@ -404,20 +404,18 @@ fn backup(file: &Path, config: Option<&Path>) -> ExitCode {
             .await
             .map_err(|e| e.to_string())?;
         let copied = store.backup_to(file).await;
-        let counts = (store.ticket_count().await, store.question_count().await);
         store.close().await;
-        copied.map_err(|e| e.to_string())?;
-        Ok::<_, String>(counts)
+        copied.map_err(|e| e.to_string())
     });
     match result {
-        Ok((tickets, questions)) => {
+        Ok(copied) => {
             let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
             say!(
                 "{where_} copied to {} ({} KiB, checked): {} tickets, {} questions",
                 file.display(),
                 size.div_ceil(1024),
-                tickets.map_or("?".into(), |n| n.to_string()),
-                questions.map_or("?".into(), |n| n.to_string()),
+                copied.tickets,
+                copied.questions,
             );
             ExitCode::SUCCESS
         }

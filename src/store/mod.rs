@@ -85,6 +85,13 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
+/// What a backup holds, counted in the copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Copied {
+    pub tickets: u64,
+    pub questions: u64,
+}
+
 /// Which database a [`Store`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -290,7 +297,7 @@ impl Store {
     /// transaction, so the bot keeps running and the copy is of one moment), then check the copy
     /// opens and passes `PRAGMA integrity_check`. `file` must not exist yet. On PostgreSQL the
     /// tool for this is `pg_dump`, and this says so.
-    pub async fn backup_to(&self, file: &std::path::Path) -> Result<(), StoreError> {
+    pub async fn backup_to(&self, file: &std::path::Path) -> Result<Copied, StoreError> {
         let Pool::Sqlite(pool) = &self.pool else {
             return Err(StoreError(
                 "beacon backup is for SQLite; back a PostgreSQL database up with \
@@ -320,14 +327,23 @@ impl Store {
         let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
             .fetch_one(&mut conn)
             .await?;
-        conn.close().await?;
         if verdict != "ok" {
             return Err(StoreError(format!(
                 "the copy at {} fails its integrity check: {verdict}",
                 file.display()
             )));
         }
-        Ok(())
+        // What the copy holds, read from the copy: the live database may have moved on.
+        let (tickets, questions): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM tickets), (SELECT COUNT(*) FROM questions)",
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        conn.close().await?;
+        Ok(Copied {
+            tickets: tickets.max(0) as u64,
+            questions: questions.max(0) as u64,
+        })
     }
 
     /// Close the pool, waiting for queries in flight.

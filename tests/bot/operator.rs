@@ -241,6 +241,11 @@ async fn a_backup_is_a_checked_copy_and_never_overwrites() {
         said.contains("copied to copy.db") && said.contains("checked"),
         "{said}"
     );
+    let tickets = store.ticket_count().await.unwrap();
+    assert!(
+        said.contains(&format!("{tickets} tickets")),
+        "counted in the copy: {said}"
+    );
 
     // The copy is a whole database: the same tickets, and a report from it.
     let restored = beacon::store::Store::connect_existing(&format!("sqlite://{}", copy.display()))
