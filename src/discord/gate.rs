@@ -260,9 +260,10 @@ async fn forward(State(gate): State<Arc<Shared>>, request: Request) -> Response 
             .trim_start_matches('/')
             .to_string(),
     };
-    let exempt = endpoint.path.starts_with("interactions/")
-        || endpoint.path.starts_with("webhooks/")
-        || endpoint.path.starts_with("gateway");
+    // Interaction callbacks and their webhooks (follow-ups, the original response) are the
+    // only requests the Rate Limits docs exempt from the global limit.
+    let exempt =
+        endpoint.path.starts_with("interactions/") || endpoint.path.starts_with("webhooks/");
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
         Err(e) => return answer(400, &format!("unreadable request body: {e}")),

@@ -161,13 +161,12 @@ pub struct BucketWindow {
     used: u32,
 }
 
-/// Whether a request counts against the global limit: all do but the gateway URL lookups and
-/// the interaction endpoints (Rate Limits docs: "Interaction endpoints are not bound to the
-/// bot's Global Rate Limit"; Receiving and Responding docs, "Endpoints": the callback, the
-/// original response and follow-ups).
+/// Whether a request counts against the global limit: all do but the interaction endpoints
+/// (Rate Limits docs: "Interaction endpoints are not bound to the bot's Global Rate Limit";
+/// Receiving and Responding docs, "Endpoints": the callback, the original response and
+/// follow-ups). The docs exempt nothing else, so gateway lookups count too.
 pub fn counts_against_global_limit(path: &str) -> bool {
-    !(matches!(path, "/gateway" | "/gateway/bot")
-        || path.starts_with("/interactions/")
+    !(path.starts_with("/interactions/")
         || path.starts_with(&format!("/webhooks/{}/", super::world::APPLICATION_ID)))
 }
 
