@@ -5,10 +5,12 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use super::cooldown::{Cooldown, Verdict};
+use super::workflow::TicketsConfig;
 use super::{EventKind, EventRecord, GuildSettings, Ledger, QuestionRecord, StoreError, now_ms};
 use crate::kb::faq::{Context, Faq, Outcome};
 use crate::kb::intents::{Action, Intent};
 use crate::kb::lang;
+use crate::locale::Locales;
 
 /// Where a question came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,16 +133,28 @@ pub struct Desk<L> {
     settings: Mutex<HashMap<u64, Arc<GuildSettings>>>,
     /// Held from reading settings to saving them, so two changes at once cannot lose one.
     settings_writes: tokio::sync::Mutex<()>,
+    /// Ticket categories, limits, targets and workflow rules, from the configuration.
+    pub tickets: TicketsConfig,
+    /// What Beacon says, in each language it speaks.
+    pub locales: &'static Locales,
+    /// Each server's running crises, read once and forgotten when one starts, changes or ends
+    /// (see `desk::opening`).
+    pub(super) crises: Mutex<HashMap<u64, Arc<Vec<super::crisis::Crisis>>>>,
+    pub(super) crises_generation: std::sync::atomic::AtomicU64,
 }
 
 impl<L: Ledger> Desk<L> {
-    pub fn new(ledger: L, faq: Faq, cooldown: Cooldown) -> Self {
+    pub fn new(ledger: L, faq: Faq, cooldown: Cooldown, tickets: TicketsConfig) -> Self {
         Desk {
             ledger,
             faq: RwLock::new(Arc::new(faq)),
             cooldown,
             settings: Mutex::new(HashMap::new()),
             settings_writes: tokio::sync::Mutex::new(()),
+            tickets,
+            locales: Locales::embedded(),
+            crises: Mutex::new(HashMap::new()),
+            crises_generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -404,6 +418,7 @@ answer = "We are on it."
             MemoryLedger::default(),
             faq,
             Cooldown::new(100, Duration::from_secs(30)),
+            TicketsConfig::default(),
         )
     }
 

@@ -8,6 +8,8 @@ pub mod answers;
 pub mod cooldown;
 pub mod crisis;
 pub mod memory;
+pub mod opening;
+pub mod port;
 pub mod replies;
 pub mod report;
 pub mod settings;

@@ -408,7 +408,7 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
             let category = string_option(&options, "category");
             let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
             let lang = choose_lang(about.as_deref().unwrap_or(""), Some(&cmd.locale));
-            let request = tickets::open::Request {
+            let request = crate::desk::opening::OpenTicket {
                 guild,
                 customer: cmd.user.id.get(),
                 category: category.as_deref(),
@@ -416,6 +416,7 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
                 text: about.as_deref(),
                 form: vec![],
                 lang,
+                ..Default::default()
             };
             Reply::text(tickets::opened_or_notice(bot, http, guild, request).await?)
         }
@@ -470,8 +471,8 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
 fn ticket_form(bot: &Bot, cmd: &CommandInteraction) -> Option<serenity::all::CreateModal> {
     let options = cmd.data.options();
     let category = match string_option(&options, "category") {
-        Some(id) => bot.tickets.category(&id)?,
-        None => bot.tickets.default_category(),
+        Some(id) => bot.desk.tickets.category(&id)?,
+        None => bot.desk.tickets.default_category(),
     };
     tickets::open::form(bot, category, choose_lang("", Some(&cmd.locale)))
 }
@@ -549,7 +550,7 @@ async fn faq(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Resu
         text,
         locale: Some(cmd.locale.clone()),
         chosen,
-        crisis: !bot.running_crises(guild.get()).await?.is_empty(),
+        crisis: !bot.desk.running_crises(guild.get()).await?.is_empty(),
         again: false,
     };
     let settings = bot.desk.settings(guild.get()).await?;
@@ -654,7 +655,7 @@ fn checker<'a>(bot: &'a Bot, http: &'a Http) -> super::doctor::Checker<'a> {
     super::doctor::Checker {
         http,
         application: http.application_id().map_or(0, |a| a.get()),
-        tickets: &bot.tickets,
+        tickets: &bot.desk.tickets,
         audiences: AUDIENCES,
         naming: Naming::Mentions,
     }

@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod gate;
 pub mod outbox;
 pub mod permissions;
+pub mod port;
 pub mod render;
 mod report;
 pub mod tickets;
@@ -33,10 +34,10 @@ use tracing::{error, info, warn};
 use crate::config::{Config, DISCORD_API};
 use crate::desk::answers::KbStats;
 use crate::desk::cooldown::Cooldown;
-use crate::desk::crisis::{Crisis, CrisisLedger};
+
 use crate::desk::replies::SavedReplies;
 use crate::desk::tickets::Actor;
-use crate::desk::workflow::TicketsConfig;
+
 use crate::desk::{Asked, Desk, EventKind, Question, Source};
 use crate::kb::faq::Faq;
 use crate::kb::intents::{self, Action as IntentAction, LoadError};
@@ -59,17 +60,12 @@ pub struct Bot {
     /// messages would otherwise open as many REST connections (and database waits) as it has
     /// messages; past this many, messages wait their turn.
     answering: tokio::sync::Semaphore,
-    /// Ticket categories, limits, targets and workflow rules, from the configuration.
-    pub tickets: TicketsConfig,
     /// Agents' saved replies, kept beside the knowledge base and reloaded with it.
     replies: RwLock<Arc<SavedReplies>>,
     /// The timers start with the first connection, not again on a reconnect, and stop with
     /// the bot.
     timers_started: AtomicBool,
     timers: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    /// Each server's running crises, read once and forgotten when one starts, changes or ends.
-    crises: Mutex<HashMap<u64, Arc<Vec<Crisis>>>>,
-    crises_generation: std::sync::atomic::AtomicU64,
     /// Wakes the ticket timers when the queue moved, so the places shown are updated.
     pub queue_changed: tokio::sync::Notify,
     /// Wakes the outbox sender when deliveries were just written.
@@ -100,19 +96,16 @@ impl Bot {
             Duration::from_secs(config.answers.cooldown_seconds),
         );
         Bot {
-            desk: Desk::new(store, faq, cooldown),
+            desk: Desk::new(store, faq, cooldown, config.tickets.clone()),
             locales: Locales::embedded(),
             kb_dir: config.knowledge_base.dir.clone(),
             thresholds: thresholds(config.answers.threshold),
             threads: Mutex::new(HashMap::new()),
             reloading: tokio::sync::Mutex::new(()),
             answering: tokio::sync::Semaphore::new(MAX_ANSWERING),
-            tickets: config.tickets.clone(),
             replies: RwLock::new(Arc::new(replies)),
             timers_started: AtomicBool::new(false),
             timers: Mutex::new(None),
-            crises: Mutex::new(HashMap::new()),
-            crises_generation: std::sync::atomic::AtomicU64::new(0),
             queue_changed: tokio::sync::Notify::new(),
             outbox_wake: tokio::sync::Notify::new(),
             outbox_sent: std::sync::atomic::AtomicU64::new(0),
@@ -125,33 +118,13 @@ impl Bot {
         }
     }
 
-    /// The server's running crises.
-    pub async fn running_crises(&self, guild: u64) -> anyhow::Result<Arc<Vec<Crisis>>> {
-        if let Some(c) = self.crises_cache().get(&guild) {
-            return Ok(c.clone());
-        }
-        let generation = self.crises_generation.load(Ordering::SeqCst);
-        let loaded = Arc::new(self.desk.ledger().running_crises(guild).await?);
-        // A crisis that changed while this was reading makes what was read stale: not kept.
-        let mut cache = self.crises_cache();
-        if self.crises_generation.load(Ordering::SeqCst) == generation {
-            cache.insert(guild, loaded.clone());
-        }
-        Ok(loaded)
-    }
-
-    /// Read the server's crises again next time (one started, changed or ended).
+    /// Read the server's crises again next time (one started, changed or ended), and the
+    /// status pages with them.
     pub fn forget_crises(&self, guild: u64) {
-        let mut cache = self.crises_cache();
-        self.crises_generation.fetch_add(1, Ordering::SeqCst);
-        cache.remove(&guild);
+        self.desk.forget_crises(guild);
         if let Some(web) = &self.web {
             web.pages.forget();
         }
-    }
-
-    fn crises_cache(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Vec<Crisis>>>> {
-        self.crises.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The saved replies in use.
@@ -429,7 +402,7 @@ impl EventHandler for Handler {
     async fn ready(&self, ctx: Context, ready: Ready) {
         ctx.http.set_application_id(ready.application.id);
         info!(guilds = ready.guilds.len(), "connected to the gateway");
-        if let Err(e) = commands::register(&ctx.http, &self.0.tickets).await {
+        if let Err(e) = commands::register(&ctx.http, &self.0.desk.tickets).await {
             error!("cannot register slash commands: {e}");
         }
         tickets::finish_unfinished(&self.0, &ctx.http).await;
@@ -441,7 +414,7 @@ impl EventHandler for Handler {
         let (bot, http, me) = (self.0.clone(), ctx.http.clone(), ready.user.id.get());
         tokio::spawn(async move { catch_up::run(&bot, &http, me, &guilds).await });
         if !self.0.timers_started.swap(true, Ordering::SeqCst) {
-            let every = Duration::from_millis(self.0.tickets.check_every_ms.max(50));
+            let every = Duration::from_millis(self.0.desk.tickets.check_every_ms.max(50));
             let handle = tickets::timers::spawn(self.0.clone(), ctx.http.clone(), every);
             *self.0.timers.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
         }
@@ -591,7 +564,7 @@ pub(crate) async fn on_message(
         text: msg.content.clone(),
         locale: None,
         chosen: None,
-        crisis: !bot.running_crises(guild.get()).await?.is_empty(),
+        crisis: !bot.desk.running_crises(guild.get()).await?.is_empty(),
         again,
     };
     let asked = match bot.desk.ask(&question).await {
@@ -635,6 +608,7 @@ async fn ticket_activity(
     let channel = msg.channel_id.get();
     if let Some(parent) = bot.thread_parent(channel) {
         let ticket_channels = bot
+            .desk
             .tickets
             .categories()
             .iter()
@@ -833,7 +807,7 @@ pub(crate) async fn action_text(
     };
     let done = match action {
         IntentAction::Handoff => {
-            let request = tickets::open::Request {
+            let request = crate::desk::opening::OpenTicket {
                 guild,
                 customer: asker,
                 category: None,
@@ -841,6 +815,7 @@ pub(crate) async fn action_text(
                 text: Some(text),
                 form: vec![],
                 lang,
+                ..Default::default()
             };
             tickets::open_for(bot, http, request).await
         }
@@ -865,7 +840,7 @@ pub(crate) async fn add_status_line(bot: &Bot, guild: u64, asked: &Asked, conten
     let Asked::Answer { lang, .. } = asked else {
         return;
     };
-    let Ok(running) = bot.running_crises(guild).await else {
+    let Ok(running) = bot.desk.running_crises(guild).await else {
         return;
     };
     for link in running.iter().filter_map(|c| c.status_link()) {
@@ -974,7 +949,7 @@ async fn on_component(bot: &Bot, ctx: &Context, c: &ComponentInteraction) -> any
                 EventKind::Human | EventKind::TicketOffer => {
                     let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
                     let text = Some(p.question.text.as_str());
-                    let request = tickets::open::Request {
+                    let request = crate::desk::opening::OpenTicket {
                         guild,
                         customer: user,
                         category: None,
@@ -982,6 +957,7 @@ async fn on_component(bot: &Bot, ctx: &Context, c: &ComponentInteraction) -> any
                         text,
                         form: vec![],
                         lang,
+                        ..Default::default()
                     };
                     let opened = tickets::open_for(bot, &ctx.http, request).await;
                     let text = match opened {

@@ -44,7 +44,7 @@ pub async fn close(
     let ticket =
         match desk_tickets::close(bot.desk.ledger(), actor, target, reason, now_ms()).await? {
             Ok(t) => t,
-            Err(not_done) => return Ok(refusal_text(bot, lang, &not_done)),
+            Err(not_done) => return Ok(refusal_text(bot.locales, lang, &not_done)),
         };
     wrap_up(bot, http, &ticket, &user(actor.user_id)).await?;
     bot.queue_changed.notify_one();
@@ -88,15 +88,19 @@ pub async fn reopen(
     lang: &str,
 ) -> anyhow::Result<String> {
     let l = bot.locales;
-    let window = i64::from(bot.tickets.reopen_hours) * 3_600_000;
+    let window = i64::from(bot.desk.tickets.reopen_hours) * 3_600_000;
     let now = now_ms();
     let ticket = match desk_tickets::reopen(bot.desk.ledger(), actor, target, window, now).await? {
         Ok(t) => t,
-        Err(not_done) => return Ok(refusal_text(bot, lang, &not_done)),
+        Err(not_done) => return Ok(refusal_text(bot.locales, lang, &not_done)),
     };
     // A fresh first-response target from now: the customer is waiting again.
     let settings = bot.desk.settings(ticket.guild_id).await?;
-    let due = bot.tickets.targets.due_ms(&settings, now, ticket.priority);
+    let due = bot
+        .desk
+        .tickets
+        .targets
+        .due_ms(&settings, now, ticket.priority);
     let update = Update::Due(Some(due));
     let ticket = bot
         .desk
@@ -305,7 +309,7 @@ pub async fn rate_button(
             .components(vec![CreateActionRow::InputText(comment)])))
         }
         Err(NotDone::NoTicket) => Ok(Err(l.get(lang, "error.expired").to_string())),
-        Err(not_done) => Ok(Err(refusal_text(bot, lang, &not_done))),
+        Err(not_done) => Ok(Err(refusal_text(bot.locales, lang, &not_done))),
     }
 }
 
@@ -353,7 +357,7 @@ pub async fn comment(
             "ticket.rated",
             &[("number", &t.number), ("stars", &stars)],
         )),
-        Err(not_done) => Ok(refusal_text(bot, lang, &not_done)),
+        Err(not_done) => Ok(refusal_text(bot.locales, lang, &not_done)),
     }
 }
 

@@ -127,8 +127,7 @@ async fn annotate_card(bot: &Bot, http: &Http, ticket: &Ticket, line: &str) -> a
 }
 
 /// What to tell someone whose ticket action did not happen, in their language.
-pub fn refusal_text(bot: &Bot, lang: &str, not_done: &NotDone) -> String {
-    let l = bot.locales;
+pub fn refusal_text(l: &crate::locale::Locales, lang: &str, not_done: &NotDone) -> String {
     let key = match not_done {
         NotDone::NoTicket => "ticket.not_a_ticket",
         NotDone::Refused(r) => match r {
@@ -234,6 +233,7 @@ pub async fn on_button(
         }
         TicketId::Open(category) => {
             if let Some(modal) = bot
+                .desk
                 .tickets
                 .category(category)
                 .and_then(|cat| open::form(bot, cat, lang))
@@ -249,7 +249,7 @@ pub async fn on_button(
     let text = match id {
         TicketId::Claim(ticket) => work::claim(bot, http, c, ticket, lang).await?,
         TicketId::Open(category) => {
-            let request = open::Request {
+            let request = crate::desk::opening::OpenTicket {
                 guild,
                 customer: c.user.id.get(),
                 category: Some(&category),
@@ -257,6 +257,7 @@ pub async fn on_button(
                 text: None,
                 form: vec![],
                 lang,
+                ..Default::default()
             };
             opened_or_notice(bot, http, guild, request).await?
         }
@@ -289,7 +290,7 @@ pub async fn on_modal(bot: &Bot, http: &Http, m: &ModalInteraction) -> anyhow::R
     let guild = m.guild_id.map(|g| g.get()).unwrap_or_default();
     let text = match id {
         TicketId::Form(category) => {
-            let Some(cat) = bot.tickets.category(&category) else {
+            let Some(cat) = bot.desk.tickets.category(&category) else {
                 return answer_deferred(http, m, bot.locales.get("en", "error.expired")).await;
             };
             // The answers, labelled by the questions they answer.
@@ -309,7 +310,7 @@ pub async fn on_modal(bot: &Bot, http: &Http, m: &ModalInteraction) -> anyhow::R
                 .collect::<Vec<_>>()
                 .join(" ");
             let lang = choose_lang(&written, Some(&m.locale));
-            let request = open::Request {
+            let request = crate::desk::opening::OpenTicket {
                 guild,
                 customer: m.user.id.get(),
                 category: Some(&category),
@@ -317,6 +318,7 @@ pub async fn on_modal(bot: &Bot, http: &Http, m: &ModalInteraction) -> anyhow::R
                 text: None,
                 form,
                 lang,
+                ..Default::default()
             };
             opened_or_notice(bot, http, guild, request).await?
         }
@@ -351,7 +353,7 @@ pub async fn opened_or_notice(
     bot: &Bot,
     http: &Http,
     guild: u64,
-    request: open::Request<'_>,
+    request: crate::desk::opening::OpenTicket<'_>,
 ) -> anyhow::Result<String> {
     let lang = request.lang;
     Ok(match open_for(bot, http, request).await? {

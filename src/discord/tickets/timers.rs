@@ -101,7 +101,7 @@ async fn escalate(bot: &Bot, http: &Http, now: i64) -> anyhow::Result<()> {
 /// Claimed tickets whose customer went quiet after staff answered: a warning that pings the
 /// customer, then, if they stay quiet, the ticket closes.
 async fn inactivity(bot: &Bot, http: &Http, now: i64) -> anyhow::Result<()> {
-    let cfg = &bot.tickets;
+    let cfg = &bot.desk.tickets;
     if cfg.inactivity_warn_hours == 0 {
         return Ok(());
     }
@@ -146,15 +146,8 @@ async fn inactivity(bot: &Bot, http: &Http, now: i64) -> anyhow::Result<()> {
 /// What a waiting customer is told about their place: the position and, when recent claims
 /// give a pace, the expected wait.
 pub async fn queue_text(bot: &Bot, ticket: &Ticket, position: i64) -> anyhow::Result<String> {
-    let l = bot.locales;
-    let mut text = l.fill(&ticket.lang, "ticket.position", &[("position", &position)]);
-    let claims = bot.desk.ledger().recent_claims(ticket.guild_id, 10).await?;
-    if let Some(wait) = desk_tickets::expected_wait_ms(&claims, position) {
-        let minutes = (wait + 59_999) / 60_000;
-        text.push(' ');
-        text.push_str(&l.fill(&ticket.lang, "ticket.wait", &[("minutes", &minutes)]));
-    }
-    Ok(text)
+    let place = bot.desk.place(ticket, position).await?;
+    Ok(super::open::place_text(bot.locales, &ticket.lang, &place))
 }
 
 /// Keep every waiting customer's place current: post the queue message in their thread the

@@ -54,7 +54,7 @@ pub async fn claim(
     let ticket = match desk_tickets::claim(bot.desk.ledger(), &actor, target, now_ms()).await? {
         Ok(t) => t,
         Err(NotDone::NoTicket) => return Ok(l.get(lang, "error.expired").to_string()),
-        Err(not_done) => return Ok(refusal_text(bot, lang, &not_done)),
+        Err(not_done) => return Ok(refusal_text(bot.locales, lang, &not_done)),
     };
     let agent = user(actor.user_id);
     if let Some(thread) = ticket.thread_id {
@@ -182,7 +182,8 @@ pub async fn command(
                 .ticket_by_thread(cmd.channel_id.get())
                 .await?
                 .map(|t| {
-                    bot.tickets
+                    bot.desk
+                        .tickets
                         .targets
                         .due_ms(&settings, t.opened_at_ms, priority)
                 });
@@ -211,7 +212,7 @@ pub async fn command(
     };
     let ticket = match done {
         Ok(t) => t,
-        Err(not_done) => return Ok(refusal_text(bot, lang, &not_done)),
+        Err(not_done) => return Ok(refusal_text(bot.locales, lang, &not_done)),
     };
     let thread = ticket.thread_id.unwrap_or(cmd.channel_id.get());
     let tl = ticket.lang.as_str();
