@@ -78,7 +78,7 @@ impl Ledger for MemoryLedger {
         let row = usize::try_from(question_id - 1)
             .ok()
             .and_then(|i| inner.questions.get_mut(i))
-            .ok_or_else(|| StoreError(format!("no question {question_id}")))?;
+            .ok_or_else(|| StoreError::new(format!("no question {question_id}")))?;
         row.1 = Some(reply_id);
         Ok(())
     }

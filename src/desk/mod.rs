@@ -18,14 +18,81 @@ pub mod transcript;
 pub mod workflow;
 
 use std::future::Future;
+use std::sync::Arc;
 
 pub use answers::{Asked, Desk, Question, Source};
 pub use settings::{GuildSettings, OpeningHours, SettingsError};
 
 /// A storage failure, kept opaque to the domain: it is logged and the user gets a polite notice.
-#[derive(Clone, Debug, thiserror::Error)]
-#[error("storage: {0}")]
-pub struct StoreError(pub String);
+/// A database failure keeps the driver's error (`sqlx::Error`) as its source, so a log of the
+/// cause chain (anyhow's `{:#}`, or [`StoreError::chain`]) tells the whole story and a caller
+/// can downcast to it.
+#[derive(Clone, Debug)]
+pub struct StoreError {
+    what: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "storage: {}", self.what)
+    }
+}
+
+/// Written out rather than derived: the source is the driver's error itself (through the
+/// `Arc` that keeps `StoreError` cloneable), so it can be downcast to `sqlx::Error`.
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl StoreError {
+    /// A failure the store found itself (a value it cannot read, a file it will not write).
+    pub fn new(what: impl Into<String>) -> Self {
+        StoreError {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    /// A failure of `what`, caused by `source`.
+    pub fn caused(
+        what: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError {
+            what: what.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// The same failure, said as part of `what` (which database, which step).
+    pub fn context(self, what: impl std::fmt::Display) -> Self {
+        StoreError {
+            what: format!("{what}: {}", self.what),
+            source: self.source,
+        }
+    }
+
+    /// The message and every cause under it, for a log line.
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut next = std::error::Error::source(self);
+        while let Some(cause) = next {
+            let text = cause.to_string();
+            // Drivers often repeat their cause in their own message; a log says it once.
+            if !out.ends_with(&text) {
+                out.push_str(": ");
+                out.push_str(&text);
+            }
+            next = cause.source();
+        }
+        out
+    }
+}
 
 /// A question as it is stored, with what the bot decided.
 #[derive(Clone, Debug, PartialEq)]

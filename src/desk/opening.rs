@@ -15,7 +15,7 @@ use super::crisis::{self, Crisis, CrisisLedger};
 use super::port::{Button, Port, Post};
 use super::settings::{Staffed, staffed};
 use super::tickets::{
-    Limits, NewTicket, Opened, Refusal, Ticket, TicketLedger, TicketState, enqueue,
+    Actor, Limits, NewTicket, Opened, Refusal, Ticket, TicketLedger, TicketState, enqueue,
     expected_wait_ms, open_or_find,
 };
 use super::{Desk, Ledger, StoreError, now_ms};
@@ -75,6 +75,35 @@ pub struct Place {
     pub position: i64,
     /// The expected wait, from the pace of recent claims.
     pub wait_minutes: Option<i64>,
+}
+
+/// Whom a ticket about a message is for, and who opened it for them: staff open it for the
+/// message's author (unless a bot wrote it), a member for themselves.
+pub fn about_message(invoker: &Actor, author: u64, author_is_bot: bool) -> (u64, Option<u64>) {
+    let staff = invoker.is_agent || invoker.is_moderator;
+    if staff && !author_is_bot && author != invoker.user_id {
+        (author, Some(invoker.user_id))
+    } else {
+        (invoker.user_id, None)
+    }
+}
+
+/// Whom a ticket opened with a member is for, and who opened it: staff only, and members only.
+pub fn with_member(
+    invoker: &Actor,
+    member: u64,
+    member_is_bot: bool,
+) -> Result<(u64, Option<u64>), Refusal> {
+    if !(invoker.is_agent || invoker.is_moderator) {
+        return Err(Refusal::NotAnAgent);
+    }
+    if member_is_bot {
+        return Err(Refusal::NotForBots);
+    }
+    Ok((
+        member,
+        (member != invoker.user_id).then_some(invoker.user_id),
+    ))
 }
 
 /// Names a ticket's thread: found by it after a restart.
@@ -510,6 +539,52 @@ mod tests {
             } => (ticket, thread, place),
             other => panic!("not opened: {other:?}"),
         }
+    }
+
+    fn actor(user_id: u64, is_agent: bool) -> Actor {
+        Actor {
+            user_id,
+            guild_id: GUILD,
+            is_agent,
+            is_moderator: false,
+        }
+    }
+
+    #[test]
+    fn staff_open_a_ticket_about_a_message_for_its_author() {
+        assert_eq!(
+            about_message(&actor(AGENT, true), CUSTOMER, false),
+            (CUSTOMER, Some(AGENT))
+        );
+    }
+
+    #[test]
+    fn a_member_opens_a_ticket_about_any_message_for_themselves() {
+        assert_eq!(
+            about_message(&actor(CUSTOMER, false), 77, false),
+            (CUSTOMER, None)
+        );
+    }
+
+    #[test]
+    fn a_ticket_about_a_bots_message_is_for_whoever_asked() {
+        assert_eq!(about_message(&actor(AGENT, true), 99, true), (AGENT, None));
+    }
+
+    #[test]
+    fn only_staff_open_a_ticket_with_a_member_and_never_with_a_bot() {
+        assert_eq!(
+            with_member(&actor(AGENT, true), CUSTOMER, false),
+            Ok((CUSTOMER, Some(AGENT)))
+        );
+        assert_eq!(
+            with_member(&actor(CUSTOMER, false), 77, false),
+            Err(Refusal::NotAnAgent)
+        );
+        assert_eq!(
+            with_member(&actor(AGENT, true), 99, true),
+            Err(Refusal::NotForBots)
+        );
     }
 
     #[tokio::test]

@@ -420,7 +420,7 @@ pub async fn build<L: ReportLedger>(
             groups
         })
         .await
-        .map_err(|e| StoreError(format!("grouping unanswered questions: {e}")))
+        .map_err(|e| StoreError::new(format!("grouping unanswered questions: {e}")))
     };
     let crises = async {
         let mut out = Vec::new();

@@ -203,6 +203,8 @@ pub enum Refusal {
     CoolingDown { minutes: i64 },
     #[error("the server is near Discord's limit of active threads")]
     ThreadCap,
+    #[error("tickets are for members, not bots")]
+    NotForBots,
     #[error("too late to reopen")]
     TooLate,
     #[error("that ticket belongs to another server")]

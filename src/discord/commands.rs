@@ -56,12 +56,15 @@ pub const AUDIENCES: &[(&str, Audience)] = &[
     ("panel", Audience::Moderators),
     ("kb-reload", Audience::Moderators),
     ("report", Audience::Moderators),
+    (super::context_menu::FROM_MESSAGE, Audience::Customers),
+    (super::context_menu::WITH_MEMBER, Audience::Agents),
 ];
 
 /// Every command the bot offers, each with its audience's default permissions.
 pub fn definitions(tickets: &TicketsConfig) -> Vec<CreateCommand> {
     commands(tickets)
         .into_iter()
+        .chain(super::context_menu::definitions())
         .map(|command| {
             let audience = AUDIENCES
                 .iter()
@@ -379,6 +382,9 @@ pub async fn register(http: &Http, tickets: &TicketsConfig) -> serenity::Result<
 
 /// A slash command.
 pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Result<()> {
+    if super::context_menu::is_ours(cmd) {
+        return super::context_menu::run(bot, &ctx.http, cmd).await;
+    }
     // A category with a form answers with the form itself, which cannot follow a deferral.
     if cmd.data.name == "ticket"
         && cmd.guild_id.is_some()
@@ -406,7 +412,7 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
             let options = cmd.data.options();
             let about = string_option(&options, "about");
             let category = string_option(&options, "category");
-            let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+            let guild = crate::discord::server(cmd.guild_id)?;
             let lang = choose_lang(about.as_deref().unwrap_or(""), Some(&cmd.locale));
             let request = crate::desk::opening::OpenTicket {
                 guild,
@@ -430,7 +436,7 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
             let topic = string_option(&cmd.data.options(), "topic");
             // A topic typed in Persian, Arabic or Armenian says the member's language best.
             let lang = choose_lang(topic.as_deref().unwrap_or(""), Some(&cmd.locale));
-            let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+            let guild = crate::discord::server(cmd.guild_id)?;
             let user = cmd.user.id.get();
             Reply::text(if name == "subscribe" {
                 super::crisis::subscribe(bot, http, guild, user, topic.as_deref(), lang).await?
@@ -456,7 +462,7 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
             }
         }
         "transcript" => {
-            let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+            let guild = crate::discord::server(cmd.guild_id)?;
             let actor =
                 super::actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
             Reply::text(super::report::transcript(bot, cmd, &actor, lang).await?)
@@ -693,7 +699,7 @@ async fn setup(
     cmd: &CommandInteraction,
     lang: &str,
 ) -> anyhow::Result<Reply> {
-    let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+    let guild = crate::discord::server(cmd.guild_id)?;
     let _one_change_at_a_time = bot.desk.editing_settings().await;
     let current = bot.desk.settings(guild).await?;
     let mut s: GuildSettings = (*current).clone();
@@ -960,7 +966,14 @@ mod tests {
             .collect();
         assert_eq!(
             customers,
-            ["faq", "ticket", "reopen", "subscribe", "unsubscribe"]
+            [
+                "faq",
+                "ticket",
+                "reopen",
+                "subscribe",
+                "unsubscribe",
+                super::super::context_menu::FROM_MESSAGE
+            ]
         );
     }
 }

@@ -62,7 +62,7 @@ pub async fn command(
     cmd: &CommandInteraction,
     lang: &str,
 ) -> anyhow::Result<String> {
-    let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+    let guild = crate::discord::server(cmd.guild_id)?;
     let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
     if !actor.is_moderator {
         return Ok(bot.locales.get(lang, "permission.moderator").to_string());

@@ -3,6 +3,7 @@
 
 pub mod catch_up;
 pub mod commands;
+pub mod context_menu;
 pub mod crisis;
 pub mod doctor;
 pub mod gate;
@@ -161,6 +162,17 @@ impl Bot {
     }
 }
 
+/// An interaction that needs a server came from a direct message. A refusal, not a failure:
+/// whoever asked is told the command works in a server only; it never stands for server 0.
+#[derive(Debug, thiserror::Error)]
+#[error("this works in a server only")]
+pub struct NotInServer;
+
+/// The server an interaction came from.
+pub(crate) fn server(guild: Option<serenity::all::GuildId>) -> Result<u64, NotInServer> {
+    guild.map(|g| g.get()).ok_or(NotInServer)
+}
+
 /// Who a member is on a server (agent, moderator), by the server's settings, their roles and
 /// whether Discord lets them manage the server. The rule itself is the desk's (`Actor::on`).
 pub(crate) async fn actor_of(
@@ -249,24 +261,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
 
     // What can fail without writing anything is checked before the database is opened: the
     // knowledge base, the saved replies and the web ports.
-    let started = std::time::Instant::now();
-    let faq = load_faq(
-        config.knowledge_base.dir.clone(),
-        thresholds(config.answers.threshold),
-    )
-    .await
-    .map_err(|e| anyhow!("{}: {e}", config.knowledge_base.dir.display()))?;
-    let stats = KbStats::of(&faq);
-    info!(
-        intents = stats.intents,
-        examples = stats.examples,
-        ms = started.elapsed().as_millis() as u64,
-        "knowledge base loaded"
-    );
-
-    let replies = load_replies(&config.knowledge_base.dir)
-        .map_err(|problems| anyhow!("{}", LoadError { problems }))?;
-    info!(replies = replies.len(), "saved replies loaded");
+    let (faq, replies) = load_knowledge(&config).await?;
     let listeners = if config.web.enabled() {
         Some(crate::web::bind(&config.web).await?)
     } else {
@@ -291,14 +286,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     };
     let bot = Arc::new(bot);
     // The outbox needs no gateway: it starts at once and delivers what a stopped process left.
-    let outbox = outbox::spawn(
-        bot.clone(),
-        Arc::new(
-            http_client(&config, &gate.base(gate::Class::Interactive)).map_err(|e| anyhow!(e))?,
-        ),
-        outbox::Sender::new(&config, &gate.base(gate::Class::Bulk)).map_err(|e| anyhow!(e))?,
-        config.announcements.dm_rate_per_second,
-    );
+    let outbox = spawn_outbox(&bot, &config, &gate)?;
     let mut client = serenity::all::ClientBuilder::new_with_http(http, intents())
         .event_handler(Handler(bot.clone()))
         .await
@@ -345,15 +333,57 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     if let Some(timers) = bot.timers.lock().unwrap_or_else(|e| e.into_inner()).take() {
         timers.abort();
     }
-    outbox.abort();
     if let Some(web) = web {
         web.abort();
     }
+    stop(&bot, outbox, store).await;
+    info!("stopped");
+    result
+}
+
+/// The knowledge base and the saved replies, loaded and checked; nothing is written.
+async fn load_knowledge(config: &Config) -> anyhow::Result<(Faq, SavedReplies)> {
+    let started = std::time::Instant::now();
+    let dir = &config.knowledge_base.dir;
+    let faq = load_faq(dir.clone(), thresholds(config.answers.threshold))
+        .await
+        .with_context(|| dir.display().to_string())?;
+    let stats = KbStats::of(&faq);
+    info!(
+        intents = stats.intents,
+        examples = stats.examples,
+        ms = started.elapsed().as_millis() as u64,
+        "knowledge base loaded"
+    );
+    let replies = load_replies(dir).map_err(|problems| LoadError { problems })?;
+    info!(replies = replies.len(), "saved replies loaded");
+    Ok((faq, replies))
+}
+
+/// The outbox sender: serenity's client for the interactive calls it makes (progress reports),
+/// its own sender for the direct messages, both through the gate.
+fn spawn_outbox(
+    bot: &Arc<Bot>,
+    config: &Config,
+    gate: &gate::Gate,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let http = http_client(config, &gate.base(gate::Class::Interactive)).map_err(|e| anyhow!(e))?;
+    let sender =
+        outbox::Sender::new(config, &gate.base(gate::Class::Bulk)).map_err(|e| anyhow!(e))?;
+    Ok(outbox::spawn(
+        bot.clone(),
+        Arc::new(http),
+        sender,
+        config.announcements.dm_rate_per_second,
+    ))
+}
+
+/// Stop the outbox sender, say what it sent, and close the database.
+async fn stop(bot: &Bot, outbox: tokio::task::JoinHandle<()>, store: Store) {
+    outbox.abort();
     let sent = bot.outbox_sent.load(Ordering::Relaxed);
     info!(sent, "outbox sender stopped");
     store.close().await;
-    info!("stopped");
-    result
 }
 
 /// The database, connected and migrated, with how many migrations were applied now.
@@ -367,30 +397,13 @@ async fn open_store(config: &Config) -> anyhow::Result<(Store, usize)> {
 /// these share one PostgreSQL outbox.
 pub async fn send_only(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let gate = start_gate(&config).await?;
-    let faq = load_faq(
-        config.knowledge_base.dir.clone(),
-        thresholds(config.answers.threshold),
-    )
-    .await
-    .map_err(|e| anyhow!("{}: {e}", config.knowledge_base.dir.display()))?;
-    let replies = load_replies(&config.knowledge_base.dir)
-        .map_err(|problems| anyhow!("{}", LoadError { problems }))?;
+    let (faq, replies) = load_knowledge(&config).await?;
     let (store, _) = open_store(&config).await?;
     let bot = Arc::new(Bot::new(&config, store.clone(), faq, replies));
-    let outbox = outbox::spawn(
-        bot.clone(),
-        Arc::new(
-            http_client(&config, &gate.base(gate::Class::Interactive)).map_err(|e| anyhow!(e))?,
-        ),
-        outbox::Sender::new(&config, &gate.base(gate::Class::Bulk)).map_err(|e| anyhow!(e))?,
-        config.announcements.dm_rate_per_second,
-    );
+    let outbox = spawn_outbox(&bot, &config, &gate)?;
     info!("delivering the outbox (no gateway)");
     shutdown.await;
-    outbox.abort();
-    let sent = bot.outbox_sent.load(Ordering::Relaxed);
-    info!(sent, "outbox sender stopped");
-    store.close().await;
+    stop(&bot, outbox, store).await;
     Ok(())
 }
 
@@ -488,7 +501,12 @@ impl EventHandler for Handler {
             _ => Ok(()),
         };
         if let Err(e) = result {
-            error!(interaction = %interaction.id(), "interaction failed: {e:#}");
+            let not_in_server = e.downcast_ref::<NotInServer>().is_some();
+            if not_in_server {
+                info!(interaction = %interaction.id(), "refused outside a server");
+            } else {
+                error!(interaction = %interaction.id(), "interaction failed: {e:#}");
+            }
             // Whoever asked is not left with "thinking..." forever: a deferred answer is
             // replaced with an apology (this fails harmlessly when nothing was deferred).
             let (locale, token) = match &interaction {
@@ -502,6 +520,7 @@ impl EventHandler for Handler {
                 // Discord refusing Beacon a permission is the server's setting, not a bug:
                 // whoever triggered it is told which permission to give where.
                 let text = match doctor::explain_refusal(&ctx.http, &e).await {
+                    _ if not_in_server => self.0.locales.get(lang, "error.guild_only").to_string(),
                     Some(advice) => {
                         warn!("{advice}");
                         self.0
@@ -883,7 +902,7 @@ async fn on_component(bot: &Bot, ctx: &Context, c: &ComponentInteraction) -> any
         let user = c.user.id.get();
         let text = match button {
             crisis::CrisisButton::Subscribe(topic) => {
-                let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
+                let guild = crate::discord::server(c.guild_id)?;
                 crisis::subscribe(bot, &ctx.http, guild, user, Some(&topic), lang).await?
             }
             // Pressed in a direct message: the server comes from the button.
@@ -947,7 +966,7 @@ async fn on_component(bot: &Bot, ctx: &Context, c: &ComponentInteraction) -> any
             match kind {
                 EventKind::Solved => (l.get(lang, "solved.thanks").to_string(), vec![]),
                 EventKind::Human | EventKind::TicketOffer => {
-                    let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
+                    let guild = crate::discord::server(c.guild_id)?;
                     let text = Some(p.question.text.as_str());
                     let request = crate::desk::opening::OpenTicket {
                         guild,

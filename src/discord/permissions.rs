@@ -541,6 +541,17 @@ pub fn offered_to_role(
     }
 }
 
+/// A command as members find it: `/name` for a slash command, whose names Discord keeps
+/// lowercase without spaces; a context-menu command (a name with spaces or capitals) under
+/// Apps in the right-click menu.
+fn shown_name(name: &str) -> String {
+    if name.chars().any(|c| c == ' ' || c.is_uppercase()) {
+        format!("Apps > {name}")
+    } else {
+        format!("/{name}")
+    }
+}
+
 /// The commands of an audience a role is not offered, and what would change that, in words.
 /// `None` when Discord offers it every one of them.
 pub fn role_advice(
@@ -556,7 +567,7 @@ pub fn role_advice(
         .iter()
         .filter(|(_, a)| *a == audience)
         .filter(|(c, _)| !offered_to_role(server, application_id, overrides, c, role))
-        .map(|(c, _)| format!("/{}", c.name))
+        .map(|(c, _)| shown_name(&c.name))
         .collect();
     if hidden.is_empty() {
         return None;

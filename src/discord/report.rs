@@ -19,7 +19,7 @@ pub async fn command(
     bot: &Bot,
     cmd: &CommandInteraction,
 ) -> anyhow::Result<(String, Option<CreateAttachment>)> {
-    let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+    let guild = crate::discord::server(cmd.guild_id)?;
     let days = int_option(&cmd.data.options(), "days")
         .unwrap_or(7)
         .clamp(1, MAX_DAYS) as u32;

@@ -32,7 +32,7 @@ pub(super) struct Writer {
 }
 
 fn gone() -> StoreError {
-    StoreError("the database writer has stopped".into())
+    StoreError::new("the database writer has stopped")
 }
 
 impl Writer {

@@ -52,7 +52,7 @@ where
         id: r.try_get("id")?,
         crisis_id: r.try_get("crisis_id")?,
         kind: UpdateKind::from_name(&kind)
-            .ok_or_else(|| StoreError(format!("unknown update kind {kind:?}")))?,
+            .ok_or_else(|| StoreError::new(format!("unknown update kind {kind:?}")))?,
         text: r.try_get("text")?,
         posted_by: r.try_get::<i64, _>("posted_by")? as u64,
         at_ms: r.try_get("at")?,
@@ -461,7 +461,7 @@ impl CrisisLedger for Store {
                         channel_id: r.try_get::<i64, _>("channel_id")? as u64,
                         lang: r.try_get("lang")?,
                         state: DeliveryState::from_name(&state)
-                            .ok_or_else(|| StoreError(format!("unknown delivery state {state:?}")))?,
+                            .ok_or_else(|| StoreError::new(format!("unknown delivery state {state:?}")))?,
                         attempts: r.try_get("attempts")?,
                     })
                 })

@@ -133,9 +133,10 @@ mod report;
 mod tickets;
 mod web;
 
+/// The driver's message says what failed; the driver's error stays underneath as the source.
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        StoreError(e.to_string())
+        StoreError::caused(e.to_string(), e)
     }
 }
 
@@ -168,17 +169,13 @@ impl Store {
 
     /// Every failure to open names the database (without its password), so callers need not.
     async fn open(url: &str, create: bool) -> Result<Store, StoreError> {
-        Store::open_named(url, create).await.map_err(|e| {
-            StoreError(format!(
-                "cannot open the database {}: {}",
-                redact_url(url),
-                e.0
-            ))
-        })
+        Store::open_named(url, create)
+            .await
+            .map_err(|e| e.context(format!("cannot open the database {}", redact_url(url))))
     }
 
     async fn open_named(url: &str, create: bool) -> Result<Store, StoreError> {
-        let backend = backend_of(url).map_err(StoreError)?;
+        let backend = backend_of(url).map_err(StoreError::new)?;
         if backend == Backend::Postgres {
             let options = PgConnectOptions::from_str(url)?;
             let place = format!(
@@ -192,9 +189,14 @@ impl Store {
             match tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options)).await
             {
                 Ok(Ok(probe)) => drop(probe.close().await),
-                Ok(Err(e)) => return Err(StoreError(format!("cannot connect to {place}: {e}"))),
+                Ok(Err(e)) => {
+                    return Err(StoreError::caused(
+                        format!("cannot connect to {place}: {e}"),
+                        e,
+                    ));
+                }
                 Err(_) => {
-                    return Err(StoreError(format!(
+                    return Err(StoreError::new(format!(
                         "no answer from {place} within {} s",
                         CONNECT_TIMEOUT.as_secs()
                     )));
@@ -228,7 +230,7 @@ impl Store {
             .foreign_keys(true);
         let memory = url.contains(":memory:");
         if !create && !memory && !options.get_filename().exists() {
-            return Err(StoreError(format!(
+            return Err(StoreError::new(format!(
                 "there is no database file at {}",
                 options.get_filename().display()
             )));
@@ -270,7 +272,7 @@ impl Store {
             Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await,
             Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await,
         };
-        result.map_err(|e| StoreError(format!("migration failed: {e}")))?;
+        result.map_err(|e| StoreError::caused(format!("migration failed: {e}"), e))?;
         Ok(self.applied_migrations().await?.saturating_sub(before))
     }
 
@@ -299,26 +301,25 @@ impl Store {
     /// tool for this is `pg_dump`, and this says so.
     pub async fn backup_to(&self, file: &std::path::Path) -> Result<Copied, StoreError> {
         let Pool::Sqlite(pool) = &self.pool else {
-            return Err(StoreError(
+            return Err(StoreError::new(
                 "beacon backup is for SQLite; back a PostgreSQL database up with \
-                 pg_dump --format=custom --file=beacon.dump \"$DATABASE_URL\" (see the README)"
-                    .into(),
+                 pg_dump --format=custom --file=beacon.dump \"$DATABASE_URL\" (see the README)",
             ));
         };
         if file.exists() {
-            return Err(StoreError(format!(
+            return Err(StoreError::new(format!(
                 "{} exists already: give a new file name (a backup never overwrites one)",
                 file.display()
             )));
         }
         let name = file
             .to_str()
-            .ok_or_else(|| StoreError(format!("{} is not a UTF-8 path", file.display())))?;
+            .ok_or_else(|| StoreError::new(format!("{} is not a UTF-8 path", file.display())))?;
         sqlx::query("VACUUM INTO ?1")
             .bind(name)
             .execute(pool)
             .await
-            .map_err(|e| StoreError(format!("cannot write {}: {e}", file.display())))?;
+            .map_err(|e| StoreError::new(format!("cannot write {}: {e}", file.display())))?;
         let copy = SqliteConnectOptions::new()
             .filename(file)
             .read_only(true)
@@ -328,7 +329,7 @@ impl Store {
             .fetch_one(&mut conn)
             .await?;
         if verdict != "ok" {
-            return Err(StoreError(format!(
+            return Err(StoreError::new(format!(
                 "the copy at {} fails its integrity check: {verdict}",
                 file.display()
             )));
@@ -420,7 +421,7 @@ where
         channel_id: r.try_get::<i64, _>("channel_id")? as u64,
         user_id: r.try_get::<i64, _>("user_id")? as u64,
         source: Source::from_name(&source)
-            .ok_or_else(|| StoreError(format!("unknown question source {source:?}")))?,
+            .ok_or_else(|| StoreError::new(format!("unknown question source {source:?}")))?,
         source_id: r.try_get::<i64, _>("source_id")? as u64,
         text: r.try_get("text")?,
         lang: r.try_get("lang")?,
@@ -428,7 +429,7 @@ where
         intent: r.try_get("intent")?,
         confidence: r.try_get("confidence")?,
         suggestions: serde_json::from_str(&suggestions)
-            .map_err(|e| StoreError(format!("suggestions column: {e}")))?,
+            .map_err(|e| StoreError::new(format!("suggestions column: {e}")))?,
         asked_at_ms: r.try_get("asked_at")?,
     })
 }
@@ -443,7 +444,7 @@ fn event_kind(name: &str) -> Result<EventKind, StoreError> {
     ]
     .into_iter()
     .find(|k| k.name() == name)
-    .ok_or_else(|| StoreError(format!("unknown event kind {name:?}")))
+    .ok_or_else(|| StoreError::new(format!("unknown event kind {name:?}")))
 }
 
 impl Ledger for Store {
@@ -471,7 +472,7 @@ impl Ledger for Store {
                 s.announce_role = from_sql_id(r.try_get("announce_role")?);
                 let hours: Option<String> = r.try_get("opening_hours")?;
                 s.opening_hours = match hours {
-                    Some(h) => Some(OpeningHours::parse(&h).map_err(|e| StoreError(e.to_string()))?),
+                    Some(h) => Some(OpeningHours::parse(&h).map_err(|e| StoreError::new(e.to_string()))?),
                     None => None,
                 };
                 s.time_zone = r.try_get("time_zone")?;
@@ -620,5 +621,20 @@ impl Ledger for Store {
                 })
                 .collect()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failed_query_keeps_the_drivers_error_as_its_source() {
+        // Not migrated: the settings table is missing.
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        let e = Ledger::settings(&store, 1).await.unwrap_err();
+        let source = std::error::Error::source(&e).expect("a source");
+        assert!(source.downcast_ref::<sqlx::Error>().is_some(), "{source:?}");
+        assert!(e.to_string().contains("no such table"), "{e}");
     }
 }

@@ -40,9 +40,9 @@ where
         customer_id: r.try_get::<i64, _>("customer_id")? as u64,
         category: r.try_get("category")?,
         priority: Priority::from_name(&priority)
-            .ok_or_else(|| StoreError(format!("unknown priority {priority:?}")))?,
+            .ok_or_else(|| StoreError::new(format!("unknown priority {priority:?}")))?,
         state: TicketState::from_name(&state)
-            .ok_or_else(|| StoreError(format!("unknown ticket state {state:?}")))?,
+            .ok_or_else(|| StoreError::new(format!("unknown ticket state {state:?}")))?,
         thread_id: from_sql_id(r.try_get("thread_id")?),
         queue_card_id: from_sql_id(r.try_get("queue_card_id")?),
         agent_id: from_sql_id(r.try_get("agent_id")?),

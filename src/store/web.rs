@@ -16,7 +16,8 @@ impl Store {
     /// and kept: every process on the database and every restart signs with the same one.
     pub async fn secret(&self, name: &str) -> Result<Vec<u8>, StoreError> {
         let mut fresh = [0u8; 32];
-        getrandom::getrandom(&mut fresh).map_err(|e| StoreError(format!("random source: {e}")))?;
+        getrandom::getrandom(&mut fresh)
+            .map_err(|e| StoreError::new(format!("random source: {e}")))?;
         let value: String = with_pool!(self, p => {
             sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
                 .bind(name)
@@ -29,7 +30,7 @@ impl Store {
                 .await?
                 .try_get("value")?
         });
-        hex::decode(&value).map_err(|e| StoreError(format!("secret {name:?} is not hex: {e}")))
+        hex::decode(&value).map_err(|e| StoreError::new(format!("secret {name:?} is not hex: {e}")))
     }
 
     /// Whether Beacon knows the server: it was set up, or had a crisis.

@@ -5,6 +5,7 @@
 mod fake_discord;
 
 mod browser;
+mod context_menu;
 mod crisis;
 mod db;
 mod gate;

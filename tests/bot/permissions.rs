@@ -68,7 +68,7 @@ async fn customers_see_only_their_commands_and_staff_roles_are_told_what_to_chan
         )
         .await;
     let hidden = "/close, /release, /transfer, /add, /priority, /tag, /note, /reply, /resolve, \
-                  /block, /unblock, /transcript";
+                  /block, /unblock, /transcript, Apps > Open a ticket with this member";
     assert!(
         told.contains(&format!(
             "Discord does not offer {hidden} to <@&{support}> yet: they are shown to members \

@@ -204,6 +204,15 @@ impl FakeDiscord {
                 .find_command(guild, name, 3)
                 .unwrap_or_else(|| panic!("fake Discord: no message command {name:?} registered"))
                 .clone();
+            if let Some(g) = guild
+                && !s.world.command_offered(g, channel, user, &cmd)
+            {
+                return Err(format!(
+                    "Discord's client does not offer {name:?} to member {user} in channel \
+                     {channel} (default_member_permissions {})",
+                    cmd["default_member_permissions"]
+                ));
+            }
             let message = s
                 .world
                 .messages
@@ -215,6 +224,47 @@ impl FakeDiscord {
                 "type": 3,
                 "target_id": target.to_string(),
                 "resolved": { "messages": { target.to_string(): message.value } },
+            });
+            send_interaction(s, 2, channel, user, locale, data, None)
+        })
+        .unwrap_or_else(|why| panic!("fake Discord: {why}"))
+    }
+
+    /// A user runs a user context-menu command on member `target` (command type 2). Discord
+    /// sends the target's id in `target_id` and its user and member in `resolved` (Application
+    /// Commands docs, "User Commands"), and offers the command only as its
+    /// `default_member_permissions` allow.
+    pub fn push_user_command(
+        &self,
+        channel: u64,
+        user: u64,
+        name: &str,
+        target: u64,
+        locale: &str,
+    ) -> Interaction {
+        self.update(|s| {
+            let guild = s.world.guild_of(channel);
+            let cmd = s
+                .world
+                .find_command(guild, name, 2)
+                .unwrap_or_else(|| panic!("fake Discord: no user command {name:?} registered"))
+                .clone();
+            if let Some(g) = guild
+                && !s.world.command_offered(g, channel, user, &cmd)
+            {
+                return Err(format!(
+                    "Discord's client does not offer {name:?} to member {user} in channel \
+                     {channel} (default_member_permissions {})",
+                    cmd["default_member_permissions"]
+                ));
+            }
+            let raw = target.to_string();
+            let data = json!({
+                "id": cmd["id"],
+                "name": name,
+                "type": 2,
+                "target_id": raw,
+                "resolved": resolve_ids(s, guild, user, 5, &[&raw]),
             });
             send_interaction(s, 2, channel, user, locale, data, None)
         })

@@ -61,7 +61,7 @@ pub async fn close_command(
     reason: &str,
     lang: &str,
 ) -> anyhow::Result<String> {
-    let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+    let guild = crate::discord::server(cmd.guild_id)?;
     let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
     // Customers close their own tickets from the confirmation buttons; the command is staff's.
     if !(actor.is_agent || actor.is_moderator) {
@@ -148,7 +148,7 @@ pub async fn reopen_command(
     cmd: &CommandInteraction,
     lang: &str,
 ) -> anyhow::Result<String> {
-    let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+    let guild = crate::discord::server(cmd.guild_id)?;
     let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
     let number = crate::discord::commands::int_option(&cmd.data.options(), "number");
     let here = cmd.channel_id.get();

@@ -24,6 +24,8 @@ use serenity::all::{
     EditInteractionResponse, EditMessage, Http, MessageId, ModalInteraction,
 };
 
+use serenity::builder::Builder as _;
+
 use super::render::{MAX_CONTENT, fit, no_pings};
 use super::{Bot, retry};
 use crate::desk::answers::choose_lang;
@@ -137,6 +139,7 @@ pub fn refusal_text(l: &crate::locale::Locales, lang: &str, not_done: &NotDone) 
             Refusal::Blocked => "ticket.blocked",
             Refusal::TooManyOpen => "ticket.too_many",
             Refusal::ThreadCap => "ticket.thread_cap",
+            Refusal::NotForBots => "ticket.not_for_bots",
             Refusal::CoolingDown { minutes } => {
                 return l.fill(lang, "ticket.cooldown", &[("minutes", minutes)]);
             }
@@ -179,35 +182,37 @@ async fn answer_deferred(
     token_holder.edit(http, edit).await
 }
 
-/// Component and modal interactions both answer a deferral the same way.
+/// Component and modal interactions both answer a deferral the same way, through their token:
+/// <https://discord.com/developers/docs/interactions/receiving-and-responding#create-interaction-response>
+/// and `#edit-original-interaction-response`.
 trait Deferred {
-    async fn edit(&self, http: &Http, edit: EditInteractionResponse) -> anyhow::Result<()>;
-    async fn defer_privately(&self, http: &Http) -> anyhow::Result<()>;
-}
+    /// What serenity's builders address an interaction's response by.
+    fn id_and_token(&self) -> (serenity::all::InteractionId, &str);
 
-impl Deferred for ComponentInteraction {
     async fn edit(&self, http: &Http, edit: EditInteractionResponse) -> anyhow::Result<()> {
-        retry(|| self.edit_response(http, edit.clone())).await?;
+        let (_, token) = self.id_and_token();
+        retry(|| edit.clone().execute(http, token)).await?;
         Ok(())
     }
+
     async fn defer_privately(&self, http: &Http) -> anyhow::Result<()> {
+        let (id, token) = self.id_and_token();
         let defer = CreateInteractionResponse::Defer(
             CreateInteractionResponseMessage::new().ephemeral(true),
         );
-        retry(|| self.create_response(http, defer.clone())).await
+        retry(|| defer.clone().execute(http, (id, token))).await
+    }
+}
+
+impl Deferred for ComponentInteraction {
+    fn id_and_token(&self) -> (serenity::all::InteractionId, &str) {
+        (self.id, &self.token)
     }
 }
 
 impl Deferred for ModalInteraction {
-    async fn edit(&self, http: &Http, edit: EditInteractionResponse) -> anyhow::Result<()> {
-        retry(|| self.edit_response(http, edit.clone())).await?;
-        Ok(())
-    }
-    async fn defer_privately(&self, http: &Http) -> anyhow::Result<()> {
-        let defer = CreateInteractionResponse::Defer(
-            CreateInteractionResponseMessage::new().ephemeral(true),
-        );
-        retry(|| self.create_response(http, defer.clone())).await
+    fn id_and_token(&self) -> (serenity::all::InteractionId, &str) {
+        (self.id, &self.token)
     }
 }
 
@@ -220,7 +225,6 @@ pub async fn on_button(
     id: TicketId,
 ) -> anyhow::Result<()> {
     let lang = choose_lang("", Some(&c.locale));
-    let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
     match &id {
         // A form, or a refusal, must be the first answer: no deferring.
         TicketId::Rate(ticket, stars) => {
@@ -249,6 +253,7 @@ pub async fn on_button(
     let text = match id {
         TicketId::Claim(ticket) => work::claim(bot, http, c, ticket, lang).await?,
         TicketId::Open(category) => {
+            let guild = crate::discord::server(c.guild_id)?;
             let request = crate::desk::opening::OpenTicket {
                 guild,
                 customer: c.user.id.get(),
@@ -287,9 +292,9 @@ pub async fn on_modal(bot: &Bot, http: &Http, m: &ModalInteraction) -> anyhow::R
             _ => None,
         })
         .collect();
-    let guild = m.guild_id.map(|g| g.get()).unwrap_or_default();
     let text = match id {
         TicketId::Form(category) => {
+            let guild = crate::discord::server(m.guild_id)?;
             let Some(cat) = bot.desk.tickets.category(&category) else {
                 return answer_deferred(http, m, bot.locales.get("en", "error.expired")).await;
             };

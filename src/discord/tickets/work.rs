@@ -41,7 +41,7 @@ pub async fn claim(
     lang: &str,
 ) -> anyhow::Result<String> {
     let l = bot.locales;
-    let guild = c.guild_id.map(|g| g.get()).unwrap_or_default();
+    let guild = crate::discord::server(c.guild_id)?;
     let actor = actor_of(bot, guild, c.user.id.get(), c.member.as_ref()).await?;
     let target = Target::Id(ticket_id);
     // The pressed message is the ticket's card (Claim exists nowhere else). Remembered first:
@@ -130,7 +130,7 @@ pub async fn command(
     lang: &str,
 ) -> anyhow::Result<String> {
     let l = bot.locales;
-    let guild = cmd.guild_id.map(|g| g.get()).unwrap_or_default();
+    let guild = crate::discord::server(cmd.guild_id)?;
     let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
     let settings = bot.desk.settings(guild).await?;
     let options = cmd.data.options();
