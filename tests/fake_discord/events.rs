@@ -198,21 +198,7 @@ impl FakeDiscord {
         locale: &str,
     ) -> Interaction {
         self.update(|s| {
-            let guild = s.world.guild_of(channel);
-            let cmd = s
-                .world
-                .find_command(guild, name, 3)
-                .unwrap_or_else(|| panic!("fake Discord: no message command {name:?} registered"))
-                .clone();
-            if let Some(g) = guild
-                && !s.world.command_offered(g, channel, user, &cmd)
-            {
-                return Err(format!(
-                    "Discord's client does not offer {name:?} to member {user} in channel \
-                     {channel} (default_member_permissions {})",
-                    cmd["default_member_permissions"]
-                ));
-            }
+            let (_, cmd) = context_command(s, channel, user, name, 3)?;
             let message = s
                 .world
                 .messages
@@ -243,21 +229,7 @@ impl FakeDiscord {
         locale: &str,
     ) -> Interaction {
         self.update(|s| {
-            let guild = s.world.guild_of(channel);
-            let cmd = s
-                .world
-                .find_command(guild, name, 2)
-                .unwrap_or_else(|| panic!("fake Discord: no user command {name:?} registered"))
-                .clone();
-            if let Some(g) = guild
-                && !s.world.command_offered(g, channel, user, &cmd)
-            {
-                return Err(format!(
-                    "Discord's client does not offer {name:?} to member {user} in channel \
-                     {channel} (default_member_permissions {})",
-                    cmd["default_member_permissions"]
-                ));
-            }
+            let (guild, cmd) = context_command(s, channel, user, name, 2)?;
             let raw = target.to_string();
             let data = json!({
                 "id": cmd["id"],
@@ -531,6 +503,33 @@ fn client_gate(s: &mut State, kind: u8, channel: u64, user: u64) -> Result<(), S
 
 /// Builds and sends an INTERACTION_CREATE; records it so the bot's answers can be checked.
 /// `Err` when Discord's client would not send it (see [`client_gate`]).
+/// The context-menu command (`kind` 2 for users, 3 for messages) a member runs in `channel`,
+/// with the channel's server: Discord's client offers it only as its permissions allow.
+fn context_command(
+    s: &State,
+    channel: u64,
+    user: u64,
+    name: &str,
+    kind: u64,
+) -> Result<(Option<u64>, Value), String> {
+    let guild = s.world.guild_of(channel);
+    let cmd = s
+        .world
+        .find_command(guild, name, kind)
+        .unwrap_or_else(|| panic!("fake Discord: no command {name:?} of type {kind} registered"))
+        .clone();
+    if let Some(g) = guild
+        && !s.world.command_offered(g, channel, user, &cmd)
+    {
+        return Err(format!(
+            "Discord's client does not offer {name:?} to member {user} in channel {channel} \
+             (default_member_permissions {})",
+            cmd["default_member_permissions"]
+        ));
+    }
+    Ok((guild, cmd))
+}
+
 fn send_interaction(
     s: &mut State,
     kind: u8,
