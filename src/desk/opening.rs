@@ -683,6 +683,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_agents_message_in_the_thread_is_the_first_response_and_the_customers_is_not() {
+        let desk = desk("").await;
+        let (ticket, thread, _) = opened(desk.open_ticket(&opens(), ask("help")).await.unwrap());
+        assert!(
+            desk.message_in_thread(thread, CUSTOMER, now_ms())
+                .await
+                .unwrap()
+        );
+        let stored = desk.ledger().ticket(ticket.id).await.unwrap().unwrap();
+        assert_eq!(stored.first_response_at_ms, None);
+        assert!(
+            desk.message_in_thread(thread, AGENT, now_ms())
+                .await
+                .unwrap()
+        );
+        let stored = desk.ledger().ticket(ticket.id).await.unwrap().unwrap();
+        assert!(stored.first_response_at_ms.is_some());
+        // Any other thread is nobody's ticket.
+        assert!(
+            !desk
+                .message_in_thread(thread + 1, AGENT, now_ms())
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
     async fn a_server_without_a_tickets_channel_opens_nothing() {
         let desk = desk("").await;
         let mut settings = (*desk.settings(GUILD).await.unwrap()).clone();

@@ -593,6 +593,25 @@ pub async fn seen<L: TicketLedger>(
     Ok(())
 }
 
+impl<L: super::Ledger + TicketLedger> super::Desk<L> {
+    /// A message in a thread: when the thread is a ticket's that is not closed, [`seen`] by its
+    /// author. Whether it was.
+    pub async fn message_in_thread(
+        &self,
+        thread: u64,
+        author: u64,
+        at_ms: i64,
+    ) -> Result<bool, super::StoreError> {
+        match self.ledger().ticket_by_thread(thread).await? {
+            Some(ticket) if ticket.state != TicketState::Closed => {
+                seen(self.ledger(), &ticket, author, at_ms).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
 /// A ticket's tags after an agent adds or removes one: tags are lowercase words joined by
 /// `-` (a comma would split the stored list), kept once each.
 pub fn retag(tags: &[String], typed: &str, remove: bool) -> Vec<String> {

@@ -637,13 +637,9 @@ async fn ticket_activity(
             return Ok(());
         }
     }
-    use crate::desk::tickets::{TicketLedger, TicketState, seen};
-    if let Some(ticket) = bot.desk.ledger().ticket_by_thread(channel).await?
-        && ticket.state != TicketState::Closed
-    {
-        let at = crate::desk::now_ms();
-        seen(bot.desk.ledger(), &ticket, msg.author.id.get(), at).await?;
-    }
+    bot.desk
+        .message_in_thread(channel, msg.author.id.get(), crate::desk::now_ms())
+        .await?;
     Ok(())
 }
 
