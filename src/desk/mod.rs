@@ -199,6 +199,16 @@ pub trait Ledger: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<EventRecord>, StoreError>> + Send;
 }
 
+/// `text` cut to at most `max` characters (not bytes), with an ellipsis when cut.
+pub fn fit(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

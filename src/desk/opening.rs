@@ -18,7 +18,7 @@ use super::tickets::{
     Actor, Limits, NewTicket, Opened, Refusal, Ticket, TicketLedger, TicketState, enqueue,
     expected_wait_ms, open_or_find,
 };
-use super::{Desk, Ledger, StoreError, now_ms};
+use super::{Desk, Ledger, StoreError, fit, now_ms};
 
 /// Someone asking for a ticket, from wherever they asked.
 #[derive(Clone, Debug, Default)]
@@ -113,16 +113,6 @@ fn thread_name(ticket: &Ticket) -> String {
 
 /// At most this many characters of a subject go on an agents' card.
 const CARD_SUBJECT: usize = 600;
-
-/// Cut `text` to `max` characters, ending with "…" when cut.
-fn cut(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
 
 impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
     /// The server's running crises.
@@ -320,7 +310,7 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
         );
         if let Some(q) = &req.quote {
             // Each line quoted, so the message reads as the author's and not as Beacon's.
-            let quoted: Vec<String> = cut(q.text.trim(), 1000)
+            let quoted: Vec<String> = fit(q.text.trim(), 1000)
                 .lines()
                 .map(|line| format!("> {line}"))
                 .collect();
@@ -439,7 +429,7 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
             }
             if !ticket.subject.is_empty() {
                 card.push('\n');
-                card.push_str(&cut(&ticket.subject, CARD_SUBJECT));
+                card.push_str(&fit(&ticket.subject, CARD_SUBJECT));
             }
             // Inside opening hours the agent role is pinged, once: the card is posted once. The
             // ping is the bot's own decision, so it is the only mention allowed, by id.

@@ -26,15 +26,8 @@ pub fn no_pings() -> CreateAllowedMentions {
         .replied_user(false)
 }
 
-/// `text` cut to at most `max` characters (not bytes), with an ellipsis when cut.
-pub fn fit(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
+/// Discord's limits are counted in characters; the cut itself is the desk's, which uses it too.
+pub use crate::desk::fit;
 
 /// What a component under an answer means. Encoded in its custom id as `j1:<kind>:<question>`;
 /// a pick also carries the asker, so the bot can choose how to acknowledge before any lookup.
