@@ -138,7 +138,7 @@ pub struct Desk<L> {
     /// What Beacon says, in each language it speaks.
     pub locales: &'static Locales,
     /// Each server's running crises, read once and forgotten when one starts, changes or ends
-    /// (see `desk::opening`).
+    /// (see `desk::crisis`).
     pub(super) crises: Mutex<HashMap<u64, Arc<Vec<super::crisis::Crisis>>>>,
     pub(super) crises_generation: std::sync::atomic::AtomicU64,
 }

@@ -9,6 +9,8 @@
 //! loses nothing and sends nothing twice.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::StoreError;
@@ -435,6 +437,36 @@ pub enum UpdateMark {
         message_id: u64,
     },
     Reported,
+}
+
+impl<L: super::Ledger + CrisisLedger> super::Desk<L> {
+    /// The server's running crises.
+    pub async fn running_crises(&self, guild: u64) -> Result<Arc<Vec<Crisis>>, StoreError> {
+        if let Some(c) = self.crises_cache().get(&guild) {
+            return Ok(c.clone());
+        }
+        let generation = self.crises_generation.load(Ordering::SeqCst);
+        let loaded = Arc::new(self.ledger().running_crises(guild).await?);
+        // A crisis that changed while this was reading makes what was read stale: not kept.
+        let mut cache = self.crises_cache();
+        if self.crises_generation.load(Ordering::SeqCst) == generation {
+            cache.insert(guild, loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// Read the server's crises again next time (one started, changed or ended).
+    pub fn forget_crises(&self, guild: u64) {
+        let mut cache = self.crises_cache();
+        self.crises_generation.fetch_add(1, Ordering::SeqCst);
+        cache.remove(&guild);
+    }
+
+    fn crises_cache(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, Arc<Vec<Crisis>>>> {
+        self.crises.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 #[cfg(test)]

@@ -25,8 +25,7 @@ pub use settings::{GuildSettings, OpeningHours, SettingsError};
 
 /// A storage failure, kept opaque to the domain: it is logged and the user gets a polite notice.
 /// A database failure keeps the driver's error (`sqlx::Error`) as its source, so a log of the
-/// cause chain (anyhow's `{:#}`, or [`StoreError::chain`]) tells the whole story and a caller
-/// can downcast to it.
+/// cause chain (anyhow's `{:#}`) reaches it and a caller can downcast to it.
 #[derive(Clone, Debug)]
 pub struct StoreError {
     what: String,
@@ -75,22 +74,6 @@ impl StoreError {
             what: format!("{what}: {}", self.what),
             source: self.source,
         }
-    }
-
-    /// The message and every cause under it, for a log line.
-    pub fn chain(&self) -> String {
-        let mut out = self.to_string();
-        let mut next = std::error::Error::source(self);
-        while let Some(cause) = next {
-            let text = cause.to_string();
-            // Drivers often repeat their cause in their own message; a log says it once.
-            if !out.ends_with(&text) {
-                out.push_str(": ");
-                out.push_str(&text);
-            }
-            next = cause.source();
-        }
-        out
     }
 }
 

@@ -8,10 +8,7 @@
 //! card), each step only once, so a restart in the middle finishes the work without posting
 //! twice: the stored ids say what exists, and every post carries an enforced nonce.
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
-
-use super::crisis::{self, Crisis, CrisisLedger};
+use super::crisis::{self, CrisisLedger};
 use super::port::{Button, Port, Post};
 use super::settings::{Staffed, staffed};
 use super::tickets::{
@@ -68,6 +65,14 @@ pub enum Opening {
     },
 }
 
+/// What finishing a ticket did: its thread, and the ticket as it entered the queue when this
+/// finish put it there (not when an earlier one had).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finished {
+    pub thread: u64,
+    pub queued: Option<Ticket>,
+}
+
 /// A waiting ticket's place in its server's queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Place {
@@ -115,34 +120,6 @@ fn thread_name(ticket: &Ticket) -> String {
 const CARD_SUBJECT: usize = 600;
 
 impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
-    /// The server's running crises.
-    pub async fn running_crises(&self, guild: u64) -> Result<Arc<Vec<Crisis>>, StoreError> {
-        if let Some(c) = self.crises_cache().get(&guild) {
-            return Ok(c.clone());
-        }
-        let generation = self.crises_generation.load(Ordering::SeqCst);
-        let loaded = Arc::new(self.ledger().running_crises(guild).await?);
-        // A crisis that changed while this was reading makes what was read stale: not kept.
-        let mut cache = self.crises_cache();
-        if self.crises_generation.load(Ordering::SeqCst) == generation {
-            cache.insert(guild, loaded.clone());
-        }
-        Ok(loaded)
-    }
-
-    /// Read the server's crises again next time (one started, changed or ended).
-    pub fn forget_crises(&self, guild: u64) {
-        let mut cache = self.crises_cache();
-        self.crises_generation.fetch_add(1, Ordering::SeqCst);
-        cache.remove(&guild);
-    }
-
-    fn crises_cache(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, Arc<Vec<Crisis>>>> {
-        self.crises.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Open a ticket (or find the one already open), then finish it through `port`.
     pub async fn open_ticket(
         &self,
@@ -228,16 +205,16 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
             Ok(Opened::Existing(t)) => return Ok(Opening::Existing(t)),
             Ok(Opened::New(t)) => t,
         };
-        let thread = self.finish_ticket(port, ticket.clone(), false).await?;
+        let Finished { thread, queued } = self.finish_ticket(port, ticket.clone(), false).await?;
         if let Some(agent) = req.opened_by {
             port.add_to_thread(thread, agent).await?;
         }
-        let place = match self.ledger().ticket(ticket.id).await? {
-            Some(t) if t.state == TicketState::Waiting => {
+        let place = match queued {
+            Some(t) => {
                 let position = self.ledger().waiting_ahead(&t).await? + 1;
                 Some(self.place(&t, position).await?)
             }
-            _ => None,
+            None => None,
         };
         // Outside opening hours the customer is told when people are back.
         let back_at = match staffed(&settings, jiff::Timestamp::now()) {
@@ -330,13 +307,14 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
     /// Complete a stored ticket: its private thread with the customer and the header, the move
     /// to the queue, and the card in the agents' channel, each only if it is not there yet.
     /// `resumed` when a stopped process had begun it: a thread it created but had no time to
-    /// remember is found by its name instead of being created twice. Returns the thread.
+    /// remember is found by its name instead of being created twice.
     pub async fn finish_ticket(
         &self,
         port: &dyn Port,
         mut ticket: Ticket,
         resumed: bool,
-    ) -> anyhow::Result<u64> {
+    ) -> anyhow::Result<Finished> {
+        let mut queued = None;
         let l = self.locales;
         let ledger = self.ledger();
         let settings = self.settings(ticket.guild_id).await?;
@@ -404,6 +382,7 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
             };
             port.post(thread, &post).await?;
             if let Some(t) = enqueue(ledger, &ticket, now_ms()).await? {
+                queued = Some(t.clone());
                 ticket = t;
             }
         }
@@ -448,7 +427,7 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
             let sent = port.post(agents, &post).await?;
             ledger.attach(ticket.id, None, Some(sent)).await?;
         }
-        Ok(thread)
+        Ok(Finished { thread, queued })
     }
 
     /// The tickets a stopped process left half-opened (stored, but without their thread or
@@ -915,7 +894,8 @@ mod tests {
         assert_eq!(
             desk.finish_ticket(&port, ticket.clone(), true)
                 .await
-                .unwrap(),
+                .unwrap()
+                .thread,
             THREAD
         );
         assert_eq!(

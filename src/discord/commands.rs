@@ -403,9 +403,9 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
     let http = &ctx.http;
     let reply = match name {
         "faq" => return faq(bot, ctx, cmd).await,
-        _ if cmd.guild_id.is_none() => Reply::text(bot.locales.get(lang, "error.guild_only")),
+        _ if cmd.guild_id.is_none() => Reply::text(bot.desk.locales.get(lang, "error.guild_only")),
         "setup" | "kb-reload" | "panel" | "report" if !is_moderator(bot, cmd).await? => {
-            Reply::text(bot.locales.get(lang, "permission.moderator"))
+            Reply::text(bot.desk.locales.get(lang, "permission.moderator"))
         }
         "setup" => setup(bot, http, cmd, lang).await?,
         "ticket" => {
@@ -530,13 +530,13 @@ async fn faq(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Resu
     let typed = string_option(&cmd.data.options(), "question").unwrap_or_default();
     let lang = choose_lang(&typed, Some(&cmd.locale));
     let Some(guild) = cmd.guild_id else {
-        Reply::text(bot.locales.get(lang, "error.guild_only"))
+        Reply::text(bot.desk.locales.get(lang, "error.guild_only"))
             .send(ctx, cmd)
             .await?;
         return Ok(());
     };
     if typed.trim().is_empty() {
-        Reply::text(bot.locales.get(lang, "faq.empty"))
+        Reply::text(bot.desk.locales.get(lang, "faq.empty"))
             .send(ctx, cmd)
             .await?;
         return Ok(());
@@ -564,7 +564,7 @@ async fn faq(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Resu
         Ok(a) => a,
         Err(e) => {
             error!("cannot store the question: {e}");
-            Reply::text(bot.locales.get(lang, "error.generic"))
+            Reply::text(bot.desk.locales.get(lang, "error.generic"))
                 .send(ctx, cmd)
                 .await?;
             return Ok(());
@@ -584,12 +584,12 @@ async fn faq(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Resu
         render_asked(bot, &asked, cmd.user.id.get(), agent_role, handoff).unwrap_or_else(|| {
             // The deferred reply must say something: a repeated flood notice is still a notice.
             let text = match &asked {
-                crate::desk::Asked::Cooldown { wait, lang, .. } => bot.locales.fill(
+                crate::desk::Asked::Cooldown { wait, lang, .. } => bot.desk.locales.fill(
                     lang,
                     "cooldown.text",
                     &[("seconds", &wait.as_secs().max(1))],
                 ),
-                _ => bot.locales.get(lang, "error.generic").to_string(),
+                _ => bot.desk.locales.get(lang, "error.generic").to_string(),
             };
             (text, vec![], None)
         });
@@ -675,7 +675,7 @@ async fn check(
     settings: &GuildSettings,
     lang: &str,
 ) -> anyhow::Result<String> {
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let report = checker(bot, http).server(settings).await?;
     Ok(if report.problems.is_empty() {
         format!("✅ {}", l.get(lang, "setup.check_ok"))
@@ -797,7 +797,7 @@ async fn setup(
         _ => Ok(false),
     };
     match changed {
-        Err(e) => Ok(Reply::text(bot.locales.fill(
+        Err(e) => Ok(Reply::text(bot.desk.locales.fill(
             lang,
             "setup.refused",
             &[("error", &e)],
@@ -809,7 +809,7 @@ async fn setup(
             info!(guild, by = %cmd.user.id, what = sub, "settings changed");
             let mut text = format!(
                 "{}\n\n{}",
-                bot.locales.get(lang, "setup.saved"),
+                bot.desk.locales.get(lang, "setup.saved"),
                 summary(bot, &s, lang)
             );
             // Roles only work once Discord offers them their commands and pings them: say
@@ -833,7 +833,7 @@ async fn setup(
 /// All of a server's settings, one per line, with channels and roles as mentions (allowed
 /// mentions keep role mentions from pinging).
 fn summary(bot: &Bot, s: &GuildSettings, lang: &str) -> String {
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let not_set = || l.get(lang, "setup.not_set").to_string();
     let channel = |c: Option<u64>| c.map(|c| format!("<#{c}>")).unwrap_or_else(not_set);
     let role = |r: Option<u64>| r.map(|r| format!("<@&{r}>")).unwrap_or_else(not_set);
@@ -888,7 +888,7 @@ fn summary(bot: &Bot, s: &GuildSettings, lang: &str) -> String {
 /// `/kb-reload`: the new files answer from now on, or the errors reach the moderator and the old
 /// knowledge base keeps answering.
 async fn reload(bot: &Bot, lang: &str) -> Reply {
-    let l = bot.locales;
+    let l = bot.desk.locales;
     match bot.reload().await {
         Ok(stats) => {
             info!(

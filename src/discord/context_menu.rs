@@ -60,7 +60,7 @@ pub async fn run(bot: &Bot, http: &Http, cmd: &CommandInteraction) -> anyhow::Re
 }
 
 async fn answer(bot: &Bot, http: &Http, cmd: &CommandInteraction) -> anyhow::Result<String> {
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let invoker_lang = choose_lang("", Some(&cmd.locale));
     let Some(guild) = cmd.guild_id.map(|g| g.get()) else {
         return Ok(l.get(invoker_lang, "error.guild_only").to_string());

@@ -65,7 +65,11 @@ pub async fn command(
     let guild = crate::discord::server(cmd.guild_id)?;
     let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
     if !actor.is_moderator {
-        return Ok(bot.locales.get(lang, "permission.moderator").to_string());
+        return Ok(bot
+            .desk
+            .locales
+            .get(lang, "permission.moderator")
+            .to_string());
     }
     let options = cmd.data.options();
     let Some(ResolvedOption {
@@ -269,7 +273,7 @@ async fn announce(
     let Some(channel) = settings.announce_channel.map(ChannelId::new) else {
         return Ok(None);
     };
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let mut text = announcement_text(crisis, update);
     let mut mentions = no_pings();
     if let Some(role) = settings.announce_role {
@@ -324,7 +328,7 @@ pub async fn subscribe(
     topic: Option<&str>,
     lang: &str,
 ) -> anyhow::Result<String> {
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let topic = match topic.map(check_topic).transpose() {
         Ok(t) => t,
         Err(why) => return Ok(why),
@@ -407,7 +411,7 @@ pub async fn unsubscribe(
     topic: Option<&str>,
     lang: &str,
 ) -> anyhow::Result<String> {
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let removed = bot
         .desk
         .ledger()

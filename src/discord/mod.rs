@@ -50,7 +50,6 @@ use render::{Action, NONE_FIT, fit, no_pings};
 /// The running bot's shared state.
 pub struct Bot {
     pub desk: Desk<Store>,
-    locales: &'static Locales,
     kb_dir: PathBuf,
     thresholds: Thresholds,
     /// Threads seen, with their parent channel: a forum post is a thread of the support forum.
@@ -98,7 +97,6 @@ impl Bot {
         );
         Bot {
             desk: Desk::new(store, faq, cooldown, config.tickets.clone()),
-            locales: Locales::embedded(),
             kb_dir: config.knowledge_base.dir.clone(),
             thresholds: thresholds(config.answers.threshold),
             threads: Mutex::new(HashMap::new()),
@@ -520,14 +518,20 @@ impl EventHandler for Handler {
                 // Discord refusing Beacon a permission is the server's setting, not a bug:
                 // whoever triggered it is told which permission to give where.
                 let text = match doctor::explain_refusal(&ctx.http, &e).await {
-                    _ if not_in_server => self.0.locales.get(lang, "error.guild_only").to_string(),
+                    _ if not_in_server => self
+                        .0
+                        .desk
+                        .locales
+                        .get(lang, "error.guild_only")
+                        .to_string(),
                     Some(advice) => {
                         warn!("{advice}");
                         self.0
+                            .desk
                             .locales
                             .fill(lang, "error.refused", &[("advice", &advice)])
                     }
-                    None => self.0.locales.get(lang, "error.generic").to_string(),
+                    None => self.0.desk.locales.get(lang, "error.generic").to_string(),
                 };
                 let sorry = EditInteractionResponse::new()
                     .content(fit(&text, render::MAX_CONTENT))
@@ -594,7 +598,7 @@ pub(crate) async fn on_message(
             send_reply(
                 http,
                 msg,
-                bot.locales.get(lang, "error.generic").to_string(),
+                bot.desk.locales.get(lang, "error.generic").to_string(),
                 vec![],
             )
             .await?;
@@ -740,7 +744,7 @@ pub(crate) fn render_asked(
     agent_role: Option<serenity::all::RoleId>,
     handoff: Option<String>,
 ) -> Option<(String, Vec<serenity::all::CreateActionRow>, Option<i64>)> {
-    let l = bot.locales;
+    let l = bot.desk.locales;
     Some(match asked {
         Asked::Answer {
             question_id,
@@ -861,7 +865,8 @@ pub(crate) async fn add_status_line(bot: &Bot, guild: u64, asked: &Asked, conten
     for link in running.iter().filter_map(|c| c.status_link()) {
         content.push_str("\n\n");
         content.push_str(
-            &bot.locales
+            &bot.desk
+                .locales
                 .fill(lang, "crisis.status_line", &[("link", &link)]),
         );
     }
@@ -949,7 +954,7 @@ async fn on_component(bot: &Bot, ctx: &Context, c: &ComponentInteraction) -> any
     let agent_role = settings
         .and_then(|s| s.agent_role)
         .map(serenity::all::RoleId::new);
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let fallback_lang = crate::desk::answers::choose_lang("", Some(&c.locale));
     let (content, components) = match bot.desk.press(question, user, kind, picked).await {
         Err(e) => {

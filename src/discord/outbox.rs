@@ -243,7 +243,7 @@ async fn send(
     what: &(Crisis, CrisisUpdate),
 ) -> Outcome {
     let (crisis, update) = what;
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let button = CreateButton::new(unsubscribe_id(crisis.guild_id, &crisis.topic))
         .style(ButtonStyle::Secondary)
         .label(l.get(&d.lang, "crisis.unsubscribe"));

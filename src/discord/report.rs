@@ -165,7 +165,13 @@ pub async fn transcript(
                     "No such ticket on this server. Give its number: `/transcript number:`".into(),
                 );
             }
-            Err(not_done) => return Ok(super::tickets::refusal_text(bot.locales, lang, &not_done)),
+            Err(not_done) => {
+                return Ok(super::tickets::refusal_text(
+                    bot.desk.locales,
+                    lang,
+                    &not_done,
+                ));
+            }
         };
     let Some(links) = bot.web.as_ref().map(|w| &w.links) else {
         return Ok(

@@ -44,11 +44,12 @@ pub async fn close(
     let ticket =
         match desk_tickets::close(bot.desk.ledger(), actor, target, reason, now_ms()).await? {
             Ok(t) => t,
-            Err(not_done) => return Ok(refusal_text(bot.locales, lang, &not_done)),
+            Err(not_done) => return Ok(refusal_text(bot.desk.locales, lang, &not_done)),
         };
     wrap_up(bot, http, &ticket, &user(actor.user_id)).await?;
     bot.queue_changed.notify_one();
     Ok(bot
+        .desk
         .locales
         .fill(lang, "ticket.you_closed", &[("number", &ticket.number)]))
 }
@@ -65,7 +66,7 @@ pub async fn close_command(
     let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
     // Customers close their own tickets from the confirmation buttons; the command is staff's.
     if !(actor.is_agent || actor.is_moderator) {
-        return Ok(bot.locales.get(lang, "ticket.agent_only").to_string());
+        return Ok(bot.desk.locales.get(lang, "ticket.agent_only").to_string());
     }
     close(
         bot,
@@ -87,12 +88,12 @@ pub async fn reopen(
     target: Target,
     lang: &str,
 ) -> anyhow::Result<String> {
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let window = i64::from(bot.desk.tickets.reopen_hours) * 3_600_000;
     let now = now_ms();
     let ticket = match desk_tickets::reopen(bot.desk.ledger(), actor, target, window, now).await? {
         Ok(t) => t,
-        Err(not_done) => return Ok(refusal_text(bot.locales, lang, &not_done)),
+        Err(not_done) => return Ok(refusal_text(bot.desk.locales, lang, &not_done)),
     };
     // A fresh first-response target from now: the customer is waiting again.
     let settings = bot.desk.settings(ticket.guild_id).await?;
@@ -219,7 +220,7 @@ pub async fn customer_button(
     id: &TicketId,
     lang: &str,
 ) -> anyhow::Result<String> {
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let ticket_id = match *id {
         TicketId::Close(t) | TicketId::Keep(t) | TicketId::Reopen(t) => t,
         _ => return Ok(String::new()),
@@ -278,7 +279,7 @@ pub async fn rate_button(
     stars: u8,
     lang: &str,
 ) -> anyhow::Result<Result<CreateModal, String>> {
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let guild = c.guild_id.map(|g| g.get());
     let Some(actor) = Pressed::of(bot, guild, c.user.id.get(), c.member.as_ref(), ticket).await?
     else {
@@ -309,7 +310,7 @@ pub async fn rate_button(
             .components(vec![CreateActionRow::InputText(comment)])))
         }
         Err(NotDone::NoTicket) => Ok(Err(l.get(lang, "error.expired").to_string())),
-        Err(not_done) => Ok(Err(refusal_text(bot.locales, lang, &not_done))),
+        Err(not_done) => Ok(Err(refusal_text(bot.desk.locales, lang, &not_done))),
     }
 }
 
@@ -352,12 +353,12 @@ pub async fn comment(
     .await?
     {
         // In a DM the client's locale is all Discord says; the ticket knows their language.
-        Ok(t) => Ok(bot.locales.fill(
+        Ok(t) => Ok(bot.desk.locales.fill(
             if actor.in_dm { &t.lang } else { lang },
             "ticket.rated",
             &[("number", &t.number), ("stars", &stars)],
         )),
-        Err(not_done) => Ok(refusal_text(bot.locales, lang, &not_done)),
+        Err(not_done) => Ok(refusal_text(bot.desk.locales, lang, &not_done)),
     }
 }
 
@@ -365,7 +366,7 @@ pub async fn comment(
 /// the notice carry nonces of this closing, the card line is not added twice, archiving twice
 /// is harmless. Marked done at the end, so a restart repeats exactly what was not finished.
 pub async fn wrap_up(bot: &Bot, http: &Http, ticket: &Ticket, closer: &str) -> anyhow::Result<()> {
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let lang = ticket.lang.as_str();
     let reason = ticket.close_reason.clone().unwrap_or_default();
     let nonce = |kind: char| Nonce::String(format!("{kind}{}.{}", ticket.id, ticket.closings));
@@ -471,7 +472,7 @@ fn survey_rows(bot: &Bot, ticket: &Ticket) -> Vec<CreateActionRow> {
         CreateActionRow::Buttons(vec![
             CreateButton::new(TicketId::Reopen(ticket.id).to_string())
                 .style(ButtonStyle::Secondary)
-                .label(bot.locales.get(&ticket.lang, "ticket.reopen")),
+                .label(bot.desk.locales.get(&ticket.lang, "ticket.reopen")),
         ]),
     ]
 }
@@ -485,7 +486,7 @@ async fn send_survey(
     ticket: &Ticket,
     reason: &str,
 ) -> anyhow::Result<bool> {
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let lang = ticket.lang.as_str();
     let server = bot
         .desk

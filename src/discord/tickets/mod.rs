@@ -296,7 +296,7 @@ pub async fn on_modal(bot: &Bot, http: &Http, m: &ModalInteraction) -> anyhow::R
         TicketId::Form(category) => {
             let guild = crate::discord::server(m.guild_id)?;
             let Some(cat) = bot.desk.tickets.category(&category) else {
-                return answer_deferred(http, m, bot.locales.get("en", "error.expired")).await;
+                return answer_deferred(http, m, bot.desk.locales.get("en", "error.expired")).await;
             };
             // The answers, labelled by the questions they answer.
             let form: Vec<(String, String)> = cat
@@ -338,7 +338,7 @@ pub async fn on_modal(bot: &Bot, http: &Http, m: &ModalInteraction) -> anyhow::R
             )
             .await?;
             let Some(pressed) = pressed else {
-                return answer_deferred(http, m, bot.locales.get(lang, "error.expired")).await;
+                return answer_deferred(http, m, bot.desk.locales.get(lang, "error.expired")).await;
             };
             let comment = inputs.into_iter().next().map(|(_, v)| v);
             let text = closing::comment(bot, &pressed, ticket, stars, comment, lang).await?;
@@ -366,7 +366,7 @@ pub async fn opened_or_notice(
         None => {
             let settings = bot.desk.settings(guild).await?;
             let role = settings.agent_role.map(serenity::all::RoleId::new);
-            super::human_notice(bot.locales, lang, role)
+            super::human_notice(bot.desk.locales, lang, role)
         }
     })
 }

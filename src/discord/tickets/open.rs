@@ -26,7 +26,7 @@ pub async fn open_for(
 ) -> anyhow::Result<Option<String>> {
     let lang = req.lang;
     let opening = bot.desk.open_ticket(&Discord::new(bot, http), req).await?;
-    Ok(say(bot.locales, lang, &opening))
+    Ok(say(bot.desk.locales, lang, &opening))
 }
 
 /// What the asker reads about their ticket. `None` when the server has no tickets channel.
@@ -83,6 +83,7 @@ pub fn form(bot: &Bot, category: &Category, lang: &str) -> Option<CreateModal> {
         return None;
     }
     let title = bot
+        .desk
         .locales
         .fill(lang, "ticket.form_title", &[("category", &category.label)]);
     let rows = category
@@ -136,7 +137,7 @@ pub fn panel(bot: &Bot, lang: &str) -> CreateMessage {
         .chunks(5)
         .map(|row| CreateActionRow::Buttons(row.to_vec()))
         .collect();
-    let mut text = bot.locales.get(lang, "ticket.panel").to_string();
+    let mut text = bot.desk.locales.get(lang, "ticket.panel").to_string();
     for c in bot.desk.tickets.categories().iter().take(25) {
         if let Some(d) = &c.description {
             text.push_str(&format!("\n**{}**: {d}", c.label));

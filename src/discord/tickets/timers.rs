@@ -107,7 +107,7 @@ async fn inactivity(bot: &Bot, http: &Http, now: i64) -> anyhow::Result<()> {
     }
     let warn_ms = i64::from(cfg.inactivity_warn_hours) * 3_600_000;
     let close_ms = i64::from(cfg.inactivity_close_hours) * 3_600_000;
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let ledger = bot.desk.ledger();
     for ticket in ledger.quiet_since(now - warn_ms).await? {
         let Some(thread) = ticket.thread_id else {
@@ -147,7 +147,11 @@ async fn inactivity(bot: &Bot, http: &Http, now: i64) -> anyhow::Result<()> {
 /// give a pace, the expected wait.
 pub async fn queue_text(bot: &Bot, ticket: &Ticket, position: i64) -> anyhow::Result<String> {
     let place = bot.desk.place(ticket, position).await?;
-    Ok(super::open::place_text(bot.locales, &ticket.lang, &place))
+    Ok(super::open::place_text(
+        bot.desk.locales,
+        &ticket.lang,
+        &place,
+    ))
 }
 
 /// Keep every waiting customer's place current: post the queue message in their thread the

@@ -40,7 +40,7 @@ pub async fn claim(
     ticket_id: i64,
     lang: &str,
 ) -> anyhow::Result<String> {
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let guild = crate::discord::server(c.guild_id)?;
     let actor = actor_of(bot, guild, c.user.id.get(), c.member.as_ref()).await?;
     let target = Target::Id(ticket_id);
@@ -54,7 +54,7 @@ pub async fn claim(
     let ticket = match desk_tickets::claim(bot.desk.ledger(), &actor, target, now_ms()).await? {
         Ok(t) => t,
         Err(NotDone::NoTicket) => return Ok(l.get(lang, "error.expired").to_string()),
-        Err(not_done) => return Ok(refusal_text(bot.locales, lang, &not_done)),
+        Err(not_done) => return Ok(refusal_text(bot.desk.locales, lang, &not_done)),
     };
     let agent = user(actor.user_id);
     if let Some(thread) = ticket.thread_id {
@@ -129,7 +129,7 @@ pub async fn command(
     cmd: &CommandInteraction,
     lang: &str,
 ) -> anyhow::Result<String> {
-    let l = bot.locales;
+    let l = bot.desk.locales;
     let guild = crate::discord::server(cmd.guild_id)?;
     let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
     let settings = bot.desk.settings(guild).await?;
@@ -212,7 +212,7 @@ pub async fn command(
     };
     let ticket = match done {
         Ok(t) => t,
-        Err(not_done) => return Ok(refusal_text(bot.locales, lang, &not_done)),
+        Err(not_done) => return Ok(refusal_text(bot.desk.locales, lang, &not_done)),
     };
     let thread = ticket.thread_id.unwrap_or(cmd.channel_id.get());
     let tl = ticket.lang.as_str();
@@ -364,7 +364,11 @@ async fn saved_reply(
         return Ok(format!("There is no saved reply called `{name}`."));
     };
     let Some(thread) = ticket.thread_id else {
-        return Ok(bot.locales.get("en", "ticket.not_a_ticket").to_string());
+        return Ok(bot
+            .desk
+            .locales
+            .get("en", "ticket.not_a_ticket")
+            .to_string());
     };
     let message = CreateMessage::new()
         .content(fit(&text, MAX_CONTENT))
