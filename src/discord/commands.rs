@@ -424,7 +424,7 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
                 lang,
                 ..Default::default()
             };
-            Reply::text(tickets::opened_or_notice(bot, http, guild, request).await?)
+            Reply::text(tickets::opened_or_notice(bot, http, request).await?)
         }
         "close" => {
             let reason = string_option(&cmd.data.options(), "reason").unwrap_or_default();

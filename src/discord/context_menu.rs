@@ -62,9 +62,7 @@ pub async fn run(bot: &Bot, http: &Http, cmd: &CommandInteraction) -> anyhow::Re
 async fn answer(bot: &Bot, http: &Http, cmd: &CommandInteraction) -> anyhow::Result<String> {
     let l = bot.desk.locales;
     let invoker_lang = choose_lang("", Some(&cmd.locale));
-    let Some(guild) = cmd.guild_id.map(|g| g.get()) else {
-        return Ok(l.get(invoker_lang, "error.guild_only").to_string());
-    };
+    let guild = super::server(cmd.guild_id)?;
     let user = cmd.user.id.get();
     let actor = actor_of(bot, guild, user, cmd.member.as_deref()).await?;
     let ((customer, opened_by), quote, text) = match cmd.data.target() {
@@ -101,5 +99,5 @@ async fn answer(bot: &Bot, http: &Http, cmd: &CommandInteraction) -> anyhow::Res
         opened_by,
         ..OpenTicket::default()
     };
-    tickets::opened_or_notice(bot, http, guild, request).await
+    tickets::opened_or_notice(bot, http, request).await
 }

@@ -31,7 +31,7 @@ impl<'a> Discord<'a> {
 }
 
 /// A desk button as a Discord button.
-fn button(b: Button) -> CreateButton {
+pub(crate) fn button(b: Button) -> CreateButton {
     match b {
         Button::Claim(ticket) => CreateButton::new(TicketId::Claim(ticket).to_string())
             .style(ButtonStyle::Primary)

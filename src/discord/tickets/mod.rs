@@ -19,9 +19,9 @@ pub mod timers;
 pub mod work;
 
 use serenity::all::{
-    ActionRowComponent, ButtonStyle, ChannelId, ComponentInteraction, CreateActionRow,
-    CreateButton, CreateInteractionResponse, CreateInteractionResponseMessage,
-    EditInteractionResponse, EditMessage, Http, MessageId, ModalInteraction,
+    ActionRowComponent, ChannelId, ComponentInteraction, CreateActionRow,
+    CreateInteractionResponse, CreateInteractionResponseMessage, EditInteractionResponse,
+    EditMessage, Http, MessageId, ModalInteraction,
 };
 
 use serenity::builder::Builder as _;
@@ -91,13 +91,11 @@ impl std::fmt::Display for TicketId {
     }
 }
 
-/// The Claim button of a ticket's card.
+/// The Claim button of a ticket's card, as the desk's port first posts it.
 fn claim_row(ticket: i64) -> Vec<CreateActionRow> {
-    vec![CreateActionRow::Buttons(vec![
-        CreateButton::new(TicketId::Claim(ticket).to_string())
-            .style(ButtonStyle::Primary)
-            .label("Claim"),
-    ])]
+    vec![CreateActionRow::Buttons(vec![super::port::button(
+        crate::desk::port::Button::Claim(ticket),
+    )])]
 }
 
 /// Add a line to a ticket's card in the agents' channel (claimed, released, closed...) and set
@@ -264,7 +262,7 @@ pub async fn on_button(
                 lang,
                 ..Default::default()
             };
-            opened_or_notice(bot, http, guild, request).await?
+            opened_or_notice(bot, http, request).await?
         }
         TicketId::Close(_) | TicketId::Keep(_) | TicketId::Reopen(_) => {
             closing::customer_button(bot, http, c, &id, lang).await?
@@ -325,7 +323,7 @@ pub async fn on_modal(bot: &Bot, http: &Http, m: &ModalInteraction) -> anyhow::R
                 lang,
                 ..Default::default()
             };
-            opened_or_notice(bot, http, guild, request).await?
+            opened_or_notice(bot, http, request).await?
         }
         TicketId::Comment(ticket, stars) => {
             let lang = choose_lang("", Some(&m.locale));
@@ -357,10 +355,9 @@ pub async fn on_modal(bot: &Bot, http: &Http, m: &ModalInteraction) -> anyhow::R
 pub async fn opened_or_notice(
     bot: &Bot,
     http: &Http,
-    guild: u64,
     request: crate::desk::opening::OpenTicket<'_>,
 ) -> anyhow::Result<String> {
-    let lang = request.lang;
+    let (guild, lang) = (request.guild, request.lang);
     Ok(match open_for(bot, http, request).await? {
         Some(text) => text,
         None => {
