@@ -218,8 +218,8 @@ impl FakeDiscord {
 
     /// A user runs a user context-menu command on member `target` (command type 2). Discord
     /// sends the target's id in `target_id` and its user and member in `resolved` (Application
-    /// Commands docs, "User Commands"), and offers the command only as its
-    /// `default_member_permissions` allow.
+    /// Commands docs, "User Commands"). Panics where Discord's client would refuse (see
+    /// [`try_push_user_command`](Self::try_push_user_command)).
     pub fn push_user_command(
         &self,
         channel: u64,
@@ -228,8 +228,36 @@ impl FakeDiscord {
         target: u64,
         locale: &str,
     ) -> Interaction {
+        self.try_push_user_command(channel, user, name, target, locale)
+            .unwrap_or_else(|why| panic!("fake Discord: {why}"))
+    }
+
+    /// A user tries a user command: `Err` says why the client refuses. It offers the command
+    /// only as its `default_member_permissions` allow, and "a user must have permission to send
+    /// text messages in the channel they invoke a user command in" (Application Commands docs,
+    /// "User Commands"): without it they get "Permission Denied" and the bot hears nothing.
+    pub fn try_push_user_command(
+        &self,
+        channel: u64,
+        user: u64,
+        name: &str,
+        target: u64,
+        locale: &str,
+    ) -> Result<Interaction, String> {
         self.update(|s| {
             let (guild, cmd) = context_command(s, channel, user, name, 2)?;
+            let in_thread = s.world.channel(channel).is_some_and(|c| c.thread.is_some());
+            let send = if in_thread {
+                super::perm::SEND_MESSAGES_IN_THREADS
+            } else {
+                super::perm::SEND_MESSAGES
+            };
+            if guild.is_some() && s.world.channel_permissions(channel, user) & send == 0 {
+                return Err(format!(
+                    "member {user} may not send messages in channel {channel}: Discord's client \
+                     answers {name:?} with Permission Denied"
+                ));
+            }
             let raw = target.to_string();
             let data = json!({
                 "id": cmd["id"],
@@ -240,7 +268,6 @@ impl FakeDiscord {
             });
             send_interaction(s, 2, channel, user, locale, data, None)
         })
-        .unwrap_or_else(|why| panic!("fake Discord: {why}"))
     }
 
     /// A user presses a button on a bot message. The button must be on the message and enabled.

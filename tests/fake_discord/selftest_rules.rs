@@ -432,3 +432,41 @@ async fn a_message_without_components_v2_takes_five_rows_and_a_select_fills_its_
     );
     s.discord.assert_clean();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_command_needs_send_messages_where_it_is_run() {
+    let s = setup().await;
+    let d = &s.discord;
+    let commands =
+        vec![CreateCommand::new("Help this member").kind(serenity::all::CommandType::User)];
+    serenity::all::GuildId::new(s.guild)
+        .set_commands(&s.bot.http, commands)
+        .await
+        .expect("guild commands");
+    d.wait_commands_registered(LIMIT).await;
+    let quiet = d.add_text_channel(s.guild, "read-only");
+    d.set_overwrite(quiet, s.guild, 0, 0, perm::SEND_MESSAGES);
+    let refused = d.try_push_user_command(quiet, s.alice, "Help this member", s.alice, "en-US");
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|why| why.contains("Permission Denied")),
+        "{:?}",
+        refused.map(|_| ())
+    );
+    // Where they may write, the command reaches the bot with its target resolved.
+    let mut bot = s.bot;
+    d.push_user_command(s.help, s.alice, "Help this member", s.alice, "en-US");
+    let Interaction::Command(command) = bot.next_interaction().await else {
+        panic!("expected a command")
+    };
+    assert_eq!(command.data.target_id.map(|t| t.get()), Some(s.alice));
+    assert!(
+        command
+            .data
+            .resolved
+            .users
+            .contains_key(&UserId::new(s.alice))
+    );
+    d.assert_clean();
+}
