@@ -517,21 +517,17 @@ impl EventHandler for Handler {
                 let lang = crate::desk::answers::choose_lang("", Some(locale));
                 // Discord refusing Beacon a permission is the server's setting, not a bug:
                 // whoever triggered it is told which permission to give where.
-                let text = match doctor::explain_refusal(&ctx.http, &e).await {
-                    _ if not_in_server => self
-                        .0
-                        .desk
-                        .locales
-                        .get(lang, "error.guild_only")
-                        .to_string(),
-                    Some(advice) => {
-                        warn!("{advice}");
-                        self.0
-                            .desk
-                            .locales
-                            .fill(lang, "error.refused", &[("advice", &advice)])
+                let l = self.0.desk.locales;
+                let text = if not_in_server {
+                    l.get(lang, "error.guild_only").to_string()
+                } else {
+                    match doctor::explain_refusal(&ctx.http, &e).await {
+                        Some(advice) => {
+                            warn!("{advice}");
+                            l.fill(lang, "error.refused", &[("advice", &advice)])
+                        }
+                        None => l.get(lang, "error.generic").to_string(),
                     }
-                    None => self.0.desk.locales.get(lang, "error.generic").to_string(),
                 };
                 let sorry = EditInteractionResponse::new()
                     .content(fit(&text, render::MAX_CONTENT))
