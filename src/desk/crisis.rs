@@ -42,9 +42,10 @@ impl Crisis {
 
     /// A link to the status message, for answers, tickets and announcements.
     pub fn status_link(&self) -> Option<String> {
-        Some(format!(
-            "https://discord.com/channels/{}/{}/{}",
-            self.guild_id, self.status_channel_id?, self.status_message_id?
+        Some(super::message_link(
+            self.guild_id,
+            self.status_channel_id?,
+            self.status_message_id?,
         ))
     }
 }

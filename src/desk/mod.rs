@@ -192,6 +192,11 @@ pub fn fit(text: &str, max: usize) -> String {
     out
 }
 
+/// A link that opens a message in Discord, for whoever may see its channel.
+pub fn message_link(guild: u64, channel: u64, message: u64) -> String {
+    format!("https://discord.com/channels/{guild}/{channel}/{message}")
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

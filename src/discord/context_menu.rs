@@ -12,13 +12,10 @@
 //! `#user-commands`); their interaction carries the target in `data.target_id` and
 //! `data.resolved`.
 
-use serenity::all::{
-    CommandInteraction, CommandType, CreateCommand, CreateInteractionResponse,
-    CreateInteractionResponseMessage, Http, ResolvedTarget,
-};
+use serenity::all::{CommandInteraction, CommandType, CreateCommand, Http, ResolvedTarget};
 
-use super::render::{MAX_CONTENT, fit, no_pings};
-use super::{Bot, actor_of, retry, tickets};
+use super::tickets::{self, Deferred as _};
+use super::{Bot, actor_of};
 use crate::desk::answers::choose_lang;
 use crate::desk::opening::{self, OpenTicket, Quote};
 
@@ -48,15 +45,9 @@ pub fn is_ours(cmd: &CommandInteraction) -> bool {
 
 /// Run a context-menu command: deferred privately, then the ticket's news.
 pub async fn run(bot: &Bot, http: &Http, cmd: &CommandInteraction) -> anyhow::Result<()> {
-    let defer =
-        CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
-    retry(|| cmd.create_response(http, defer.clone())).await?;
+    cmd.defer_privately(http).await?;
     let text = answer(bot, http, cmd).await?;
-    let edit = serenity::all::EditInteractionResponse::new()
-        .content(fit(&text, MAX_CONTENT))
-        .allowed_mentions(no_pings());
-    retry(|| cmd.edit_response(http, edit.clone())).await?;
-    Ok(())
+    tickets::answer_deferred(http, cmd, &text).await
 }
 
 async fn answer(bot: &Bot, http: &Http, cmd: &CommandInteraction) -> anyhow::Result<String> {
@@ -70,10 +61,7 @@ async fn answer(bot: &Bot, http: &Http, cmd: &CommandInteraction) -> anyhow::Res
             let quote = Quote {
                 author: m.author.id.get(),
                 text: m.content.clone(),
-                link: format!(
-                    "https://discord.com/channels/{guild}/{}/{}",
-                    m.channel_id, m.id
-                ),
+                link: crate::desk::message_link(guild, m.channel_id.get(), m.id.get()),
             };
             let who = opening::about_message(&actor, m.author.id.get(), m.author.bot);
             (who, Some(quote), m.content.as_str())

@@ -169,7 +169,7 @@ fn user(id: u64) -> String {
 }
 
 /// Reply privately to an interaction that was deferred.
-async fn answer_deferred(
+pub(crate) async fn answer_deferred(
     http: &Http,
     token_holder: &impl Deferred,
     text: &str,
@@ -180,10 +180,11 @@ async fn answer_deferred(
     token_holder.edit(http, edit).await
 }
 
-/// Component and modal interactions both answer a deferral the same way, through their token:
+/// Command, component and modal interactions all answer a deferral the same way, through their
+/// token:
 /// <https://discord.com/developers/docs/interactions/receiving-and-responding#create-interaction-response>
 /// and `#edit-original-interaction-response`.
-trait Deferred {
+pub(crate) trait Deferred {
     /// What serenity's builders address an interaction's response by.
     fn id_and_token(&self) -> (serenity::all::InteractionId, &str);
 
@@ -203,6 +204,12 @@ trait Deferred {
 }
 
 impl Deferred for ComponentInteraction {
+    fn id_and_token(&self) -> (serenity::all::InteractionId, &str) {
+        (self.id, &self.token)
+    }
+}
+
+impl Deferred for serenity::all::CommandInteraction {
     fn id_and_token(&self) -> (serenity::all::InteractionId, &str) {
         (self.id, &self.token)
     }
