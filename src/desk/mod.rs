@@ -13,8 +13,11 @@ pub mod port;
 pub mod replies;
 pub mod report;
 pub mod settings;
+#[cfg(test)]
+pub mod testing;
 pub mod tickets;
 pub mod transcript;
+pub mod work;
 pub mod workflow;
 
 use std::future::Future;

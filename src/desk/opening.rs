@@ -423,6 +423,7 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
                 nonce: Some(format!("c{}", ticket.id)),
                 ping_role,
                 buttons: vec![Button::Claim(ticket.id)],
+                ..Post::default()
             };
             let sent = port.post(agents, &post).await?;
             ledger.attach(ticket.id, None, Some(sent)).await?;
@@ -440,63 +441,10 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desk::GuildSettings;
-    use crate::desk::cooldown::Cooldown;
     use crate::desk::port::recording::{Answer, Call, Recording};
-    use crate::desk::workflow::TicketsConfig;
-    use crate::kb::faq::Faq;
-    use crate::kb::intents::KnowledgeBase;
-    use crate::kb::matcher::Thresholds;
+    use crate::desk::GuildSettings;
+    use crate::desk::testing::*;
     use crate::store::Store;
-
-    const GUILD: u64 = 1;
-    const TICKETS: u64 = 10;
-    const AGENTS: u64 = 20;
-    const AGENT_ROLE: u64 = 30;
-    const CUSTOMER: u64 = 40;
-    const AGENT: u64 = 41;
-    const THREAD: u64 = 500;
-    const CARD: u64 = 600;
-
-    /// A desk on a fresh in-memory SQLite database, with the tickets and agents channels and
-    /// the agent role set up.
-    async fn desk(tickets: &str) -> Desk<Store> {
-        let store = Store::connect("sqlite::memory:").await.unwrap();
-        store.migrate().await.unwrap();
-        let faq = Faq::new(KnowledgeBase { intents: vec![] }, Thresholds::default());
-        let tickets: TicketsConfig = toml::from_str(tickets).unwrap();
-        let desk = Desk::new(
-            store,
-            faq,
-            Cooldown::new(100, std::time::Duration::from_secs(30)),
-            tickets,
-        );
-        let mut settings = GuildSettings::new(GUILD);
-        settings.tickets_channel = Some(TICKETS);
-        settings.agents_channel = Some(AGENTS);
-        settings.agent_role = Some(AGENT_ROLE);
-        desk.save_settings(settings).await.unwrap();
-        desk
-    }
-
-    fn ask(text: &str) -> OpenTicket<'_> {
-        OpenTicket {
-            guild: GUILD,
-            customer: CUSTOMER,
-            text: Some(text),
-            lang: "en",
-            ..OpenTicket::default()
-        }
-    }
-
-    /// The calls a ticket's opening makes, each answering as Discord would.
-    fn opens() -> Recording {
-        Recording::new()
-            .then("open_private_thread", Answer::Id(THREAD))
-            .then("add_to_thread", Answer::Nothing)
-            .then("post", Answer::Id(700))
-            .then("post", Answer::Id(CARD))
-    }
 
     fn opened(opening: Opening) -> (Ticket, u64, Option<Place>) {
         match opening {
@@ -507,15 +455,6 @@ mod tests {
                 ..
             } => (ticket, thread, place),
             other => panic!("not opened: {other:?}"),
-        }
-    }
-
-    fn actor(user_id: u64, is_agent: bool) -> Actor {
-        Actor {
-            user_id,
-            guild_id: GUILD,
-            is_agent,
-            is_moderator: false,
         }
     }
 

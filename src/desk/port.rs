@@ -18,14 +18,42 @@ pub struct Post {
     /// The one role this message may ping (the agents, inside opening hours); `None` pings
     /// nobody whatever the text holds.
     pub ping_role: Option<u64>,
+    /// The one member this message may ping (a customer the bot asks something, by its own
+    /// decision); `None` pings no member.
+    pub ping_user: Option<u64>,
+    /// A message in the same channel this one answers (shown quoted above it).
+    pub reply_to: Option<u64>,
     pub buttons: Vec<Button>,
 }
 
-/// A button under a posted message; the adapter gives it its custom id and label.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+impl Post {
+    /// A message that pings nobody and carries no buttons.
+    pub fn text(text: impl Into<String>) -> Self {
+        Post {
+            text: text.into(),
+            ..Post::default()
+        }
+    }
+}
+
+/// A new text for a message the bot posted, and, when `buttons` is `Some`, its new buttons
+/// (`Some(vec![])` takes them all away).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Edit {
+    pub text: String,
+    pub buttons: Option<Vec<Button>>,
+}
+
+/// A button under a posted message; the adapter gives it its custom id (and its label, where
+/// the button does not carry one in the reader's language).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Button {
     /// Claim, on a ticket's card in the agents' channel.
     Claim(i64),
+    /// The customer confirms that their ticket may close.
+    ConfirmClose { ticket: i64, label: String },
+    /// The customer still needs help.
+    KeepOpen { ticket: i64, label: String },
 }
 
 /// What the desk asks of the chat.
@@ -42,6 +70,10 @@ pub trait Port: Send + Sync {
     async fn add_to_thread(&self, thread: u64, user: u64) -> anyhow::Result<()>;
     /// Post in a channel or thread. Returns the message's id.
     async fn post(&self, channel: u64, post: &Post) -> anyhow::Result<u64>;
+    /// Change a message the bot posted: its text, and its buttons when the edit names them.
+    async fn edit(&self, channel: u64, message: u64, edit: &Edit) -> anyhow::Result<()>;
+    /// The text of a message the bot posted (a card, to add a line to it).
+    async fn text_of(&self, channel: u64, message: u64) -> anyhow::Result<String>;
 }
 
 #[cfg(test)]
@@ -74,6 +106,15 @@ pub mod recording {
             channel: u64,
             post: Post,
         },
+        Edit {
+            channel: u64,
+            message: u64,
+            edit: Edit,
+        },
+        TextOf {
+            channel: u64,
+            message: u64,
+        },
     }
 
     impl Call {
@@ -83,6 +124,8 @@ pub mod recording {
                 Call::FindThread { .. } => "find_thread",
                 Call::AddToThread { .. } => "add_to_thread",
                 Call::Post { .. } => "post",
+                Call::Edit { .. } => "edit",
+                Call::TextOf { .. } => "text_of",
             }
         }
     }
@@ -94,6 +137,8 @@ pub mod recording {
         Id(u64),
         /// Nothing found, or nothing to return.
         Nothing,
+        /// A message's text (for `text_of`).
+        Text(&'static str),
         /// The chat refused or failed.
         Fail(&'static str),
     }
@@ -137,15 +182,36 @@ pub mod recording {
             self.plan.lock().unwrap().is_empty()
         }
 
+        /// The edits made, with the channel and message edited.
+        pub fn edits(&self) -> Vec<(u64, u64, Edit)> {
+            self.calls()
+                .into_iter()
+                .filter_map(|c| match c {
+                    Call::Edit {
+                        channel,
+                        message,
+                        edit,
+                    } => Some((channel, message, edit)),
+                    _ => None,
+                })
+                .collect()
+        }
+
         fn answer(&self, call: Call) -> anyhow::Result<Option<u64>> {
+            self.answer_with(call).map(|a| match a {
+                Answer::Id(id) => Some(id),
+                _ => None,
+            })
+        }
+
+        fn answer_with(&self, call: Call) -> anyhow::Result<Answer> {
             let planned = self.plan.lock().unwrap().pop_front();
             let kind = call.kind();
             self.calls.lock().unwrap().push(call.clone());
             match planned {
                 Some((k, answer)) if k == kind => match answer {
-                    Answer::Id(id) => Ok(Some(id)),
-                    Answer::Nothing => Ok(None),
                     Answer::Fail(why) => Err(anyhow::anyhow!(why)),
+                    answer => Ok(answer),
                 },
                 Some((k, _)) => panic!("unplanned call {call:?}: the plan expected {k} next"),
                 None => panic!("unplanned call {call:?}: the plan was done"),
@@ -186,6 +252,20 @@ pub mod recording {
                 channel,
                 post: post.clone(),
             })
+        }
+        async fn edit(&self, channel: u64, message: u64, edit: &Edit) -> anyhow::Result<()> {
+            self.answer(Call::Edit {
+                channel,
+                message,
+                edit: edit.clone(),
+            })
+            .map(|_| ())
+        }
+        async fn text_of(&self, channel: u64, message: u64) -> anyhow::Result<String> {
+            match self.answer_with(Call::TextOf { channel, message })? {
+                Answer::Text(text) => Ok(text.to_string()),
+                other => panic!("text_of planned with {other:?}, not a text"),
+            }
         }
     }
 }

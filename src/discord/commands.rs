@@ -15,7 +15,6 @@ use super::render::{fit, no_pings};
 use super::{Bot, render_asked, retry, tickets};
 use crate::desk::answers::choose_lang;
 use crate::desk::settings::{OpeningHours, check_threshold, check_time_zone};
-use crate::desk::tickets::Priority;
 use crate::desk::workflow::TicketsConfig;
 use crate::desk::{GuildSettings, Question, Source};
 use crate::kb::faq::Context as FaqContext;
@@ -64,6 +63,7 @@ pub const AUDIENCES: &[(&str, Audience)] = &[
 pub fn definitions(tickets: &TicketsConfig) -> Vec<CreateCommand> {
     commands(tickets)
         .into_iter()
+        .chain(super::tickets::work::definitions())
         .chain(super::context_menu::definitions())
         .map(|command| {
             let audience = AUDIENCES
@@ -92,9 +92,6 @@ fn name_of(command: &CreateCommand) -> String {
 fn commands(tickets: &TicketsConfig) -> Vec<CreateCommand> {
     let string = |name: &str, description: &str, max: u16| {
         CreateCommandOption::new(CommandOptionType::String, name, description).max_length(max)
-    };
-    let user = |name: &str, description: &str| {
-        CreateCommandOption::new(CommandOptionType::User, name, description)
     };
     let channel = |name: &str, description: &str, kinds: Vec<ChannelType>| {
         CreateCommandOption::new(CommandOptionType::Channel, name, description).channel_types(kinds)
@@ -202,51 +199,6 @@ fn commands(tickets: &TicketsConfig) -> Vec<CreateCommand> {
             .description("Close this ticket (agents, in the ticket's thread)")
             .dm_permission(false)
             .add_option(string("reason", "Why it is closed", 300).required(true)),
-        CreateCommand::new("release")
-            .description("Hand this ticket back to the queue (agents)")
-            .dm_permission(false),
-        CreateCommand::new("transfer")
-            .description("Give this ticket to another agent (agents)")
-            .dm_permission(false)
-            .add_option(user("agent", "The agent who takes it over").required(true)),
-        CreateCommand::new("add")
-            .description("Add a colleague to this ticket's thread (agents)")
-            .dm_permission(false)
-            .add_option(user("member", "Who to add").required(true)),
-        CreateCommand::new("priority")
-            .description("Change this ticket's priority (agents)")
-            .dm_permission(false)
-            .add_option(
-                Priority::ALL.iter().fold(
-                    CreateCommandOption::new(CommandOptionType::String, "level", "New priority")
-                        .required(true),
-                    |o, p| o.add_string_choice(p.name(), p.name()),
-                ),
-            ),
-        CreateCommand::new("tag")
-            .description("Tag this ticket, or remove a tag (agents)")
-            .dm_permission(false)
-            .add_option(string("name", "The tag", 40).required(true))
-            .add_option(CreateCommandOption::new(
-                CommandOptionType::Boolean,
-                "remove",
-                "Remove it instead",
-            )),
-        CreateCommand::new("note")
-            .description("A note on this ticket that only agents see (agents)")
-            .dm_permission(false)
-            .add_option(string("text", "The note", 1500).required(true)),
-        CreateCommand::new("reply")
-            .description("Send a saved reply in this ticket (agents)")
-            .dm_permission(false)
-            .add_option(
-                string("name", "Which saved reply", 100)
-                    .required(true)
-                    .set_autocomplete(true),
-            ),
-        CreateCommand::new("resolve")
-            .description("Ask the customer whether this ticket can close (agents)")
-            .dm_permission(false),
         CreateCommand::new("reopen")
             .description("Reopen your closed ticket (the latest, or the one with this number)")
             .dm_permission(false)
@@ -258,15 +210,6 @@ fn commands(tickets: &TicketsConfig) -> Vec<CreateCommand> {
                 )
                 .min_int_value(1),
             ),
-        CreateCommand::new("block")
-            .description("Stop a member from opening tickets (agents, moderators)")
-            .dm_permission(false)
-            .add_option(user("member", "Who").required(true))
-            .add_option(string("reason", "Why (kept for the team)", 300)),
-        CreateCommand::new("unblock")
-            .description("Let a member open tickets again (agents, moderators)")
-            .dm_permission(false)
-            .add_option(user("member", "Who").required(true)),
         CreateCommand::new("crisis")
             .description("Crisis mode: one source of truth for everyone (moderators)")
             .dm_permission(false)

@@ -10,13 +10,13 @@
 use async_trait::async_trait;
 use serenity::all::{
     ButtonStyle, ChannelId, ChannelType, CreateActionRow, CreateButton, CreateMessage,
-    CreateThread, GuildId, Http, Nonce, RoleId, UserId,
+    CreateThread, EditMessage, GuildId, Http, MessageId, Nonce, RoleId, UserId,
 };
 
 use super::render::{MAX_CONTENT, fit, no_pings};
 use super::tickets::TicketId;
 use super::{Bot, retry};
-use crate::desk::port::{Button, Port, Post};
+use crate::desk::port::{Button, Edit, Port, Post};
 
 /// The desk's way out, for one bot and its REST client.
 pub struct Discord<'a> {
@@ -31,36 +31,60 @@ impl<'a> Discord<'a> {
 }
 
 /// A desk button as a Discord button.
-pub(crate) fn button(b: Button) -> CreateButton {
+pub(crate) fn button(b: &Button) -> CreateButton {
     match b {
-        Button::Claim(ticket) => CreateButton::new(TicketId::Claim(ticket).to_string())
+        Button::Claim(ticket) => CreateButton::new(TicketId::Claim(*ticket).to_string())
             .style(ButtonStyle::Primary)
             .label("Claim"),
+        Button::ConfirmClose { ticket, label } => {
+            CreateButton::new(TicketId::Close(*ticket).to_string())
+                .style(ButtonStyle::Success)
+                .label(label)
+        }
+        Button::KeepOpen { ticket, label } => {
+            CreateButton::new(TicketId::Keep(*ticket).to_string())
+                .style(ButtonStyle::Secondary)
+                .label(label)
+        }
     }
+}
+
+/// Desk buttons as Discord's rows: five buttons in a row at most
+/// (<https://discord.com/developers/docs/components/reference#action-row>).
+fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
+    buttons
+        .chunks(5)
+        .map(|row| CreateActionRow::Buttons(row.iter().map(button).collect()))
+        .collect()
 }
 
 /// A desk post as a Discord message.
 pub fn message(post: &Post) -> CreateMessage {
-    let mentions = match post.ping_role {
-        Some(role) => no_pings().roles(vec![RoleId::new(role)]),
-        None => no_pings(),
-    };
+    let mut mentions = no_pings();
+    if let Some(role) = post.ping_role {
+        mentions = mentions.roles(vec![RoleId::new(role)]);
+    }
+    if let Some(user) = post.ping_user {
+        mentions = mentions.users(vec![UserId::new(user)]);
+    }
     let mut m = CreateMessage::new()
         .content(fit(&post.text, MAX_CONTENT))
         .allowed_mentions(mentions);
     if !post.buttons.is_empty() {
-        // Discord allows five buttons in a row.
-        let rows = post
-            .buttons
-            .chunks(5)
-            .map(|row| CreateActionRow::Buttons(row.iter().copied().map(button).collect()))
-            .collect();
-        m = m.components(rows);
+        m = m.components(rows(&post.buttons));
     }
     if let Some(nonce) = &post.nonce {
         m = m.nonce(Nonce::String(nonce.clone())).enforce_nonce(true);
     }
     m
+}
+
+/// Where a reply points: a message in the channel it is posted in.
+fn replying(m: CreateMessage, channel: u64, reply_to: Option<u64>) -> CreateMessage {
+    match reply_to {
+        Some(to) => m.reference_message((ChannelId::new(channel), MessageId::new(to))),
+        None => m,
+    }
 }
 
 #[async_trait]
@@ -102,9 +126,29 @@ impl Port for Discord<'_> {
     }
 
     async fn post(&self, channel: u64, post: &Post) -> anyhow::Result<u64> {
-        let message = message(post);
+        let message = replying(message(post), channel, post.reply_to);
         let sent =
             retry(|| ChannelId::new(channel).send_message(self.http, message.clone())).await?;
         Ok(sent.id.get())
+    }
+
+    /// <https://discord.com/developers/docs/resources/message#edit-message>: fields left out
+    /// stay as they are, so buttons are only sent when the desk names them.
+    async fn edit(&self, channel: u64, message: u64, edit: &Edit) -> anyhow::Result<()> {
+        let mut e = EditMessage::new()
+            .content(fit(&edit.text, MAX_CONTENT))
+            .allowed_mentions(no_pings());
+        if let Some(buttons) = &edit.buttons {
+            e = e.components(rows(buttons));
+        }
+        let (channel, message) = (ChannelId::new(channel), MessageId::new(message));
+        retry(|| channel.edit_message(self.http, message, e.clone())).await?;
+        Ok(())
+    }
+
+    /// <https://discord.com/developers/docs/resources/message#get-channel-message>.
+    async fn text_of(&self, channel: u64, message: u64) -> anyhow::Result<String> {
+        let (channel, message) = (ChannelId::new(channel), MessageId::new(message));
+        Ok(retry(|| channel.message(self.http, message)).await?.content)
     }
 }

@@ -19,8 +19,7 @@ use serenity::all::{
 };
 use tracing::{error, info, warn};
 
-use super::work::{say, show_status};
-use super::{TicketId, annotate_card, refusal_text, thread_link, user};
+use super::{TicketId, annotate_card, refusal_text, say, show_status, thread_link, user};
 use crate::desk::now_ms;
 use crate::desk::tickets::{
     self as desk_tickets, Actor, NotDone, Target, Ticket, TicketLedger, Update,

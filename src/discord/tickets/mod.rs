@@ -94,7 +94,7 @@ impl std::fmt::Display for TicketId {
 /// The Claim button of a ticket's card, as the desk's port first posts it.
 fn claim_row(ticket: i64) -> Vec<CreateActionRow> {
     vec![CreateActionRow::Buttons(vec![super::port::button(
-        crate::desk::port::Button::Claim(ticket),
+        &crate::desk::port::Button::Claim(ticket),
     )])]
 }
 
@@ -124,6 +124,34 @@ async fn annotate_card(bot: &Bot, http: &Http, ticket: &Ticket, line: &str) -> a
         .allowed_mentions(no_pings());
     retry(|| channel.edit_message(http, card, edit.clone())).await?;
     Ok(())
+}
+
+/// Post a line in a ticket's thread, pinging nobody.
+pub(super) async fn say(http: &Http, thread: u64, text: &str) -> anyhow::Result<()> {
+    let message = serenity::all::CreateMessage::new()
+        .content(fit(text, MAX_CONTENT))
+        .allowed_mentions(no_pings());
+    retry(|| ChannelId::new(thread).send_message(http, message.clone())).await?;
+    Ok(())
+}
+
+/// Tell the customer what is happening in the thread's status message, or in a new message
+/// when there is none.
+pub(super) async fn show_status(http: &Http, ticket: &Ticket, text: &str) -> anyhow::Result<()> {
+    let Some(thread) = ticket.thread_id else {
+        return Ok(());
+    };
+    match ticket.status_message_id {
+        Some(m) => {
+            let edit = EditMessage::new()
+                .content(fit(text, MAX_CONTENT))
+                .allowed_mentions(no_pings());
+            retry(|| ChannelId::new(thread).edit_message(http, MessageId::new(m), edit.clone()))
+                .await?;
+            Ok(())
+        }
+        None => say(http, thread, text).await,
+    }
 }
 
 /// What to tell someone whose ticket action did not happen, in their language.

@@ -1,34 +1,88 @@
-//! What agents do with a ticket: claim it from the card; in its thread, release, transfer, add a
-//! colleague, change priority and tags, leave notes only agents see, send saved replies and ask
-//! the customer to confirm closing. Moderators and agents block abusive members.
+//! The agent commands on Discord: their definitions, and how an interaction becomes a desk
+//! request (`desk::work`) and its outcome a private reply. Claim is the card's button; the
+//! rest run in a ticket's thread (blocking anywhere on the server).
 
 use serenity::all::{
-    ButtonStyle, ChannelId, CommandInteraction, ComponentInteraction, CreateActionRow,
-    CreateButton, CreateMessage, Http, MessageId, Nonce, ResolvedOption, ResolvedValue, UserId,
+    CommandInteraction, CommandOptionType, ComponentInteraction, CreateCommand,
+    CreateCommandOption, Http, ResolvedOption, ResolvedValue,
 };
 
-use super::{TicketId, annotate_card, refusal_text, thread_link, user};
-use crate::desk::now_ms;
-use crate::desk::replies::Fill;
-use crate::desk::tickets::{
-    self as desk_tickets, NotDone, Priority, Target, Ticket, TicketLedger, Update,
-};
+use super::{refusal_text, thread_link};
+use crate::desk::tickets::Priority;
+use crate::desk::work::{AgentCommand, ClaimTicket, Claimed, Work, Worked, mention};
 use crate::discord::commands::string_option;
-use crate::discord::render::{MAX_CONTENT, fit, no_pings};
-use crate::discord::{Bot, actor_of, retry};
+use crate::discord::port::Discord;
+use crate::discord::{Bot, actor_of};
 
 /// The ticket commands agents use in a ticket's thread.
 pub const COMMANDS: [&str; 10] = [
     "release", "transfer", "add", "priority", "tag", "note", "reply", "resolve", "block", "unblock",
 ];
 
-/// Post a line in a ticket's thread, pinging nobody.
-pub(super) async fn say(http: &Http, thread: u64, text: &str) -> anyhow::Result<()> {
-    let message = CreateMessage::new()
-        .content(fit(text, MAX_CONTENT))
-        .allowed_mentions(no_pings());
-    retry(|| ChannelId::new(thread).send_message(http, message.clone())).await?;
-    Ok(())
+/// The agent commands, for registration (their audience is in `commands::AUDIENCES`).
+pub fn definitions() -> Vec<CreateCommand> {
+    let string = |name: &str, description: &str, max: u16| {
+        CreateCommandOption::new(CommandOptionType::String, name, description).max_length(max)
+    };
+    let user = |name: &str, description: &str| {
+        CreateCommandOption::new(CommandOptionType::User, name, description)
+    };
+    vec![
+        CreateCommand::new("release")
+            .description("Hand this ticket back to the queue (agents)")
+            .dm_permission(false),
+        CreateCommand::new("transfer")
+            .description("Give this ticket to another agent (agents)")
+            .dm_permission(false)
+            .add_option(user("agent", "The agent who takes it over").required(true)),
+        CreateCommand::new("add")
+            .description("Add a colleague to this ticket's thread (agents)")
+            .dm_permission(false)
+            .add_option(user("member", "Who to add").required(true)),
+        CreateCommand::new("priority")
+            .description("Change this ticket's priority (agents)")
+            .dm_permission(false)
+            .add_option(
+                Priority::ALL.iter().fold(
+                    CreateCommandOption::new(CommandOptionType::String, "level", "New priority")
+                        .required(true),
+                    |o, p| o.add_string_choice(p.name(), p.name()),
+                ),
+            ),
+        CreateCommand::new("tag")
+            .description("Tag this ticket, or remove a tag (agents)")
+            .dm_permission(false)
+            .add_option(string("name", "The tag", 40).required(true))
+            .add_option(CreateCommandOption::new(
+                CommandOptionType::Boolean,
+                "remove",
+                "Remove it instead",
+            )),
+        CreateCommand::new("note")
+            .description("A note on this ticket that only agents see (agents)")
+            .dm_permission(false)
+            .add_option(string("text", "The note", 1500).required(true)),
+        CreateCommand::new("reply")
+            .description("Send a saved reply in this ticket (agents)")
+            .dm_permission(false)
+            .add_option(
+                string("name", "Which saved reply", 100)
+                    .required(true)
+                    .set_autocomplete(true),
+            ),
+        CreateCommand::new("resolve")
+            .description("Ask the customer whether this ticket can close (agents)")
+            .dm_permission(false),
+        CreateCommand::new("block")
+            .description("Stop a member from opening tickets (agents, moderators)")
+            .dm_permission(false)
+            .add_option(user("member", "Who").required(true))
+            .add_option(string("reason", "Why (kept for the team)", 300)),
+        CreateCommand::new("unblock")
+            .description("Let a member open tickets again (agents, moderators)")
+            .dm_permission(false)
+            .add_option(user("member", "Who").required(true)),
+    ]
 }
 
 /// Claim from the card: the ticket goes to exactly one agent; everyone else is told why not.
@@ -37,64 +91,39 @@ pub async fn claim(
     bot: &Bot,
     http: &Http,
     c: &ComponentInteraction,
-    ticket_id: i64,
+    ticket: i64,
     lang: &str,
 ) -> anyhow::Result<String> {
     let l = bot.desk.locales;
     let guild = crate::discord::server(c.guild_id)?;
     let actor = actor_of(bot, guild, c.user.id.get(), c.member.as_ref()).await?;
-    let target = Target::Id(ticket_id);
-    // The pressed message is the ticket's card (Claim exists nowhere else). Remembered first:
-    // a card posted just before a stopped process could store it is adopted here, and a stop
-    // between this and the claim leaves nothing half-done.
-    bot.desk
-        .ledger()
-        .attach(ticket_id, None, Some(c.message.id.get()))
-        .await?;
-    let ticket = match desk_tickets::claim(bot.desk.ledger(), &actor, target, now_ms()).await? {
-        Ok(t) => t,
-        Err(NotDone::NoTicket) => return Ok(l.get(lang, "error.expired").to_string()),
-        Err(not_done) => return Ok(refusal_text(bot.desk.locales, lang, &not_done)),
+    // The pressed message is the ticket's card: Claim exists nowhere else.
+    let req = ClaimTicket {
+        actor,
+        ticket,
+        card: c.message.id.get(),
     };
-    let agent = user(actor.user_id);
-    if let Some(thread) = ticket.thread_id {
-        retry(|| ChannelId::new(thread).add_thread_member(http, c.user.id)).await?;
-        let notice = l.fill(&ticket.lang, "ticket.claimed_notice", &[("agent", &agent)]);
-        show_status(http, &ticket, &notice).await?;
-    }
-    annotate_card(
-        bot,
-        http,
-        &ticket,
-        &l.fill("en", "ticket.claimed_by", &[("agent", &agent)]),
+    Ok(
+        match bot
+            .desk
+            .claim_ticket(&Discord::new(bot, http), &req)
+            .await?
+        {
+            Claimed::Expired => l.get(lang, "error.expired").to_string(),
+            Claimed::NotDone(not_done) => refusal_text(l, lang, &not_done),
+            Claimed::Claimed(ticket) => {
+                bot.queue_changed.notify_one();
+                l.fill(
+                    lang,
+                    "ticket.you_claimed",
+                    &[
+                        ("number", &ticket.number),
+                        ("thread", &thread_link(&ticket)),
+                    ],
+                )
+            }
+        },
     )
-    .await?;
-    bot.queue_changed.notify_one();
-    let thread = thread_link(&ticket);
-    Ok(l.fill(
-        lang,
-        "ticket.you_claimed",
-        &[("number", &ticket.number), ("thread", &thread)],
-    ))
-}
-
-/// Tell the customer what is happening in the thread's status message (their place in the
-/// queue until someone has the ticket), or in a new message when there is none.
-pub(super) async fn show_status(http: &Http, ticket: &Ticket, text: &str) -> anyhow::Result<()> {
-    let Some(thread) = ticket.thread_id else {
-        return Ok(());
-    };
-    match ticket.status_message_id {
-        Some(m) => {
-            let edit = serenity::all::EditMessage::new()
-                .content(fit(text, MAX_CONTENT))
-                .allowed_mentions(no_pings());
-            retry(|| ChannelId::new(thread).edit_message(http, MessageId::new(m), edit.clone()))
-                .await?;
-            Ok(())
-        }
-        None => say(http, thread, text).await,
-    }
 }
 
 fn boolean(options: &[ResolvedOption<'_>], name: &str) -> bool {
@@ -122,6 +151,44 @@ fn member(
         })
 }
 
+/// The command an interaction names, with its options read. `None` when an option Discord
+/// requires is missing (an outdated client).
+fn parse(cmd: &CommandInteraction, agent_role: Option<u64>) -> Option<AgentCommand> {
+    let options = cmd.data.options();
+    let text = |name| string_option(&options, name).unwrap_or_default();
+    let who = |name| member(&options, name, None).map(|(id, _)| id);
+    Some(match cmd.data.name.as_str() {
+        "release" => AgentCommand::Release,
+        "transfer" => {
+            let (to, to_is_agent) = member(&options, "agent", agent_role)?;
+            AgentCommand::Transfer { to, to_is_agent }
+        }
+        "add" => AgentCommand::Add {
+            member: who("member")?,
+        },
+        "priority" => AgentCommand::Priority(
+            string_option(&options, "level")
+                .and_then(|p| Priority::from_name(&p))
+                .unwrap_or(Priority::Normal),
+        ),
+        "tag" => AgentCommand::Tag {
+            name: text("name"),
+            remove: boolean(&options, "remove"),
+        },
+        "note" => AgentCommand::Note(text("text")),
+        "reply" => AgentCommand::Reply { name: text("name") },
+        "resolve" => AgentCommand::Resolve,
+        "block" => AgentCommand::Block {
+            member: who("member")?,
+            reason: text("reason"),
+        },
+        "unblock" => AgentCommand::Unblock {
+            member: who("member")?,
+        },
+        _ => return None,
+    })
+}
+
 /// An agent command in a ticket's thread. Returns the private reply.
 pub async fn command(
     bot: &Bot,
@@ -133,252 +200,56 @@ pub async fn command(
     let guild = crate::discord::server(cmd.guild_id)?;
     let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
     let settings = bot.desk.settings(guild).await?;
-    let options = cmd.data.options();
-    let ledger = bot.desk.ledger();
-    let now = now_ms();
-    let agent = user(actor.user_id);
-    let name = cmd.data.name.as_str();
-    // Blocking is about a member, not a ticket: it works anywhere on the server.
-    if name == "block" || name == "unblock" {
-        if !(actor.is_agent || actor.is_moderator) {
-            return Ok(l.get(lang, "ticket.agent_only").to_string());
-        }
-        let Some((who, _)) = member(&options, "member", None) else {
-            return Ok(l.get(lang, "error.generic").to_string());
-        };
-        return Ok(if name == "block" {
-            let reason = string_option(&options, "reason").unwrap_or_default();
-            ledger
-                .block(guild, who, actor.user_id, &reason, now)
-                .await?;
-            format!("{} cannot open tickets any more.", user(who))
-        } else if ledger.unblock(guild, who).await? {
-            format!("{} can open tickets again.", user(who))
-        } else {
-            format!("{} was not blocked.", user(who))
-        });
-    }
-    let here = Target::Thread(cmd.channel_id.get());
-    let done = match name {
-        "release" => desk_tickets::release(ledger, &actor, here, now).await?,
-        "transfer" => {
-            let Some((to, is_agent)) = member(&options, "agent", settings.agent_role) else {
-                return Ok(l.get(lang, "error.generic").to_string());
-            };
-            desk_tickets::transfer(ledger, &actor, here, to, is_agent, now).await?
-        }
-        "add" => {
-            let Some((who, _)) = member(&options, "member", None) else {
-                return Ok(l.get(lang, "error.generic").to_string());
-            };
-            desk_tickets::update(ledger, &actor, here, &Update::Added(who), now).await?
-        }
-        "priority" => {
-            let priority = string_option(&options, "level")
-                .and_then(|p| Priority::from_name(&p))
-                .unwrap_or(Priority::Normal);
-            // The deadline is counted again from the opening, with the new target.
-            let due = ledger
-                .ticket_by_thread(cmd.channel_id.get())
-                .await?
-                .map(|t| {
-                    bot.desk
-                        .tickets
-                        .targets
-                        .due_ms(&settings, t.opened_at_ms, priority)
-                });
-            let update = Update::Priority {
-                priority,
-                due_at_ms: due,
-            };
-            desk_tickets::update(ledger, &actor, here, &update, now).await?
-        }
-        "tag" => {
-            let typed = string_option(&options, "name").unwrap_or_default();
-            let Some(t) = ledger.ticket_by_thread(cmd.channel_id.get()).await? else {
-                return Ok(l.get(lang, "ticket.not_a_ticket").to_string());
-            };
-            let tags = desk_tickets::retag(&t.tags, &typed, boolean(&options, "remove"));
-            desk_tickets::update(ledger, &actor, here, &Update::Tags(tags), now).await?
-        }
-        "note" => {
-            let text = string_option(&options, "text").unwrap_or_default();
-            desk_tickets::update(ledger, &actor, here, &Update::Note(text), now).await?
-        }
-        "reply" | "resolve" => {
-            desk_tickets::update(ledger, &actor, here, &Update::StaffSeen, now).await?
-        }
-        _ => return Ok(String::new()),
+    let Some(command) = parse(cmd, settings.agent_role) else {
+        return Ok(l.get(lang, "error.generic").to_string());
     };
-    let ticket = match done {
-        Ok(t) => t,
-        Err(not_done) => return Ok(refusal_text(bot.desk.locales, lang, &not_done)),
-    };
-    let thread = ticket.thread_id.unwrap_or(cmd.channel_id.get());
-    let tl = ticket.lang.as_str();
-    Ok(match name {
-        "release" => {
-            say(
-                http,
-                thread,
-                &l.fill(tl, "ticket.released", &[("agent", &agent)]),
-            )
-            .await?;
-            annotate_card(
-                bot,
-                http,
-                &ticket,
-                &format!("Released by {agent}; waiting again."),
-            )
-            .await?;
-            bot.queue_changed.notify_one();
-            format!("Ticket #{} is back in the queue.", ticket.number)
-        }
-        "transfer" => {
-            let to = ticket.agent_id.unwrap_or_default();
-            retry(|| ChannelId::new(thread).add_thread_member(http, UserId::new(to))).await?;
-            let text = l.fill(
-                tl,
-                "ticket.transferred",
-                &[("agent", &agent), ("to", &user(to))],
-            );
-            show_status(http, &ticket, &text).await?;
-            annotate_card(
-                bot,
-                http,
-                &ticket,
-                &format!("Transferred to {} by {agent}.", user(to)),
-            )
-            .await?;
-            bot.queue_changed.notify_one();
-            format!("Ticket #{} is now {}'s.", ticket.number, user(to))
-        }
-        "add" => {
-            let (who, _) = member(&options, "member", None).unwrap_or_default();
-            retry(|| ChannelId::new(thread).add_thread_member(http, UserId::new(who))).await?;
-            let text = l.fill(
-                tl,
-                "ticket.added",
-                &[("agent", &agent), ("member", &user(who))],
-            );
-            say(http, thread, &text).await?;
-            format!("{} is in ticket #{} now.", user(who), ticket.number)
-        }
-        "priority" => {
-            let line = format!("Priority set to {} by {agent}.", ticket.priority.name());
-            annotate_card(bot, http, &ticket, &line).await?;
-            bot.queue_changed.notify_one();
-            format!(
-                "Ticket #{} is {} priority now.",
-                ticket.number,
-                ticket.priority.name()
-            )
-        }
-        "tag" => {
-            if ticket.tags.is_empty() {
-                format!("Ticket #{} has no tags.", ticket.number)
-            } else {
-                format!("Ticket #{} tags: {}", ticket.number, ticket.tags.join(", "))
-            }
-        }
-        "note" => {
-            let text = string_option(&options, "text").unwrap_or_default();
-            post_note(bot, http, &ticket, &agent, &text).await?;
-            format!("Note added to ticket #{} (agents only).", ticket.number)
-        }
-        "reply" => saved_reply(bot, http, &ticket, actor.user_id, &options, now).await?,
-        "resolve" => {
-            let ask = l.fill(
-                tl,
-                "ticket.resolve_ask",
-                &[("customer", &user(ticket.customer_id)), ("agent", &agent)],
-            );
-            let buttons = vec![CreateActionRow::Buttons(vec![
-                CreateButton::new(TicketId::Close(ticket.id).to_string())
-                    .style(ButtonStyle::Success)
-                    .label(l.get(tl, "ticket.resolve_yes")),
-                CreateButton::new(TicketId::Keep(ticket.id).to_string())
-                    .style(ButtonStyle::Secondary)
-                    .label(l.get(tl, "ticket.resolve_no")),
-            ])];
-            // The customer is pinged: they are asked something, by the bot's own decision.
-            let message = CreateMessage::new()
-                .content(fit(&ask, MAX_CONTENT))
-                .components(buttons)
-                .allowed_mentions(no_pings().users(vec![UserId::new(ticket.customer_id)]));
-            retry(|| ChannelId::new(thread).send_message(http, message.clone())).await?;
-            format!(
-                "Asked the customer to confirm closing ticket #{}.",
-                ticket.number
-            )
-        }
-        _ => String::new(),
-    })
-}
-
-/// A note only agents see: kept in the ticket's log and posted under its card in the agents'
-/// channel.
-async fn post_note(
-    bot: &Bot,
-    http: &Http,
-    ticket: &Ticket,
-    agent: &str,
-    text: &str,
-) -> anyhow::Result<()> {
-    let settings = bot.desk.settings(ticket.guild_id).await?;
-    let Some(agents) = settings.agents_channel else {
-        return Ok(());
-    };
-    let mut message = CreateMessage::new()
-        .content(fit(
-            &format!("📝 Note on ticket #{} by {agent}: {text}", ticket.number),
-            MAX_CONTENT,
-        ))
-        .allowed_mentions(no_pings());
-    if let Some(card) = ticket.queue_card_id {
-        message = message.reference_message((ChannelId::new(agents), MessageId::new(card)));
-    }
-    retry(|| ChannelId::new(agents).send_message(http, message.clone())).await?;
-    Ok(())
-}
-
-/// `/reply name:` posts a saved reply in the ticket's language, placeholders filled.
-async fn saved_reply(
-    bot: &Bot,
-    http: &Http,
-    ticket: &Ticket,
-    agent: u64,
-    options: &[ResolvedOption<'_>],
-    now: i64,
-) -> anyhow::Result<String> {
-    let name = string_option(options, "name").unwrap_or_default();
     let replies = bot.replies();
-    let status = String::new();
-    let fill = Fill {
-        customer: &user(ticket.customer_id),
-        agent: &user(agent),
-        ticket: ticket.number,
-        status: &status,
+    let work = Work {
+        actor: &actor,
+        channel: cmd.channel_id.get(),
+        command: &command,
+        replies: &replies,
     };
-    let Some(text) = replies.render(&name, &ticket.lang, &fill) else {
-        return Ok(format!("There is no saved reply called `{name}`."));
-    };
-    let Some(thread) = ticket.thread_id else {
-        return Ok(bot
-            .desk
-            .locales
-            .get("en", "ticket.not_a_ticket")
-            .to_string());
-    };
-    let message = CreateMessage::new()
-        .content(fit(&text, MAX_CONTENT))
-        .allowed_mentions(no_pings())
-        .nonce(Nonce::String(format!(
-            "s{}-{}",
-            ticket.id,
-            now % 1_000_000_000
-        )))
-        .enforce_nonce(true);
-    retry(|| ChannelId::new(thread).send_message(http, message.clone())).await?;
-    Ok(format!("Sent `{name}` in ticket #{}.", ticket.number))
+    let worked = bot.desk.work(&Discord::new(bot, http), work).await?;
+    if worked.moves_queue() {
+        bot.queue_changed.notify_one();
+    }
+    Ok(say(l, lang, &worked))
+}
+
+/// What the agent reads about their command.
+fn say(l: &crate::locale::Locales, lang: &str, worked: &Worked) -> String {
+    match worked {
+        Worked::NotDone(not_done) => refusal_text(l, lang, not_done),
+        Worked::StaffOnly => l.get(lang, "ticket.agent_only").to_string(),
+        Worked::Blocked { member } => format!("{} cannot open tickets any more.", mention(*member)),
+        Worked::Unblocked {
+            member,
+            was_blocked: true,
+        } => format!("{} can open tickets again.", mention(*member)),
+        Worked::Unblocked { member, .. } => format!("{} was not blocked.", mention(*member)),
+        Worked::Released(t) => format!("Ticket #{} is back in the queue.", t.number),
+        Worked::Transferred(t) => format!(
+            "Ticket #{} is now {}'s.",
+            t.number,
+            mention(t.agent_id.unwrap_or_default())
+        ),
+        Worked::Added { ticket, member } => {
+            format!("{} is in ticket #{} now.", mention(*member), ticket.number)
+        }
+        Worked::Prioritised(t) => format!(
+            "Ticket #{} is {} priority now.",
+            t.number,
+            t.priority.name()
+        ),
+        Worked::Tagged(t) if t.tags.is_empty() => format!("Ticket #{} has no tags.", t.number),
+        Worked::Tagged(t) => format!("Ticket #{} tags: {}", t.number, t.tags.join(", ")),
+        Worked::Noted(t) => format!("Note added to ticket #{} (agents only).", t.number),
+        Worked::Replied { ticket, name } => format!("Sent `{name}` in ticket #{}.", ticket.number),
+        Worked::NoSuchReply { name } => format!("There is no saved reply called `{name}`."),
+        Worked::AskedToClose(t) => format!(
+            "Asked the customer to confirm closing ticket #{}.",
+            t.number
+        ),
+    }
 }
