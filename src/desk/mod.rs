@@ -16,6 +16,7 @@ pub mod settings;
 #[cfg(test)]
 pub mod testing;
 pub mod tickets;
+pub mod timers;
 pub mod transcript;
 pub mod work;
 pub mod workflow;

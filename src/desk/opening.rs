@@ -82,6 +82,19 @@ pub struct Place {
     pub wait_minutes: Option<i64>,
 }
 
+impl Place {
+    /// What a waiting customer reads about their place: the position and, when recent claims
+    /// give a pace, the expected wait.
+    pub fn text(&self, l: &crate::locale::Locales, lang: &str) -> String {
+        let mut text = l.fill(lang, "ticket.position", &[("position", &self.position)]);
+        if let Some(minutes) = self.wait_minutes {
+            text.push(' ');
+            text.push_str(&l.fill(lang, "ticket.wait", &[("minutes", &minutes)]));
+        }
+        text
+    }
+}
+
 /// Whom a ticket about a message is for, and who opened it for them: staff open it for the
 /// message's author (unless a bot wrote it), a member for themselves.
 pub fn about_message(invoker: &Actor, author: u64, author_is_bot: bool) -> (u64, Option<u64>) {
@@ -421,7 +434,7 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
             let post = Post {
                 text: card,
                 nonce: Some(format!("c{}", ticket.id)),
-                ping_role,
+                ping_roles: ping_role.into_iter().collect(),
                 buttons: vec![Button::Claim(ticket.id)],
                 ..Post::default()
             };
@@ -441,8 +454,8 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desk::port::recording::{Answer, Call, Recording};
     use crate::desk::GuildSettings;
+    use crate::desk::port::recording::{Answer, Call, Recording};
     use crate::desk::testing::*;
     use crate::store::Store;
 
@@ -537,7 +550,7 @@ mod tests {
             header.text
         );
         assert_eq!(header.nonce, Some(format!("t{}", ticket.id)));
-        assert_eq!(header.ping_role, None);
+        assert!(header.ping_roles.is_empty());
         assert!(port.all_made());
     }
 
@@ -553,7 +566,7 @@ mod tests {
             "{}",
             card.text
         );
-        assert_eq!(card.ping_role, Some(AGENT_ROLE));
+        assert_eq!(card.ping_roles, vec![AGENT_ROLE]);
         assert_eq!(card.buttons, vec![Button::Claim(ticket.id)]);
         assert_eq!(card.nonce, Some(format!("c{}", ticket.id)));
         let stored = desk.ledger().ticket(ticket.id).await.unwrap().unwrap();
@@ -586,7 +599,7 @@ mod tests {
         };
         assert!(back_at.is_some_and(|at| at > jiff::Timestamp::now().as_second()));
         let (_, card) = &port.posts()[1];
-        assert_eq!(card.ping_role, None);
+        assert!(card.ping_roles.is_empty());
         assert!(!card.text.contains("<@&"), "{}", card.text);
     }
 

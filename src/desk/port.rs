@@ -4,7 +4,7 @@
 //! once, for every journey: through the REST limiter, retried on 5xx, with the nonce enforced
 //! (so a retry after a 5xx that Discord did act on returns the first message instead of a
 //! second), text cut to Discord's 2,000 characters, and no mention allowed but the one
-//! [`Post::ping_role`] names. Desk tests use [`recording::Recording`], which panics on any call
+//! [`Post::ping_roles`] name. Desk tests use [`recording::Recording`], which panics on any call
 //! the test did not plan.
 
 use async_trait::async_trait;
@@ -15,9 +15,9 @@ pub struct Post {
     pub text: String,
     /// Discord's nonce, enforced: the same nonce twice gives the first message back.
     pub nonce: Option<String>,
-    /// The one role this message may ping (the agents, inside opening hours); `None` pings
-    /// nobody whatever the text holds.
-    pub ping_role: Option<u64>,
+    /// The roles this message may ping (the agents, inside opening hours; the supervisors on
+    /// an escalation); none pings nobody whatever the text holds.
+    pub ping_roles: Vec<u64>,
     /// The one member this message may ping (a customer the bot asks something, by its own
     /// decision); `None` pings no member.
     pub ping_user: Option<u64>,

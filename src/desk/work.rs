@@ -852,7 +852,7 @@ mod tests {
         .unwrap();
         let (_, post) = &port.posts()[0];
         assert_eq!(post.ping_user, Some(CUSTOMER));
-        assert_eq!(post.ping_role, None);
+        assert!(post.ping_roles.is_empty());
         assert!(matches!(
             post.buttons.as_slice(),
             [Button::ConfirmClose { ticket: a, .. }, Button::KeepOpen { ticket: b, .. }]

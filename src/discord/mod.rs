@@ -12,6 +12,7 @@ pub mod permissions;
 pub mod port;
 pub mod render;
 mod report;
+pub mod setup;
 pub mod tickets;
 
 use std::collections::HashMap;

@@ -61,8 +61,13 @@ fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
 /// A desk post as a Discord message.
 pub fn message(post: &Post) -> CreateMessage {
     let mut mentions = no_pings();
-    if let Some(role) = post.ping_role {
-        mentions = mentions.roles(vec![RoleId::new(role)]);
+    if !post.ping_roles.is_empty() {
+        mentions = mentions.roles(
+            post.ping_roles
+                .iter()
+                .map(|r| RoleId::new(*r))
+                .collect::<Vec<_>>(),
+        );
     }
     if let Some(user) = post.ping_user {
         mentions = mentions.users(vec![UserId::new(user)]);

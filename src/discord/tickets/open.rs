@@ -9,7 +9,7 @@ use serenity::all::{
 use tracing::{error, info};
 
 use super::{TicketId, refusal_text, thread_link};
-use crate::desk::opening::{OpenTicket, Opening, Place};
+use crate::desk::opening::{OpenTicket, Opening};
 use crate::desk::workflow::{Category, FormStyle};
 use crate::discord::Bot;
 use crate::discord::port::Discord;
@@ -55,7 +55,7 @@ pub fn say(l: &Locales, lang: &str, opening: &Opening) -> Option<String> {
             );
             if let Some(place) = place {
                 text.push('\n');
-                text.push_str(&place_text(l, lang, place));
+                text.push_str(&place.text(l, lang));
             }
             // Discord shows the time in the reader's own time zone and language.
             if let Some(at) = back_at {
@@ -65,16 +65,6 @@ pub fn say(l: &Locales, lang: &str, opening: &Opening) -> Option<String> {
             text
         }
     })
-}
-
-/// A waiting customer's place in the queue, and the expected wait when there is one.
-pub fn place_text(l: &Locales, lang: &str, place: &Place) -> String {
-    let mut text = l.fill(lang, "ticket.position", &[("position", &place.position)]);
-    if let Some(minutes) = place.wait_minutes {
-        text.push(' ');
-        text.push_str(&l.fill(lang, "ticket.wait", &[("minutes", &minutes)]));
-    }
-    text
 }
 
 /// The category's form as a Discord modal, for a category that asks questions.
