@@ -295,6 +295,11 @@ impl<L: Ledger> Desk<L> {
         })
     }
 
+    /// A server the bot is in, with its name (its public status page is titled with it).
+    pub async fn server_named(&self, guild_id: u64, name: &str) -> Result<(), StoreError> {
+        self.ledger.remember_server_name(guild_id, name).await
+    }
+
     /// Remember the message that carried the reply to a question.
     pub async fn replied(&self, question_id: i64, reply_id: u64) -> Result<(), StoreError> {
         self.ledger.set_reply(question_id, reply_id).await

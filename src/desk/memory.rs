@@ -13,6 +13,7 @@ pub struct MemoryLedger {
 #[derive(Default)]
 struct Inner {
     settings: HashMap<u64, GuildSettings>,
+    names: HashMap<u64, String>,
     questions: Vec<(QuestionRecord, Option<u64>)>,
     events: Vec<EventRecord>,
 }
@@ -108,5 +109,10 @@ impl Ledger for MemoryLedger {
             .filter(|e| e.question_id == question_id)
             .cloned()
             .collect())
+    }
+
+    async fn remember_server_name(&self, guild_id: u64, name: &str) -> Result<(), StoreError> {
+        self.lock().names.insert(guild_id, name.to_string());
+        Ok(())
     }
 }

@@ -184,6 +184,12 @@ pub trait Ledger: Send + Sync + 'static {
         &self,
         question_id: i64,
     ) -> impl Future<Output = Result<Vec<EventRecord>, StoreError>> + Send;
+    /// Remember what a server is called (its public status page is titled with it).
+    fn remember_server_name(
+        &self,
+        guild_id: u64,
+        name: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// `text` cut to at most `max` characters (not bytes), with an ellipsis when cut.

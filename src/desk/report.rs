@@ -403,6 +403,27 @@ fn question_figures(totals: &[(String, u64)], events: EventCounts) -> QuestionFi
 /// Builds the report of a server for a period, its timeline in the server's time zone. The
 /// independent reads run at once (the database serves them on several connections), and the
 /// grouping of unanswered questions runs on a blocking thread meanwhile.
+impl<L: super::Ledger + ReportLedger> super::Desk<L> {
+    /// The support report of a server for `days` days up to `now_ms`, counted in the server's
+    /// time zone.
+    pub async fn report(
+        &self,
+        guild_id: u64,
+        now_ms: i64,
+        days: u32,
+    ) -> Result<Report, StoreError> {
+        let settings = self.settings(guild_id).await?;
+        let zone = super::settings::zone(&settings);
+        build(
+            self.ledger(),
+            guild_id,
+            Period::last_days(now_ms, days),
+            zone,
+        )
+        .await
+    }
+}
+
 pub async fn build<L: ReportLedger>(
     ledger: &L,
     guild_id: u64,
@@ -866,6 +887,31 @@ fn table(out: &mut String, groups: &[(String, TicketFigures)], empty_key: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_servers_report_counts_its_tickets_in_its_own_time_zone() {
+        use crate::desk::testing::*;
+        let desk = desk("").await;
+        let mut settings = (*desk.settings(GUILD).await.unwrap()).clone();
+        settings.time_zone = Some("Asia/Tehran".into());
+        desk.save_settings(settings).await.unwrap();
+        open(&desk, "my card was charged twice").await;
+        let report = desk.report(GUILD, crate::desk::now_ms(), 7).await.unwrap();
+        assert_eq!(report.overall.opened, 1);
+        assert_eq!(
+            report.time_zone,
+            jiff::tz::TimeZone::get("Asia/Tehran").unwrap()
+        );
+        // Another server's report sees none of it.
+        assert_eq!(
+            desk.report(GUILD + 1, crate::desk::now_ms(), 7)
+                .await
+                .unwrap()
+                .overall
+                .opened,
+            0
+        );
+    }
 
     #[test]
     fn nearest_rank_is_the_ceiling_of_p_times_n() {

@@ -594,6 +594,16 @@ pub async fn seen<L: TicketLedger>(
 }
 
 impl<L: super::Ledger + TicketLedger> super::Desk<L> {
+    /// The ticket an agent asks a transcript of, with its latest closing (`None` before it
+    /// first closed).
+    pub async fn transcript_of(
+        &self,
+        actor: &Actor,
+        target: Target,
+    ) -> Done<(Ticket, Option<i64>)> {
+        transcript_of(self.ledger(), actor, target).await
+    }
+
     /// A message in a thread: when the thread is a ticket's that is not closed, [`seen`] by its
     /// author. Whether it was.
     pub async fn message_in_thread(

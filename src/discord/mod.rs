@@ -460,13 +460,7 @@ impl EventHandler for Handler {
         _is_new: Option<bool>,
     ) {
         // The public status page is titled with it.
-        if let Err(e) = self
-            .0
-            .desk
-            .ledger()
-            .remember_guild_name(guild.id.get(), &guild.name)
-            .await
-        {
+        if let Err(e) = self.0.desk.server_named(guild.id.get(), &guild.name).await {
             warn!(guild = %guild.id, "server name not stored: {e}");
         }
         for thread in &guild.threads {

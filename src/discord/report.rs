@@ -8,8 +8,8 @@ use serenity::all::{CommandInteraction, CreateAttachment};
 use super::Bot;
 use super::commands::int_option;
 use crate::desk::now_ms;
-use crate::desk::report::{self, Period, Report, TicketFigures, human_duration, percent};
-use crate::desk::tickets::{self as desk_tickets, Actor, NotDone, Target};
+use crate::desk::report::{Report, TicketFigures, human_duration, percent};
+use crate::desk::tickets::{Actor, NotDone, Target};
 
 /// The longest period `/report` covers; `beacon report` takes any.
 pub const MAX_DAYS: i64 = 90;
@@ -23,10 +23,7 @@ pub async fn command(
     let days = int_option(&cmd.data.options(), "days")
         .unwrap_or(7)
         .clamp(1, MAX_DAYS) as u32;
-    let period = Period::last_days(now_ms(), days);
-    let settings = bot.desk.settings(guild).await?;
-    let zone = crate::desk::settings::zone(&settings);
-    let report = report::build(bot.desk.ledger(), guild, period, zone).await?;
+    let report = bot.desk.report(guild, now_ms(), days).await?;
     let chart = match crate::chart::of_report(&report) {
         Ok(png) => Some(CreateAttachment::bytes(png, "report.png")),
         Err(e) => {
@@ -157,22 +154,21 @@ pub async fn transcript(
         Some(number) => Target::Number(number),
         None => Target::Thread(cmd.channel_id.get()),
     };
-    let (ticket, closing) =
-        match desk_tickets::transcript_of(bot.desk.ledger(), actor, target).await? {
-            Ok(found) => found,
-            Err(NotDone::NoTicket) => {
-                return Ok(
-                    "No such ticket on this server. Give its number: `/transcript number:`".into(),
-                );
-            }
-            Err(not_done) => {
-                return Ok(super::tickets::refusal_text(
-                    bot.desk.locales,
-                    lang,
-                    &not_done,
-                ));
-            }
-        };
+    let (ticket, closing) = match bot.desk.transcript_of(actor, target).await? {
+        Ok(found) => found,
+        Err(NotDone::NoTicket) => {
+            return Ok(
+                "No such ticket on this server. Give its number: `/transcript number:`".into(),
+            );
+        }
+        Err(not_done) => {
+            return Ok(super::tickets::refusal_text(
+                bot.desk.locales,
+                lang,
+                &not_done,
+            ));
+        }
+    };
     let Some(links) = bot.web.as_ref().map(|w| &w.links) else {
         return Ok(
             "Transcript links need Beacon's web pages: set `[web] listen` (and \

@@ -622,6 +622,10 @@ impl Ledger for Store {
                 .collect()
         })
     }
+
+    async fn remember_server_name(&self, guild_id: u64, name: &str) -> Result<(), StoreError> {
+        self.remember_guild_name(guild_id, name).await
+    }
 }
 
 #[cfg(test)]
