@@ -5,6 +5,7 @@
 //! fast unit tests, by [`memory::MemoryLedger`].
 
 pub mod answers;
+pub mod asking;
 pub mod cooldown;
 pub mod crisis;
 pub mod memory;
