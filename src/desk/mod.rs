@@ -5,6 +5,7 @@
 //! fast unit tests, by [`memory::MemoryLedger`].
 
 pub mod answers;
+pub mod closing;
 pub mod cooldown;
 pub mod crisis;
 pub mod memory;
