@@ -334,7 +334,7 @@ pub async fn on_modal(bot: &Bot, http: &Http, m: &ModalInteraction) -> anyhow::R
         }
         TicketId::Comment(ticket, stars) => {
             let lang = choose_lang("", Some(&m.locale));
-            let pressed = closing::Pressed::of(
+            let pressed = closing::pressed(
                 bot,
                 m.guild_id.map(|g| g.get()),
                 m.user.id.get(),
