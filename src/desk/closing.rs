@@ -20,7 +20,7 @@
 
 use std::future::Future;
 
-use super::port::{Button, Dm, Edit, File, Port, Post, ThreadMessage, ThreadState};
+use super::port::{Button, Dm, File, Port, Post, ThreadMessage, ThreadState};
 use super::tickets::{
     self, Actor, BEACON, NotDone, Refusal, Target, Ticket, TicketLedger, TicketState, Update,
 };
@@ -29,10 +29,6 @@ use super::{Desk, Ledger, StoreError, fit, now_ms};
 
 /// The most messages a transcript holds (the thread's latest ones, if it has more).
 pub const MAX_TRANSCRIPT_MESSAGES: usize = 5_000;
-
-/// Discord's limit on a message's text. A card's new text is cut to it here, so the text read
-/// back next time is the one this step wrote.
-const MAX_CONTENT: usize = 2_000;
 
 /// The names of servers, as Beacon last saw them: a direct message says which server it is
 /// about.
@@ -523,66 +519,6 @@ impl<L: Ledger + TicketLedger + ServerNames> Desk<L> {
             Dm::Closed => false,
         })
     }
-
-    /// Add a line to a ticket's card in the agents' channel (claimed, released, closed...) and
-    /// set its buttons: Claim while the ticket waits, none otherwise. A line already there is
-    /// not added again (a restart repeating the step).
-    pub async fn annotate_card(
-        &self,
-        port: &dyn Port,
-        ticket: &Ticket,
-        line: &str,
-    ) -> anyhow::Result<()> {
-        let settings = self.settings(ticket.guild_id).await?;
-        let (Some(card), Some(agents)) = (ticket.queue_card_id, settings.agents_channel) else {
-            return Ok(());
-        };
-        let current = port.message_text(agents, card).await?;
-        let text = if current.ends_with(line) {
-            current
-        } else {
-            fit(&format!("{current}\n{line}"), MAX_CONTENT)
-        };
-        let buttons = if ticket.state == TicketState::Waiting {
-            vec![Button::Claim(ticket.id)]
-        } else {
-            vec![]
-        };
-        let edit = Edit {
-            text,
-            buttons: Some(buttons),
-        };
-        port.edit_message(agents, card, &edit).await
-    }
-
-    /// Tell the customer what is happening in the thread's status message (their place in the
-    /// queue until someone has the ticket), or in a new message when there is none.
-    pub async fn show_status(
-        &self,
-        port: &dyn Port,
-        ticket: &Ticket,
-        text: &str,
-    ) -> anyhow::Result<()> {
-        let Some(thread) = ticket.thread_id else {
-            return Ok(());
-        };
-        match ticket.status_message_id {
-            Some(m) => {
-                let edit = Edit {
-                    text: text.to_string(),
-                    buttons: None,
-                };
-                port.edit_message(thread, m, &edit).await
-            }
-            None => {
-                let post = Post {
-                    text: text.to_string(),
-                    ..Post::default()
-                };
-                port.post(thread, &post).await.map(|_| ())
-            }
-        }
-    }
 }
 
 /// A transcript's header and lines from the ticket and its thread's messages (oldest first).
@@ -639,6 +575,7 @@ mod tests {
     use crate::desk::GuildSettings;
     use crate::desk::cooldown::Cooldown;
     use crate::desk::opening::{OpenTicket, Opening};
+    use crate::desk::port::Edit;
     use crate::desk::port::recording::{Answer, Call, Recording};
     use crate::desk::workflow::TicketsConfig;
     use crate::kb::faq::Faq;

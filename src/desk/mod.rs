@@ -5,6 +5,7 @@
 //! fast unit tests, by [`memory::MemoryLedger`].
 
 pub mod answers;
+pub mod cards;
 pub mod closing;
 pub mod cooldown;
 pub mod crisis;
