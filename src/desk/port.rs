@@ -108,7 +108,8 @@ pub trait Port: Send + Sync {
     async fn set_thread(&self, thread: u64, state: ThreadState) -> anyhow::Result<()>;
     /// Post with files attached. Returns the message's id.
     async fn post_files(&self, channel: u64, post: &Post, files: &[File]) -> anyhow::Result<u64>;
-    /// A thread's messages, oldest first: all of them, or the latest `max`.
+    /// A thread's messages, oldest first: all of them, or, when it holds more than `max`, the
+    /// latest (read in whole pages of 100, so up to 99 more than `max`).
     async fn thread_messages(&self, thread: u64, max: usize) -> anyhow::Result<Vec<ThreadMessage>>;
     /// The name a user shows (their display name, else their username).
     async fn user_name(&self, user: u64) -> anyhow::Result<String>;

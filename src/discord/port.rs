@@ -199,7 +199,7 @@ impl Port for Discord<'_> {
             }
         }
         if all.len() >= max {
-            warn!(%thread, "transcript cut to the latest {max} messages");
+            warn!(%thread, "thread read cut to its latest {} messages", all.len());
         }
         all.sort_by_key(|m| m.id);
         Ok(all
