@@ -5,12 +5,12 @@
 //! and `/faq`.
 
 use super::answers::{Asked, Question};
-use crate::kb::intents::Action;
 use super::crisis::CrisisLedger;
 use super::opening::{OpenTicket, Opening};
 use super::port::Port;
 use super::tickets::TicketLedger;
 use super::{Desk, Ledger, StoreError};
+use crate::kb::intents::Action;
 
 /// What answering a question came to.
 #[derive(Clone, Debug, PartialEq)]

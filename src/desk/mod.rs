@@ -6,6 +6,8 @@
 
 pub mod answers;
 pub mod asking;
+pub mod cards;
+pub mod closing;
 pub mod cooldown;
 pub mod crisis;
 pub mod memory;

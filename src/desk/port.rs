@@ -36,24 +36,70 @@ impl Post {
     }
 }
 
-/// A new text for a message the bot posted, and, when `buttons` is `Some`, its new buttons
-/// (`Some(vec![])` takes them all away).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Edit {
-    pub text: String,
-    pub buttons: Option<Vec<Button>>,
-}
-
-/// A button under a posted message; the adapter gives it its custom id (and its label, where
-/// the button does not carry one in the reader's language).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A button under a posted message; the adapter gives it its custom id, its style, and its label
+/// unless the desk names one in the reader's language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Button {
     /// Claim, on a ticket's card in the agents' channel.
     Claim(i64),
+    /// One of the closing survey's stars: the ticket, and 1 to 5.
+    Rate(i64, u8),
+    /// Reopen, under the closing survey, labelled in the customer's language.
+    Reopen { ticket: i64, label: &'static str },
     /// The customer confirms that their ticket may close.
-    ConfirmClose { ticket: i64, label: String },
+    ConfirmClose { ticket: i64, label: &'static str },
     /// The customer still needs help.
-    KeepOpen { ticket: i64, label: String },
+    KeepOpen { ticket: i64, label: &'static str },
+}
+
+/// A new text (and, when `buttons` is `Some`, new buttons: none for `Some(vec![])`) for a
+/// message Beacon posted. Pings nobody, like every post.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Edit {
+    pub text: String,
+    /// `None` leaves the message's buttons as they are.
+    pub buttons: Option<Vec<Button>>,
+}
+
+/// What a direct message came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dm {
+    /// Sent: the message's id.
+    Sent(u64),
+    /// Refused because the member does not take direct messages from this server's members (or
+    /// left every server Beacon shares with them): Discord's 50007.
+    Closed,
+}
+
+/// A thread's new state. Archived, a thread leaves the server's count of active threads; locked,
+/// only those who can manage threads may unarchive it or write in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadState {
+    pub archived: bool,
+    /// `None` leaves it as it is.
+    pub locked: Option<bool>,
+}
+
+/// A file posted with a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct File {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A message read back from a thread, as plain values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ThreadMessage {
+    pub id: u64,
+    pub author_id: u64,
+    /// The name the author shows (their display name, else their username).
+    pub author_name: String,
+    pub author_is_bot: bool,
+    pub text: String,
+    /// Attached files: (name, url).
+    pub attachments: Vec<(String, String)>,
+    /// When it was sent, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
 }
 
 /// What the desk asks of the chat.
@@ -70,10 +116,22 @@ pub trait Port: Send + Sync {
     async fn add_to_thread(&self, thread: u64, user: u64) -> anyhow::Result<()>;
     /// Post in a channel or thread. Returns the message's id.
     async fn post(&self, channel: u64, post: &Post) -> anyhow::Result<u64>;
-    /// Change a message the bot posted: its text, and its buttons when the edit names them.
-    async fn edit(&self, channel: u64, message: u64, edit: &Edit) -> anyhow::Result<()>;
-    /// The text of a message the bot posted (a card, to add a line to it).
-    async fn text_of(&self, channel: u64, message: u64) -> anyhow::Result<String>;
+    /// Send a member a direct message; [`Dm::Closed`] when their DMs are closed, an error for
+    /// any other failure.
+    async fn send_dm(&self, user: u64, post: &Post) -> anyhow::Result<Dm>;
+    /// A message's text (a card Beacon posted, to add a line to it).
+    async fn message_text(&self, channel: u64, message: u64) -> anyhow::Result<String>;
+    /// Change a message Beacon posted.
+    async fn edit_message(&self, channel: u64, message: u64, edit: &Edit) -> anyhow::Result<()>;
+    /// Archive, unarchive, lock or unlock a thread.
+    async fn set_thread(&self, thread: u64, state: ThreadState) -> anyhow::Result<()>;
+    /// Post with files attached. Returns the message's id.
+    async fn post_files(&self, channel: u64, post: &Post, files: &[File]) -> anyhow::Result<u64>;
+    /// A thread's messages, oldest first: all of them, or, when it holds more than `max`, the
+    /// latest (read in whole pages of 100, so up to 99 more than `max`).
+    async fn thread_messages(&self, thread: u64, max: usize) -> anyhow::Result<Vec<ThreadMessage>>;
+    /// The name a user shows (their display name, else their username).
+    async fn user_name(&self, user: u64) -> anyhow::Result<String>;
 }
 
 #[cfg(test)]
@@ -106,14 +164,34 @@ pub mod recording {
             channel: u64,
             post: Post,
         },
-        Edit {
+        SendDm {
+            user: u64,
+            post: Post,
+        },
+        MessageText {
+            channel: u64,
+            message: u64,
+        },
+        EditMessage {
             channel: u64,
             message: u64,
             edit: Edit,
         },
-        TextOf {
+        SetThread {
+            thread: u64,
+            state: ThreadState,
+        },
+        PostFiles {
             channel: u64,
-            message: u64,
+            post: Post,
+            files: Vec<File>,
+        },
+        ThreadMessages {
+            thread: u64,
+            max: usize,
+        },
+        UserName {
+            user: u64,
         },
     }
 
@@ -124,8 +202,13 @@ pub mod recording {
                 Call::FindThread { .. } => "find_thread",
                 Call::AddToThread { .. } => "add_to_thread",
                 Call::Post { .. } => "post",
-                Call::Edit { .. } => "edit",
-                Call::TextOf { .. } => "text_of",
+                Call::SendDm { .. } => "send_dm",
+                Call::MessageText { .. } => "message_text",
+                Call::EditMessage { .. } => "edit_message",
+                Call::SetThread { .. } => "set_thread",
+                Call::PostFiles { .. } => "post_files",
+                Call::ThreadMessages { .. } => "thread_messages",
+                Call::UserName { .. } => "user_name",
             }
         }
     }
@@ -137,10 +220,14 @@ pub mod recording {
         Id(u64),
         /// Nothing found, or nothing to return.
         Nothing,
-        /// A message's text (for `text_of`).
-        Text(&'static str),
         /// The chat refused or failed.
         Fail(&'static str),
+        /// A text: a message's, or a user's name.
+        Text(String),
+        /// A thread's messages, oldest first.
+        Messages(Vec<ThreadMessage>),
+        /// For `send_dm`: the member's direct messages are closed.
+        DmsClosed,
     }
 
     #[derive(Default)]
@@ -182,29 +269,16 @@ pub mod recording {
             self.plan.lock().unwrap().is_empty()
         }
 
-        /// The edits made, with the channel and message edited.
-        pub fn edits(&self) -> Vec<(u64, u64, Edit)> {
-            self.calls()
-                .into_iter()
-                .filter_map(|c| match c {
-                    Call::Edit {
-                        channel,
-                        message,
-                        edit,
-                    } => Some((channel, message, edit)),
-                    _ => None,
-                })
-                .collect()
-        }
-
         fn answer(&self, call: Call) -> anyhow::Result<Option<u64>> {
-            self.answer_with(call).map(|a| match a {
-                Answer::Id(id) => Some(id),
-                _ => None,
-            })
+            match self.planned(call)? {
+                Answer::Id(id) => Ok(Some(id)),
+                Answer::Nothing => Ok(None),
+                other => panic!("an id or nothing was planned, not {other:?}"),
+            }
         }
 
-        fn answer_with(&self, call: Call) -> anyhow::Result<Answer> {
+        /// The planned answer to `call`, a failure as an error.
+        fn planned(&self, call: Call) -> anyhow::Result<Answer> {
             let planned = self.plan.lock().unwrap().pop_front();
             let kind = call.kind();
             self.calls.lock().unwrap().push(call.clone());
@@ -216,6 +290,28 @@ pub mod recording {
                 Some((k, _)) => panic!("unplanned call {call:?}: the plan expected {k} next"),
                 None => panic!("unplanned call {call:?}: the plan was done"),
             }
+        }
+
+        fn text(&self, call: Call) -> anyhow::Result<String> {
+            match self.planned(call)? {
+                Answer::Text(text) => Ok(text),
+                other => panic!("a text was planned, not {other:?}"),
+            }
+        }
+
+        /// The edits made, with the message each changed.
+        pub fn edits(&self) -> Vec<(u64, u64, Edit)> {
+            self.calls()
+                .into_iter()
+                .filter_map(|c| match c {
+                    Call::EditMessage {
+                        channel,
+                        message,
+                        edit,
+                    } => Some((channel, message, edit)),
+                    _ => None,
+                })
+                .collect()
         }
 
         fn id(&self, call: Call) -> anyhow::Result<u64> {
@@ -253,19 +349,60 @@ pub mod recording {
                 post: post.clone(),
             })
         }
-        async fn edit(&self, channel: u64, message: u64, edit: &Edit) -> anyhow::Result<()> {
-            self.answer(Call::Edit {
+        async fn send_dm(&self, user: u64, post: &Post) -> anyhow::Result<Dm> {
+            let call = Call::SendDm {
+                user,
+                post: post.clone(),
+            };
+            match self.planned(call)? {
+                Answer::Id(id) => Ok(Dm::Sent(id)),
+                Answer::DmsClosed => Ok(Dm::Closed),
+                other => panic!("an id or closed DMs were planned, not {other:?}"),
+            }
+        }
+        async fn message_text(&self, channel: u64, message: u64) -> anyhow::Result<String> {
+            self.text(Call::MessageText { channel, message })
+        }
+        async fn edit_message(
+            &self,
+            channel: u64,
+            message: u64,
+            edit: &Edit,
+        ) -> anyhow::Result<()> {
+            let call = Call::EditMessage {
                 channel,
                 message,
                 edit: edit.clone(),
-            })
-            .map(|_| ())
+            };
+            self.answer(call).map(|_| ())
         }
-        async fn text_of(&self, channel: u64, message: u64) -> anyhow::Result<String> {
-            match self.answer_with(Call::TextOf { channel, message })? {
-                Answer::Text(text) => Ok(text.to_string()),
-                other => panic!("text_of planned with {other:?}, not a text"),
+        async fn set_thread(&self, thread: u64, state: ThreadState) -> anyhow::Result<()> {
+            self.answer(Call::SetThread { thread, state }).map(|_| ())
+        }
+        async fn post_files(
+            &self,
+            channel: u64,
+            post: &Post,
+            files: &[File],
+        ) -> anyhow::Result<u64> {
+            self.id(Call::PostFiles {
+                channel,
+                post: post.clone(),
+                files: files.to_vec(),
+            })
+        }
+        async fn thread_messages(
+            &self,
+            thread: u64,
+            max: usize,
+        ) -> anyhow::Result<Vec<ThreadMessage>> {
+            match self.planned(Call::ThreadMessages { thread, max })? {
+                Answer::Messages(messages) => Ok(messages),
+                other => panic!("messages were planned, not {other:?}"),
             }
+        }
+        async fn user_name(&self, user: u64) -> anyhow::Result<String> {
+            self.text(Call::UserName { user })
         }
     }
 }

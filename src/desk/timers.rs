@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use super::closing::ServerNames;
 use super::crisis::CrisisLedger;
 use super::port::{Edit, Port, Post};
 use super::tickets::{self as rules, Actor, BEACON, Target, Ticket, TicketLedger, Update};
@@ -17,7 +18,7 @@ use super::{Desk, Ledger};
 /// The most queue messages edited in one pass; the rest follow on the next.
 pub const MAX_EDITS_PER_PASS: usize = 50;
 
-impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
+impl<L: Ledger + TicketLedger + CrisisLedger + ServerNames> Desk<L> {
     /// Waiting tickets past their target at `now`: a reply to the card pings the agents and the
     /// supervisors, once. Returns the tickets escalated.
     pub async fn escalate(&self, port: &dyn Port, now: i64) -> anyhow::Result<Vec<Ticket>> {
@@ -101,8 +102,9 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
     }
 
     /// Warned tickets whose customer stayed quiet: closed by Beacon, with the reason in the
-    /// ticket's language. Returns the tickets closed, to be wrapped up.
-    pub async fn close_inactive(&self, now: i64) -> anyhow::Result<Vec<Ticket>> {
+    /// ticket's language, and wrapped up like every closing. Returns the tickets closed. A
+    /// wrap-up that fails is logged, and finished at the next start (`wrap_unwrapped`).
+    pub async fn close_inactive(&self, port: &dyn Port, now: i64) -> anyhow::Result<Vec<Ticket>> {
         let Some((_, close_ms)) = self.inactivity() else {
             return Ok(vec![]);
         };
@@ -112,7 +114,12 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
             let beacon = Actor::beacon(ticket.guild_id);
             let target = Target::Id(ticket.id);
             match rules::close(self.ledger(), &beacon, target, reason, now).await? {
-                Ok(t) => closed.push(t),
+                Ok(t) => {
+                    if let Err(e) = self.wrap_up(port, &t, "Beacon").await {
+                        tracing::error!(ticket = t.number, "inactive ticket not wrapped up: {e:#}");
+                    }
+                    closed.push(t);
+                }
                 Err(e) => tracing::warn!(ticket = ticket.number, "inactive ticket not closed: {e}"),
             }
         }
@@ -169,7 +176,7 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
                         text,
                         buttons: None,
                     };
-                    port.edit(thread, m, &edit).await?;
+                    port.edit_message(thread, m, &edit).await?;
                     m
                 }
                 None => {
@@ -209,9 +216,9 @@ mod tests {
     async fn claim(desk: &Desk<Store>, ticket: &Ticket) -> Ticket {
         let port = Recording::new()
             .then("add_to_thread", Answer::Nothing)
-            .then("edit", Answer::Nothing)
-            .then("text_of", Answer::Text("card"))
-            .then("edit", Answer::Nothing);
+            .then("edit_message", Answer::Nothing)
+            .then("message_text", Answer::Text("card".into()))
+            .then("edit_message", Answer::Nothing);
         let req = ClaimTicket {
             actor: actor(AGENT, true),
             ticket: ticket.id,
@@ -303,12 +310,26 @@ mod tests {
         let port = Recording::new().then("post", Answer::Id(1));
         desk.warn_quiet(&port, warned_at).await.unwrap();
         assert!(
-            desk.close_inactive(warned_at + HOUR)
+            desk.close_inactive(&Recording::new(), warned_at + HOUR)
                 .await
                 .unwrap()
                 .is_empty()
         );
-        let closed = desk.close_inactive(warned_at + 49 * HOUR).await.unwrap();
+        // Wrapped up like any closing: survey by DM, notice, status, card, archived and locked.
+        let wraps = Recording::new()
+            .then("user_name", Answer::Text("Ana".into()))
+            .then("send_dm", Answer::Id(2))
+            .then("post", Answer::Id(3))
+            .then("edit_message", Answer::Nothing)
+            .then("message_text", Answer::Text("card".into()))
+            .then("edit_message", Answer::Nothing)
+            .then("thread_messages", Answer::Messages(vec![]))
+            .then("set_thread", Answer::Nothing);
+        let closed = desk
+            .close_inactive(&wraps, warned_at + 49 * HOUR)
+            .await
+            .unwrap();
+        assert!(wraps.all_made());
         assert_eq!(closed.len(), 1);
         assert_eq!(closed[0].state, TicketState::Closed);
         assert_eq!(
@@ -382,7 +403,7 @@ mod tests {
                 .unwrap()
         };
         claim(&desk, &first).await;
-        let port = Recording::new().then("edit", Answer::Nothing);
+        let port = Recording::new().then("edit_message", Answer::Nothing);
         assert_eq!(desk.refresh_places(&port, now_ms()).await.unwrap(), 1);
         let (channel, message, edit) = &port.edits()[0];
         assert_eq!((*channel, *message), (THREAD, STATUS + 5));

@@ -6,16 +6,13 @@
 //! the chat, through the [`Port`]: who is added to the thread, what the customer reads there,
 //! the line added to the ticket's card.
 
-use super::port::{Button, Edit, Port, Post};
+use super::port::{Button, Port, Post};
 use super::replies::{Fill, SavedReplies};
 use super::tickets::{
-    self as rules, Actor, NotDone, Priority, Target, Ticket, TicketLedger, TicketState, Update,
+    self as rules, Actor, NotDone, Priority, Target, Ticket, TicketLedger, Update,
 };
-use super::{Desk, Ledger, fit, now_ms};
+use super::{Desk, Ledger, now_ms};
 use crate::desk::crisis::CrisisLedger;
-
-/// Discord's limit on a message's text, which a card must stay within.
-const MAX_CARD: usize = 2_000;
 
 /// A mention that shows a name; the port's allowed mentions keep it from pinging.
 pub fn mention(user: u64) -> String {
@@ -327,11 +324,11 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
                     buttons: vec![
                         Button::ConfirmClose {
                             ticket: ticket.id,
-                            label: l.get(tl, "ticket.resolve_yes").to_string(),
+                            label: l.get(tl, "ticket.resolve_yes"),
                         },
                         Button::KeepOpen {
                             ticket: ticket.id,
-                            label: l.get(tl, "ticket.resolve_no").to_string(),
+                            label: l.get(tl, "ticket.resolve_no"),
                         },
                     ],
                     ..Post::text(ask)
@@ -366,59 +363,6 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
         port.post(agents, &post).await?;
         Ok(())
     }
-
-    /// Tell the customer what is happening in the thread's status message (their place in the
-    /// queue until someone has the ticket), or in a new message when there is none.
-    pub async fn show_status(
-        &self,
-        port: &dyn Port,
-        ticket: &Ticket,
-        text: &str,
-    ) -> anyhow::Result<()> {
-        let Some(thread) = ticket.thread_id else {
-            return Ok(());
-        };
-        match ticket.status_message_id {
-            Some(m) => {
-                let edit = Edit {
-                    text: text.to_string(),
-                    buttons: None,
-                };
-                port.edit(thread, m, &edit).await
-            }
-            None => port.post(thread, &Post::text(text)).await.map(|_| ()),
-        }
-    }
-
-    /// Add a line to a ticket's card in the agents' channel (claimed, released, closed...) and
-    /// set its buttons: Claim while the ticket waits, none otherwise. A line already there is
-    /// not added again (a restart repeating the step).
-    pub async fn annotate_card(
-        &self,
-        port: &dyn Port,
-        ticket: &Ticket,
-        line: &str,
-    ) -> anyhow::Result<()> {
-        let settings = self.settings(ticket.guild_id).await?;
-        let (Some(card), Some(agents)) = (ticket.queue_card_id, settings.agents_channel) else {
-            return Ok(());
-        };
-        let current = port.text_of(agents, card).await?;
-        let text = if current.ends_with(line) {
-            current
-        } else {
-            fit(&format!("{current}\n{line}"), MAX_CARD)
-        };
-        let buttons = match ticket.state {
-            TicketState::Waiting => vec![Button::Claim(ticket.id)],
-            _ => vec![],
-        };
-        let edit = Edit {
-            text,
-            buttons: Some(buttons),
-        };
-        port.edit(agents, card, &edit).await
-    }
 }
 
 #[cfg(test)]
@@ -426,7 +370,7 @@ mod tests {
     use super::*;
     use crate::desk::port::recording::{Answer, Call, Recording};
     use crate::desk::testing::*;
-    use crate::desk::tickets::Refusal;
+    use crate::desk::tickets::{Refusal, TicketState};
 
     fn work<'a>(
         actor: &'a Actor,
@@ -453,9 +397,9 @@ mod tests {
     fn claims() -> Recording {
         Recording::new()
             .then("add_to_thread", Answer::Nothing)
-            .then("edit", Answer::Nothing)
-            .then("text_of", Answer::Text("card"))
-            .then("edit", Answer::Nothing)
+            .then("edit_message", Answer::Nothing)
+            .then("message_text", Answer::Text("card".into()))
+            .then("edit_message", Answer::Nothing)
     }
 
     async fn claimed(desk: &Desk<crate::store::Store>, ticket: &Ticket) -> Ticket {
@@ -555,8 +499,8 @@ mod tests {
     async fn a_line_already_on_the_card_is_not_added_twice() {
         let (desk, ticket) = with_ticket().await;
         let port = Recording::new()
-            .then("text_of", Answer::Text("card\nClosed."))
-            .then("edit", Answer::Nothing);
+            .then("message_text", Answer::Text("card\nClosed.".into()))
+            .then("edit_message", Answer::Nothing);
         desk.annotate_card(&port, &ticket, "Closed.").await.unwrap();
         assert_eq!(port.edits()[0].2.text, "card\nClosed.");
         // A waiting ticket keeps its Claim button.
@@ -572,8 +516,8 @@ mod tests {
         claimed(&desk, &ticket).await;
         let port = Recording::new()
             .then("post", Answer::Id(1))
-            .then("text_of", Answer::Text("card"))
-            .then("edit", Answer::Nothing);
+            .then("message_text", Answer::Text("card".into()))
+            .then("edit_message", Answer::Nothing);
         let agent = actor(AGENT, true);
         let worked = desk
             .work(
@@ -620,9 +564,9 @@ mod tests {
         claimed(&desk, &ticket).await;
         let port = Recording::new()
             .then("add_to_thread", Answer::Nothing)
-            .then("edit", Answer::Nothing)
-            .then("text_of", Answer::Text("card"))
-            .then("edit", Answer::Nothing);
+            .then("edit_message", Answer::Nothing)
+            .then("message_text", Answer::Text("card".into()))
+            .then("edit_message", Answer::Nothing);
         let agent = actor(AGENT, true);
         let to = AgentCommand::Transfer {
             to: AGENT + 1,
@@ -684,8 +628,8 @@ mod tests {
     async fn a_new_priority_counts_the_deadline_again_from_the_opening() {
         let (desk, ticket) = with_ticket().await;
         let port = Recording::new()
-            .then("text_of", Answer::Text("card"))
-            .then("edit", Answer::Nothing);
+            .then("message_text", Answer::Text("card".into()))
+            .then("edit_message", Answer::Nothing);
         let agent = actor(AGENT, true);
         let urgent = AgentCommand::Priority(Priority::Urgent);
         let worked = desk

@@ -9,14 +9,16 @@
 
 use async_trait::async_trait;
 use serenity::all::{
-    ButtonStyle, ChannelId, ChannelType, CreateActionRow, CreateButton, CreateMessage,
-    CreateThread, EditMessage, GuildId, Http, MessageId, Nonce, RoleId, UserId,
+    ButtonStyle, ChannelId, ChannelType, CreateActionRow, CreateAttachment, CreateButton,
+    CreateMessage, CreateThread, EditMessage, EditThread, GetMessages, GuildId, Http, Message,
+    MessageId, Nonce, RoleId, UserId,
 };
+use tracing::warn;
 
 use super::render::{MAX_CONTENT, fit, no_pings};
 use super::tickets::TicketId;
-use super::{Bot, retry};
-use crate::desk::port::{Button, Edit, Port, Post};
+use super::{Bot, discord_code, retry};
+use crate::desk::port::{Button, Dm, Edit, File, Port, Post, ThreadMessage, ThreadState};
 
 /// The desk's way out, for one bot and its REST client.
 pub struct Discord<'a> {
@@ -31,30 +33,33 @@ impl<'a> Discord<'a> {
 }
 
 /// A desk button as a Discord button.
-pub(crate) fn button(b: &Button) -> CreateButton {
+pub(crate) fn button(b: Button) -> CreateButton {
     match b {
-        Button::Claim(ticket) => CreateButton::new(TicketId::Claim(*ticket).to_string())
+        Button::Claim(ticket) => CreateButton::new(TicketId::Claim(ticket).to_string())
             .style(ButtonStyle::Primary)
             .label("Claim"),
+        Button::Rate(ticket, stars) => CreateButton::new(TicketId::Rate(ticket, stars).to_string())
+            .style(ButtonStyle::Secondary)
+            .label(format!("{stars} ★")),
+        Button::Reopen { ticket, label } => CreateButton::new(TicketId::Reopen(ticket).to_string())
+            .style(ButtonStyle::Secondary)
+            .label(label),
         Button::ConfirmClose { ticket, label } => {
-            CreateButton::new(TicketId::Close(*ticket).to_string())
+            CreateButton::new(TicketId::Close(ticket).to_string())
                 .style(ButtonStyle::Success)
                 .label(label)
         }
-        Button::KeepOpen { ticket, label } => {
-            CreateButton::new(TicketId::Keep(*ticket).to_string())
-                .style(ButtonStyle::Secondary)
-                .label(label)
-        }
+        Button::KeepOpen { ticket, label } => CreateButton::new(TicketId::Keep(ticket).to_string())
+            .style(ButtonStyle::Secondary)
+            .label(label),
     }
 }
 
-/// Desk buttons as Discord's rows: five buttons in a row at most
-/// (<https://discord.com/developers/docs/components/reference#action-row>).
+/// Desk buttons as Discord's rows of at most five.
 fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
     buttons
         .chunks(5)
-        .map(|row| CreateActionRow::Buttons(row.iter().map(button).collect()))
+        .map(|row| CreateActionRow::Buttons(row.iter().copied().map(button).collect()))
         .collect()
 }
 
@@ -76,6 +81,7 @@ pub fn message(post: &Post) -> CreateMessage {
         .content(fit(&post.text, MAX_CONTENT))
         .allowed_mentions(mentions);
     if !post.buttons.is_empty() {
+        // Discord allows five buttons in a row.
         m = m.components(rows(&post.buttons));
     }
     if let Some(nonce) = &post.nonce {
@@ -137,23 +143,114 @@ impl Port for Discord<'_> {
         Ok(sent.id.get())
     }
 
-    /// <https://discord.com/developers/docs/resources/message#edit-message>: fields left out
-    /// stay as they are, so buttons are only sent when the desk names them.
-    async fn edit(&self, channel: u64, message: u64, edit: &Edit) -> anyhow::Result<()> {
-        let mut e = EditMessage::new()
+    async fn send_dm(&self, user: u64, post: &Post) -> anyhow::Result<Dm> {
+        // https://discord.com/developers/docs/resources/user#create-dm: opening the channel
+        // succeeds whatever the member's settings; the message is what Discord refuses, with
+        // 50007 "Cannot send messages to this user"
+        // (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json).
+        let message = message(post);
+        let sent = async {
+            let dm = retry(|| UserId::new(user).create_dm_channel(self.http)).await?;
+            retry(|| dm.id.send_message(self.http, message.clone())).await
+        }
+        .await;
+        match sent {
+            Ok(m) => Ok(Dm::Sent(m.id.get())),
+            Err(e) if discord_code(&e) == Some(50007) => Ok(Dm::Closed),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn message_text(&self, channel: u64, message: u64) -> anyhow::Result<String> {
+        // https://discord.com/developers/docs/resources/message#get-channel-message
+        let (channel, message) = (ChannelId::new(channel), MessageId::new(message));
+        Ok(retry(|| channel.message(self.http, message)).await?.content)
+    }
+
+    async fn edit_message(&self, channel: u64, message: u64, edit: &Edit) -> anyhow::Result<()> {
+        // https://discord.com/developers/docs/resources/message#edit-message: `components`
+        // left out keeps the message's buttons; an empty list removes them.
+        let mut change = EditMessage::new()
             .content(fit(&edit.text, MAX_CONTENT))
             .allowed_mentions(no_pings());
         if let Some(buttons) = &edit.buttons {
-            e = e.components(rows(buttons));
+            change = change.components(rows(buttons));
         }
         let (channel, message) = (ChannelId::new(channel), MessageId::new(message));
-        retry(|| channel.edit_message(self.http, message, e.clone())).await?;
+        retry(|| channel.edit_message(self.http, message, change.clone())).await?;
         Ok(())
     }
 
-    /// <https://discord.com/developers/docs/resources/message#get-channel-message>.
-    async fn text_of(&self, channel: u64, message: u64) -> anyhow::Result<String> {
-        let (channel, message) = (ChannelId::new(channel), MessageId::new(message));
-        Ok(retry(|| channel.message(self.http, message)).await?.content)
+    async fn set_thread(&self, thread: u64, state: ThreadState) -> anyhow::Result<()> {
+        // https://discord.com/developers/docs/resources/channel#modify-channel-json-params-thread
+        // (`archived`, `locked`; locking needs Manage Threads).
+        let mut change = EditThread::new().archived(state.archived);
+        if let Some(locked) = state.locked {
+            change = change.locked(locked);
+        }
+        retry(|| ChannelId::new(thread).edit_thread(self.http, change.clone())).await?;
+        Ok(())
+    }
+
+    async fn post_files(&self, channel: u64, post: &Post, files: &[File]) -> anyhow::Result<u64> {
+        // https://discord.com/developers/docs/reference#uploading-files (Attach Files needed).
+        let mut message = message(post);
+        for f in files {
+            message = message.add_file(CreateAttachment::bytes(f.bytes.clone(), f.name.clone()));
+        }
+        let sent =
+            retry(|| ChannelId::new(channel).send_message(self.http, message.clone())).await?;
+        Ok(sent.id.get())
+    }
+
+    async fn thread_messages(&self, thread: u64, max: usize) -> anyhow::Result<Vec<ThreadMessage>> {
+        // https://discord.com/developers/docs/resources/message#get-channel-messages: at most
+        // 100 a page, newest first, `before` pages back.
+        let thread = ChannelId::new(thread);
+        let mut all: Vec<Message> = Vec::new();
+        let mut before: Option<MessageId> = None;
+        loop {
+            let mut page = GetMessages::new().limit(100);
+            if let Some(b) = before {
+                page = page.before(b);
+            }
+            let batch = retry(|| thread.messages(self.http, page)).await?;
+            let done = batch.len() < 100;
+            before = batch.iter().map(|m| m.id).min();
+            all.extend(batch);
+            if done || all.len() >= max {
+                break;
+            }
+        }
+        if all.len() >= max {
+            warn!(%thread, "thread read cut to its latest {} messages", all.len());
+        }
+        all.sort_by_key(|m| m.id);
+        Ok(all
+            .into_iter()
+            .map(|m| ThreadMessage {
+                id: m.id.get(),
+                author_id: m.author.id.get(),
+                author_name: m
+                    .author
+                    .global_name
+                    .clone()
+                    .unwrap_or(m.author.name.clone()),
+                author_is_bot: m.author.bot,
+                text: m.content,
+                attachments: m
+                    .attachments
+                    .into_iter()
+                    .map(|a| (a.filename, a.url))
+                    .collect(),
+                at_ms: m.timestamp.unix_timestamp() * 1000,
+            })
+            .collect())
+    }
+
+    async fn user_name(&self, user: u64) -> anyhow::Result<String> {
+        // https://discord.com/developers/docs/resources/user#get-user
+        let u = retry(|| UserId::new(user).to_user(self.http)).await?;
+        Ok(u.global_name.unwrap_or(u.name))
     }
 }

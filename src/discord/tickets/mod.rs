@@ -19,9 +19,8 @@ pub mod timers;
 pub mod work;
 
 use serenity::all::{
-    ActionRowComponent, ChannelId, ComponentInteraction, CreateActionRow,
-    CreateInteractionResponse, CreateInteractionResponseMessage, EditInteractionResponse,
-    EditMessage, Http, MessageId, ModalInteraction,
+    ActionRowComponent, ComponentInteraction, CreateInteractionResponse,
+    CreateInteractionResponseMessage, EditInteractionResponse, Http, ModalInteraction,
 };
 
 use serenity::builder::Builder as _;
@@ -91,69 +90,6 @@ impl std::fmt::Display for TicketId {
     }
 }
 
-/// The Claim button of a ticket's card, as the desk's port first posts it.
-fn claim_row(ticket: i64) -> Vec<CreateActionRow> {
-    vec![CreateActionRow::Buttons(vec![super::port::button(
-        &crate::desk::port::Button::Claim(ticket),
-    )])]
-}
-
-/// Add a line to a ticket's card in the agents' channel (claimed, released, closed...) and set
-/// its buttons: Claim while the ticket waits, none otherwise. A line already there is not added
-/// again (a restart repeating the step).
-async fn annotate_card(bot: &Bot, http: &Http, ticket: &Ticket, line: &str) -> anyhow::Result<()> {
-    let settings = bot.desk.settings(ticket.guild_id).await?;
-    let (Some(card), Some(agents)) = (ticket.queue_card_id, settings.agents_channel) else {
-        return Ok(());
-    };
-    let (channel, card) = (ChannelId::new(agents), MessageId::new(card));
-    let current = retry(|| channel.message(http, card)).await?;
-    let content = if current.content.ends_with(line) {
-        current.content.clone()
-    } else {
-        fit(&format!("{}\n{line}", current.content), MAX_CONTENT)
-    };
-    let buttons = if ticket.state == TicketState::Waiting {
-        claim_row(ticket.id)
-    } else {
-        vec![]
-    };
-    let edit = EditMessage::new()
-        .content(content)
-        .components(buttons)
-        .allowed_mentions(no_pings());
-    retry(|| channel.edit_message(http, card, edit.clone())).await?;
-    Ok(())
-}
-
-/// Post a line in a ticket's thread, pinging nobody.
-pub(super) async fn say(http: &Http, thread: u64, text: &str) -> anyhow::Result<()> {
-    let message = serenity::all::CreateMessage::new()
-        .content(fit(text, MAX_CONTENT))
-        .allowed_mentions(no_pings());
-    retry(|| ChannelId::new(thread).send_message(http, message.clone())).await?;
-    Ok(())
-}
-
-/// Tell the customer what is happening in the thread's status message, or in a new message
-/// when there is none.
-pub(super) async fn show_status(http: &Http, ticket: &Ticket, text: &str) -> anyhow::Result<()> {
-    let Some(thread) = ticket.thread_id else {
-        return Ok(());
-    };
-    match ticket.status_message_id {
-        Some(m) => {
-            let edit = EditMessage::new()
-                .content(fit(text, MAX_CONTENT))
-                .allowed_mentions(no_pings());
-            retry(|| ChannelId::new(thread).edit_message(http, MessageId::new(m), edit.clone()))
-                .await?;
-            Ok(())
-        }
-        None => say(http, thread, text).await,
-    }
-}
-
 /// What to tell someone whose ticket action did not happen, in their language.
 pub fn refusal_text(l: &crate::locale::Locales, lang: &str, not_done: &NotDone) -> String {
     let key = match not_done {
@@ -189,11 +125,6 @@ fn thread_link(ticket: &Ticket) -> String {
         .thread_id
         .map(|t| format!("<#{t}>"))
         .unwrap_or_default()
-}
-
-/// A mention that shows a name and pings nobody (allowed mentions see to that).
-fn user(id: u64) -> String {
-    format!("<@{id}>")
 }
 
 /// Reply privately to an interaction that was deferred.
@@ -362,7 +293,7 @@ pub async fn on_modal(bot: &Bot, http: &Http, m: &ModalInteraction) -> anyhow::R
         }
         TicketId::Comment(ticket, stars) => {
             let lang = choose_lang("", Some(&m.locale));
-            let pressed = closing::Pressed::of(
+            let pressed = closing::pressed(
                 bot,
                 m.guild_id.map(|g| g.get()),
                 m.user.id.get(),

@@ -8,7 +8,6 @@ use std::time::Duration;
 use serenity::all::Http;
 use tracing::error;
 
-use super::closing;
 use crate::desk::now_ms;
 use crate::discord::Bot;
 use crate::discord::doctor::why;
@@ -42,15 +41,8 @@ pub async fn pass(bot: &Bot, http: &Http) {
     if let Err(e) = bot.desk.warn_quiet(&port, now).await {
         error!("inactivity: {}", why(&e));
     }
-    match bot.desk.close_inactive(now).await {
-        Ok(closed) => {
-            for ticket in closed {
-                if let Err(e) = closing::wrap_up(bot, http, &ticket, "Beacon").await {
-                    error!("inactivity: {}", why(&e));
-                }
-            }
-        }
-        Err(e) => error!("inactivity: {}", why(&e)),
+    if let Err(e) = bot.desk.close_inactive(&port, now).await {
+        error!("inactivity: {}", why(&e));
     }
     if let Err(e) = bot.desk.refresh_places(&port, now_ms()).await {
         error!("queue positions: {}", why(&e));
