@@ -22,10 +22,29 @@ pub struct Post {
 }
 
 /// A button under a posted message; the adapter gives it its custom id and label.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Button {
     /// Claim, on a ticket's card in the agents' channel.
     Claim(i64),
+    /// "Get updates by DM" on a crisis announcement: subscribe to its topic. Labelled in `lang`.
+    Subscribe { topic: String, lang: String },
+    /// Unsubscribe, on a direct message (which carries no server, so the button does).
+    /// Labelled in `lang`.
+    Unsubscribe {
+        guild: u64,
+        topic: String,
+        lang: String,
+    },
+}
+
+/// What came of a direct message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dm {
+    /// Delivered: the message's id.
+    Sent(u64),
+    /// Discord refuses the member direct messages (their DMs are closed to the server, or
+    /// they share none with the bot): error 50007.
+    Refused,
 }
 
 /// What the desk asks of the chat.
@@ -42,6 +61,22 @@ pub trait Port: Send + Sync {
     async fn add_to_thread(&self, thread: u64, user: u64) -> anyhow::Result<()>;
     /// Post in a channel or thread. Returns the message's id.
     async fn post(&self, channel: u64, post: &Post) -> anyhow::Result<u64>;
+    /// Replace a message's text (its buttons stay); nothing in the new text pings.
+    async fn edit_message(&self, channel: u64, message: u64, text: &str) -> anyhow::Result<()>;
+    /// Pin a message in its channel (needs Pin Messages: refused otherwise).
+    async fn pin(&self, channel: u64, message: u64) -> anyhow::Result<()>;
+    /// Unpin a message (unpinning one that is not pinned is harmless).
+    async fn unpin(&self, channel: u64, message: u64) -> anyhow::Result<()>;
+    /// Whether a channel is an announcement channel, whose messages can be published to the
+    /// servers that follow it.
+    async fn is_announcement_channel(&self, channel: u64) -> anyhow::Result<bool>;
+    /// Publish a message of an announcement channel to the channels following it.
+    async fn crosspost(&self, channel: u64, message: u64) -> anyhow::Result<()>;
+    /// The direct-message channel with a member (opened even when their DMs are closed: only
+    /// a message is refused). Returns its id.
+    async fn open_dm(&self, user: u64) -> anyhow::Result<u64>;
+    /// Post in a direct-message channel: sent, or refused by the member's settings.
+    async fn post_dm(&self, channel: u64, post: &Post) -> anyhow::Result<Dm>;
 }
 
 #[cfg(test)]
@@ -74,6 +109,33 @@ pub mod recording {
             channel: u64,
             post: Post,
         },
+        EditMessage {
+            channel: u64,
+            message: u64,
+            text: String,
+        },
+        Pin {
+            channel: u64,
+            message: u64,
+        },
+        Unpin {
+            channel: u64,
+            message: u64,
+        },
+        IsAnnouncementChannel {
+            channel: u64,
+        },
+        Crosspost {
+            channel: u64,
+            message: u64,
+        },
+        OpenDm {
+            user: u64,
+        },
+        PostDm {
+            channel: u64,
+            post: Post,
+        },
     }
 
     impl Call {
@@ -83,6 +145,13 @@ pub mod recording {
                 Call::FindThread { .. } => "find_thread",
                 Call::AddToThread { .. } => "add_to_thread",
                 Call::Post { .. } => "post",
+                Call::EditMessage { .. } => "edit_message",
+                Call::Pin { .. } => "pin",
+                Call::Unpin { .. } => "unpin",
+                Call::IsAnnouncementChannel { .. } => "is_announcement_channel",
+                Call::Crosspost { .. } => "crosspost",
+                Call::OpenDm { .. } => "open_dm",
+                Call::PostDm { .. } => "post_dm",
             }
         }
     }
@@ -96,6 +165,10 @@ pub mod recording {
         Nothing,
         /// The chat refused or failed.
         Fail(&'static str),
+        /// `is_announcement_channel`: yes, or no.
+        Is(bool),
+        /// `post_dm`: Discord refuses the member direct messages.
+        DmsClosed,
     }
 
     #[derive(Default)]
@@ -146,10 +219,35 @@ pub mod recording {
                     Answer::Id(id) => Ok(Some(id)),
                     Answer::Nothing => Ok(None),
                     Answer::Fail(why) => Err(anyhow::anyhow!(why)),
+                    other => panic!("{call:?} cannot answer {other:?}"),
                 },
                 Some((k, _)) => panic!("unplanned call {call:?}: the plan expected {k} next"),
                 None => panic!("unplanned call {call:?}: the plan was done"),
             }
+        }
+
+        /// Answers `Is` and `DmsClosed`, which the other calls cannot.
+        fn answer_whole(&self, call: Call) -> anyhow::Result<Answer> {
+            let planned = self.plan.lock().unwrap().pop_front();
+            let kind = call.kind();
+            self.calls.lock().unwrap().push(call.clone());
+            match planned {
+                Some((k, Answer::Fail(why))) if k == kind => Err(anyhow::anyhow!(why)),
+                Some((k, answer)) if k == kind => Ok(answer),
+                Some((k, _)) => panic!("unplanned call {call:?}: the plan expected {k} next"),
+                None => panic!("unplanned call {call:?}: the plan was done"),
+            }
+        }
+
+        /// The texts messages were edited to, with which message.
+        pub fn edits(&self) -> Vec<(u64, String)> {
+            self.calls()
+                .into_iter()
+                .filter_map(|c| match c {
+                    Call::EditMessage { message, text, .. } => Some((message, text)),
+                    _ => None,
+                })
+                .collect()
         }
 
         fn id(&self, call: Call) -> anyhow::Result<u64> {
@@ -186,6 +284,45 @@ pub mod recording {
                 channel,
                 post: post.clone(),
             })
+        }
+        async fn edit_message(&self, channel: u64, message: u64, text: &str) -> anyhow::Result<()> {
+            let text = text.to_string();
+            self.answer(Call::EditMessage {
+                channel,
+                message,
+                text,
+            })
+            .map(|_| ())
+        }
+        async fn pin(&self, channel: u64, message: u64) -> anyhow::Result<()> {
+            self.answer(Call::Pin { channel, message }).map(|_| ())
+        }
+        async fn unpin(&self, channel: u64, message: u64) -> anyhow::Result<()> {
+            self.answer(Call::Unpin { channel, message }).map(|_| ())
+        }
+        async fn is_announcement_channel(&self, channel: u64) -> anyhow::Result<bool> {
+            match self.answer_whole(Call::IsAnnouncementChannel { channel })? {
+                Answer::Is(is) => Ok(is),
+                other => panic!("is_announcement_channel cannot answer {other:?}"),
+            }
+        }
+        async fn crosspost(&self, channel: u64, message: u64) -> anyhow::Result<()> {
+            self.answer(Call::Crosspost { channel, message })
+                .map(|_| ())
+        }
+        async fn open_dm(&self, user: u64) -> anyhow::Result<u64> {
+            self.id(Call::OpenDm { user })
+        }
+        async fn post_dm(&self, channel: u64, post: &Post) -> anyhow::Result<Dm> {
+            let call = Call::PostDm {
+                channel,
+                post: post.clone(),
+            };
+            match self.answer_whole(call)? {
+                Answer::Id(id) => Ok(Dm::Sent(id)),
+                Answer::DmsClosed => Ok(Dm::Refused),
+                other => panic!("post_dm cannot answer {other:?}"),
+            }
         }
     }
 }

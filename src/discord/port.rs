@@ -10,13 +10,15 @@
 use async_trait::async_trait;
 use serenity::all::{
     ButtonStyle, ChannelId, ChannelType, CreateActionRow, CreateButton, CreateMessage,
-    CreateThread, GuildId, Http, Nonce, RoleId, UserId,
+    CreateThread, EditMessage, GuildId, Http, MessageId, Nonce, RoleId, UserId,
 };
 
+use super::crisis::{subscribe_id, unsubscribe_id};
 use super::render::{MAX_CONTENT, fit, no_pings};
 use super::tickets::TicketId;
-use super::{Bot, retry};
-use crate::desk::port::{Button, Port, Post};
+use super::{Bot, discord_code, retry};
+use crate::desk::port::{Button, Dm, Port, Post};
+use crate::locale::Locales;
 
 /// The desk's way out, for one bot and its REST client.
 pub struct Discord<'a> {
@@ -32,10 +34,19 @@ impl<'a> Discord<'a> {
 
 /// A desk button as a Discord button.
 pub(crate) fn button(b: Button) -> CreateButton {
+    let l = Locales::embedded();
     match b {
         Button::Claim(ticket) => CreateButton::new(TicketId::Claim(ticket).to_string())
             .style(ButtonStyle::Primary)
             .label("Claim"),
+        Button::Subscribe { topic, lang } => CreateButton::new(subscribe_id(&topic))
+            .style(ButtonStyle::Secondary)
+            .label(l.get(&lang, "crisis.subscribe")),
+        Button::Unsubscribe { guild, topic, lang } => {
+            CreateButton::new(unsubscribe_id(guild, &topic))
+                .style(ButtonStyle::Secondary)
+                .label(l.get(&lang, "crisis.unsubscribe"))
+        }
     }
 }
 
@@ -53,7 +64,7 @@ pub fn message(post: &Post) -> CreateMessage {
         let rows = post
             .buttons
             .chunks(5)
-            .map(|row| CreateActionRow::Buttons(row.iter().copied().map(button).collect()))
+            .map(|row| CreateActionRow::Buttons(row.iter().cloned().map(button).collect()))
             .collect();
         m = m.components(rows);
     }
@@ -106,5 +117,65 @@ impl Port for Discord<'_> {
         let sent =
             retry(|| ChannelId::new(channel).send_message(self.http, message.clone())).await?;
         Ok(sent.id.get())
+    }
+
+    async fn edit_message(&self, channel: u64, message: u64, text: &str) -> anyhow::Result<()> {
+        // https://discord.com/developers/docs/resources/message#edit-message: only the fields
+        // sent change, so the buttons stay; allowed mentions apply to the new content.
+        let edit = EditMessage::new()
+            .content(fit(text, MAX_CONTENT))
+            .allowed_mentions(no_pings());
+        let (channel, message) = (ChannelId::new(channel), MessageId::new(message));
+        retry(|| channel.edit_message(self.http, message, edit.clone())).await?;
+        Ok(())
+    }
+
+    async fn pin(&self, channel: u64, message: u64) -> anyhow::Result<()> {
+        // https://discord.com/developers/docs/resources/message#pin-message: needs
+        // PIN_MESSAGES (a 403 / 50013 otherwise).
+        let (channel, message) = (ChannelId::new(channel), MessageId::new(message));
+        retry(|| channel.pin(self.http, message)).await
+    }
+
+    async fn unpin(&self, channel: u64, message: u64) -> anyhow::Result<()> {
+        // https://discord.com/developers/docs/resources/message#unpin-message
+        let (channel, message) = (ChannelId::new(channel), MessageId::new(message));
+        retry(|| channel.unpin(self.http, message)).await
+    }
+
+    async fn is_announcement_channel(&self, channel: u64) -> anyhow::Result<bool> {
+        // https://discord.com/developers/docs/resources/channel#get-channel; an announcement
+        // channel is type GUILD_ANNOUNCEMENT (5), serenity's `News`.
+        let channel = retry(|| ChannelId::new(channel).to_channel(self.http)).await?;
+        Ok(matches!(
+            channel,
+            serenity::all::Channel::Guild(c) if c.kind == ChannelType::News
+        ))
+    }
+
+    async fn crosspost(&self, channel: u64, message: u64) -> anyhow::Result<()> {
+        // https://discord.com/developers/docs/resources/message#crosspost-message: a message
+        // of an announcement channel, published to the channels following it.
+        let (channel, message) = (ChannelId::new(channel), MessageId::new(message));
+        retry(|| channel.crosspost(self.http, message)).await?;
+        Ok(())
+    }
+
+    async fn open_dm(&self, user: u64) -> anyhow::Result<u64> {
+        // https://discord.com/developers/docs/resources/user#create-dm
+        Ok(retry(|| UserId::new(user).create_dm_channel(self.http))
+            .await?
+            .id
+            .get())
+    }
+
+    async fn post_dm(&self, channel: u64, post: &Post) -> anyhow::Result<Dm> {
+        // https://discord.com/developers/docs/topics/opcodes-and-status-codes#json: 50007,
+        // "Cannot send messages to this user" (DMs closed, or no server shared).
+        match self.post(channel, post).await {
+            Ok(id) => Ok(Dm::Sent(id)),
+            Err(e) if discord_code(&e) == Some(50007) => Ok(Dm::Refused),
+            Err(e) => Err(e),
+        }
     }
 }
