@@ -10,6 +10,7 @@ pub mod crisis;
 pub mod memory;
 pub mod opening;
 pub mod port;
+pub mod publishing;
 pub mod replies;
 pub mod report;
 pub mod settings;
