@@ -14,6 +14,7 @@ pub mod publishing;
 pub mod replies;
 pub mod report;
 pub mod settings;
+pub mod subscribers;
 pub mod tickets;
 pub mod transcript;
 pub mod workflow;

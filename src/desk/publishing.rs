@@ -1,7 +1,7 @@
-//! Running a crisis (journey J4): starting, updating and ending it, publishing each update, and
-//! members subscribing to the updates by direct message. The rules (what a crisis is, the
-//! status message's text, the outbox's states) are `desk::crisis`; this is what happens, in
-//! which order, through the [`Port`].
+//! Running a crisis (journey J4): starting, updating and ending it, and publishing each update.
+//! The rules (what a crisis is, the status message's text, the outbox's states) are
+//! `desk::crisis`; the members who get the updates by direct message are `desk::subscribers`;
+//! this is what happens, in which order, through the [`Port`].
 //!
 //! Publishing an update is four steps, each done once and recorded before the next, so that a
 //! stopped process (or a step Discord failed) is finished by [`Desk::resume_publishing`]
@@ -17,10 +17,9 @@
 //! repeat after a crash gets Discord's first message back; their ids are stored as they come.
 
 use super::crisis::{
-    Crisis, CrisisLedger, CrisisUpdate, Delivery, EVERY_TOPIC, Outcome, Subscription, UpdateKind,
-    UpdateMark, check_topic, status_message,
+    Crisis, CrisisLedger, CrisisUpdate, UpdateKind, UpdateMark, check_topic, status_message,
 };
-use super::port::{Button, Dm, Port, Post};
+use super::port::{Button, Port, Post};
 use super::tickets::Actor;
 use super::{Desk, Ledger, StoreError, now_ms};
 
@@ -111,31 +110,6 @@ pub struct Resumed {
     pub result: anyhow::Result<Published>,
 }
 
-/// A member asking for a topic's updates (`None`: every topic) by direct message.
-#[derive(Clone, Copy, Debug)]
-pub struct Subscribe<'a> {
-    pub guild: u64,
-    pub user: u64,
-    pub topic: Option<&'a str>,
-    /// The member's language: the confirmation and their updates' buttons are in it.
-    pub lang: &'a str,
-}
-
-/// What came of subscribing.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Subscribed {
-    /// The topic is not one short word: what [`check_topic`] said.
-    NotATopic(String),
-    /// Discord opened no direct-message channel (`why`): nothing is stored. They are told to
-    /// open their DMs, and where announcements are read (`news`).
-    NoDmChannel { news: Option<u64>, why: String },
-    /// Stored, but Discord refused the confirmation: their DMs are closed, and the fan-outs
-    /// skip them until a later confirmation gets through.
-    DmsClosed { news: Option<u64> },
-    /// Subscribed, and the confirmation reached them.
-    Subscribed { topic: Option<String> },
-}
-
 /// An update as announced and delivered: the crisis title, the update, the status link.
 pub fn announcement_text(crisis: &Crisis, update: &CrisisUpdate) -> String {
     let head = match update.kind {
@@ -148,42 +122,6 @@ pub fn announcement_text(crisis: &Crisis, update: &CrisisUpdate) -> String {
         text.push_str(&format!("\n{link}"));
     }
     text
-}
-
-/// The moderator's delivery report: the counts so far, or the final report.
-pub fn progress_text(title: &str, p: &super::crisis::Progress) -> String {
-    let n = thousands;
-    if p.finished() {
-        format!(
-            "Delivered “{title}”: {} delivered, {} refused (direct messages closed or member \
-             gone), {} failed, of {}.",
-            n(p.sent),
-            n(p.refused),
-            n(p.failed),
-            n(p.total)
-        )
-    } else {
-        format!(
-            "Delivering “{title}”: {} of {} delivered · {} refused · {} failed",
-            n(p.sent),
-            n(p.total),
-            n(p.refused),
-            n(p.failed)
-        )
-    }
-}
-
-/// 10000 as "10,000", for the moderator's report.
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 /// The topic a command named, checked; `Err` says what is wrong with it.
@@ -497,166 +435,16 @@ impl<L: Ledger + CrisisLedger> Desk<L> {
         }
         Ok(resumed)
     }
-
-    /// Subscribe a member to a topic (`None`: every topic), and confirm it by direct message
-    /// with an Unsubscribe button, so they see at once whether DMs reach them. Discord opens a
-    /// DM channel even when the member's DMs are closed and refuses only the message: then
-    /// they are recorded as unreachable, so fan-outs skip them.
-    pub async fn subscribe(
-        &self,
-        port: &dyn Port,
-        req: Subscribe<'_>,
-    ) -> anyhow::Result<Subscribed> {
-        let (l, lang) = (self.locales, req.lang);
-        let topic = match topic_of(req.topic) {
-            Ok(t) => t,
-            Err(why) => return Ok(Subscribed::NotATopic(why)),
-        };
-        let news = self.settings(req.guild).await?.announce_channel;
-        let dm = match port.open_dm(req.user).await {
-            Ok(dm) => dm,
-            Err(e) => {
-                let why = format!("{e:#}");
-                return Ok(Subscribed::NoDmChannel { news, why });
-            }
-        };
-        let now = now_ms();
-        let sub = Subscription {
-            guild_id: req.guild,
-            user_id: req.user,
-            topic: topic.clone().unwrap_or_else(|| EVERY_TOPIC.into()),
-            dm_channel_id: dm,
-            lang: lang.to_string(),
-            since_ms: now,
-            dm_refused_at_ms: None,
-        };
-        let ledger = self.ledger();
-        ledger.subscribe(&sub).await?;
-        let server = ledger
-            .server_name(req.guild)
-            .await?
-            .unwrap_or_else(|| l.get(lang, "crisis.this_server").to_string());
-        let confirm = match &topic {
-            Some(t) => l.fill(
-                lang,
-                "crisis.confirm_topic",
-                &[("topic", t), ("server", &server)],
-            ),
-            None => l.fill(lang, "crisis.confirm_all", &[("server", &server)]),
-        };
-        let post = Post {
-            text: confirm,
-            nonce: Some(format!("u{now}")),
-            ping_role: None,
-            buttons: vec![Button::Unsubscribe {
-                guild: req.guild,
-                topic: sub.topic.clone(),
-                lang: lang.to_string(),
-            }],
-        };
-        // The confirmation says, for every topic they follow, whether DMs reach them now.
-        match port.post_dm(dm, &post).await? {
-            Dm::Sent(_) => ledger.set_dm_refused(req.guild, req.user, None).await?,
-            Dm::Refused => {
-                ledger
-                    .set_dm_refused(req.guild, req.user, Some(now))
-                    .await?;
-                return Ok(Subscribed::DmsClosed { news });
-            }
-        }
-        Ok(Subscribed::Subscribed { topic })
-    }
-
-    /// Unsubscribe a member from a topic, or from everything (`None`, or `*`). Whether they
-    /// had been subscribed.
-    pub async fn unsubscribe(
-        &self,
-        guild: u64,
-        user: u64,
-        topic: Option<&str>,
-    ) -> Result<bool, StoreError> {
-        let topic = topic.filter(|t| *t != EVERY_TOPIC);
-        Ok(self.ledger().unsubscribe(guild, user, topic).await? > 0)
-    }
-
-    /// Claim up to `limit` due deliveries for `lease_ms`, for one sender.
-    pub async fn claim_deliveries(
-        &self,
-        lease_ms: i64,
-        limit: i64,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        self.ledger()
-            .claim_deliveries(now_ms(), lease_ms, limit)
-            .await
-    }
-
-    /// Record what became of a delivery's attempt.
-    pub async fn finish_delivery(&self, id: i64, outcome: &Outcome) -> Result<(), StoreError> {
-        self.ledger().finish_delivery(id, outcome, now_ms()).await
-    }
-
-    /// The crisis and update a delivery is for.
-    pub async fn delivery_update(
-        &self,
-        update_id: i64,
-    ) -> Result<Option<(Crisis, CrisisUpdate)>, StoreError> {
-        self.ledger().crisis_update(update_id).await
-    }
-
-    /// The direct message a delivery sends: the update as announced, in a message whose nonce
-    /// is the delivery's (the same on every attempt), with an Unsubscribe button in the
-    /// member's language.
-    pub fn direct_message(
-        &self,
-        delivery: &Delivery,
-        crisis: &Crisis,
-        update: &CrisisUpdate,
-    ) -> Post {
-        Post {
-            text: announcement_text(crisis, update),
-            nonce: Some(delivery.nonce()),
-            ping_role: None,
-            buttons: vec![Button::Unsubscribe {
-                guild: crisis.guild_id,
-                topic: crisis.topic.clone(),
-                lang: delivery.lang.clone(),
-            }],
-        }
-    }
-
-    /// Keep each update's progress message current while it is delivered, then show the
-    /// final report, once. Returns the edits Discord refused (each is tried again on the
-    /// next pass).
-    pub async fn report_progress(&self, port: &dyn Port) -> Result<Vec<anyhow::Error>, StoreError> {
-        let ledger = self.ledger();
-        let mut refused = Vec::new();
-        for (crisis, update) in ledger.unfinished_updates().await? {
-            let (Some(channel), Some(message), true) = (
-                update.progress_channel_id,
-                update.progress_message_id,
-                update.fanned_out,
-            ) else {
-                continue;
-            };
-            let p = ledger.progress(update.id).await?;
-            let text = progress_text(&crisis.title, &p);
-            if let Err(e) = port.edit_message(channel, message, &text).await {
-                refused.push(e);
-                continue;
-            }
-            if p.finished() {
-                ledger.mark_update(update.id, UpdateMark::Reported).await?;
-            }
-        }
-        Ok(refused)
-    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    //! Also the setting of `desk::subscribers`'s tests.
+
     use super::*;
     use crate::desk::GuildSettings;
     use crate::desk::cooldown::Cooldown;
+    use crate::desk::crisis::{EVERY_TOPIC, Subscription};
     use crate::desk::port::recording::{Answer, Call, Recording};
     use crate::desk::workflow::TicketsConfig;
     use crate::kb::faq::Faq;
@@ -664,23 +452,23 @@ mod tests {
     use crate::kb::matcher::Thresholds;
     use crate::store::Store;
 
-    const GUILD: u64 = 1;
-    const STATUS: u64 = 10;
-    const ANNOUNCE: u64 = 11;
-    const ANNOUNCE_ROLE: u64 = 12;
-    const AGENTS: u64 = 13;
+    pub(crate) const GUILD: u64 = 1;
+    pub(crate) const STATUS: u64 = 10;
+    pub(crate) const ANNOUNCE: u64 = 11;
+    pub(crate) const ANNOUNCE_ROLE: u64 = 12;
+    pub(crate) const AGENTS: u64 = 13;
     /// Where the moderator ran the command.
-    const HERE: u64 = 14;
-    const MODERATOR: u64 = 20;
-    const MEMBER: u64 = 30;
-    const PROGRESS: u64 = 100;
-    const STATUS_MESSAGE: u64 = 101;
-    const ANNOUNCEMENT: u64 = 102;
-    const DM: u64 = 200;
+    pub(crate) const HERE: u64 = 14;
+    pub(crate) const MODERATOR: u64 = 20;
+    pub(crate) const MEMBER: u64 = 30;
+    pub(crate) const PROGRESS: u64 = 100;
+    pub(crate) const STATUS_MESSAGE: u64 = 101;
+    pub(crate) const ANNOUNCEMENT: u64 = 102;
+    pub(crate) const DM: u64 = 200;
 
     /// A desk on a fresh in-memory SQLite database, with the status, announcement and agents
     /// channels and the announcement role set up.
-    async fn desk() -> Desk<Store> {
+    pub(crate) async fn desk() -> Desk<Store> {
         let store = Store::connect("sqlite::memory:").await.unwrap();
         store.migrate().await.unwrap();
         let faq = Faq::new(KnowledgeBase { intents: vec![] }, Thresholds::default());
@@ -757,14 +545,14 @@ mod tests {
     }
 
     /// A crisis on `topic`, started and published.
-    async fn started(desk: &Desk<Store>, topic: &str) -> CrisisOutcome {
+    pub(crate) async fn started(desk: &Desk<Store>, topic: &str) -> CrisisOutcome {
         let port = starts();
         let outcome = desk.start_crisis(&port, start(topic)).await.unwrap();
         assert!(port.all_made());
         outcome
     }
 
-    fn published(outcome: CrisisOutcome) -> (UpdateKind, String, Published) {
+    pub(crate) fn published(outcome: CrisisOutcome) -> (UpdateKind, String, Published) {
         match outcome {
             CrisisOutcome::Published {
                 kind,
@@ -777,7 +565,7 @@ mod tests {
     }
 
     /// `user` subscribed to `topic` as the confirmation would leave them: reachable.
-    async fn subscribed(desk: &Desk<Store>, user: u64, topic: &str) {
+    pub(crate) async fn subscribed(desk: &Desk<Store>, user: u64, topic: &str) {
         let sub = Subscription {
             guild_id: GUILD,
             user_id: user,
@@ -788,22 +576,6 @@ mod tests {
             dm_refused_at_ms: None,
         };
         desk.ledger().subscribe(&sub).await.unwrap();
-    }
-
-    fn subscribe(topic: Option<&str>) -> Subscribe<'_> {
-        Subscribe {
-            guild: GUILD,
-            user: MEMBER,
-            topic,
-            lang: "en",
-        }
-    }
-
-    /// The calls a subscription makes when the confirmation gets through.
-    fn confirms() -> Recording {
-        Recording::new()
-            .then("open_dm", Answer::Id(DM))
-            .then("post_dm", Answer::Id(300))
     }
 
     #[tokio::test]
@@ -1301,243 +1073,5 @@ mod tests {
             .await
             .unwrap();
         assert!(resumed.is_empty());
-    }
-
-    #[tokio::test]
-    async fn a_member_subscribes_with_a_confirmation_by_dm() {
-        let desk = desk().await;
-        let port = confirms();
-        let done = desk
-            .subscribe(&port, subscribe(Some("Payments")))
-            .await
-            .unwrap();
-        assert_eq!(
-            done,
-            Subscribed::Subscribed {
-                topic: Some("payments".into())
-            }
-        );
-        assert_eq!(port.calls()[0], Call::OpenDm { user: MEMBER });
-        let Call::PostDm { channel, post } = &port.calls()[1] else {
-            panic!("{:?}", port.calls())
-        };
-        assert_eq!(*channel, DM);
-        assert!(
-            post.text
-                .starts_with("You're subscribed to updates about payments on this server."),
-            "{}",
-            post.text
-        );
-        assert_eq!(
-            post.buttons,
-            [Button::Unsubscribe {
-                guild: GUILD,
-                topic: "payments".into(),
-                lang: "en".into()
-            }]
-        );
-        assert!(post.nonce.as_deref().is_some_and(|n| n.starts_with('u')));
-    }
-
-    #[tokio::test]
-    async fn a_member_subscribes_once() {
-        let desk = desk().await;
-        desk.subscribe(&confirms(), subscribe(Some("payments")))
-            .await
-            .unwrap();
-        desk.subscribe(&confirms(), subscribe(Some("payments")))
-            .await
-            .unwrap();
-        let subs = desk.ledger().subscriptions_of(GUILD, MEMBER).await.unwrap();
-        assert_eq!(subs.len(), 1);
-    }
-
-    #[tokio::test]
-    async fn a_member_without_a_topic_subscribes_to_every_topic() {
-        let desk = desk().await;
-        let done = desk.subscribe(&confirms(), subscribe(None)).await.unwrap();
-        assert_eq!(done, Subscribed::Subscribed { topic: None });
-        let subs = desk.ledger().subscriptions_of(GUILD, MEMBER).await.unwrap();
-        assert_eq!(subs[0].topic, EVERY_TOPIC);
-    }
-
-    #[tokio::test]
-    async fn subscribing_to_what_is_not_a_topic_is_refused() {
-        let desk = desk().await;
-        let done = desk
-            .subscribe(&Recording::new(), subscribe(Some("a/b")))
-            .await
-            .unwrap();
-        assert!(matches!(done, Subscribed::NotATopic(_)), "{done:?}");
-    }
-
-    #[tokio::test]
-    async fn a_member_whose_dms_are_closed_is_told_and_skipped_by_fan_outs() {
-        let desk = desk().await;
-        let port = Recording::new()
-            .then("open_dm", Answer::Id(DM))
-            .then("post_dm", Answer::DmsClosed);
-        let done = desk
-            .subscribe(&port, subscribe(Some("payments")))
-            .await
-            .unwrap();
-        assert_eq!(
-            done,
-            Subscribed::DmsClosed {
-                news: Some(ANNOUNCE)
-            }
-        );
-        let subs = desk.ledger().subscriptions_of(GUILD, MEMBER).await.unwrap();
-        assert!(subs[0].dm_refused_at_ms.is_some());
-        assert_eq!(published(started(&desk, "payments").await).2.deliveries, 0);
-    }
-
-    #[tokio::test]
-    async fn a_member_with_no_dm_channel_is_told_and_not_subscribed() {
-        let desk = desk().await;
-        let port = Recording::new().then("open_dm", Answer::Fail("no such user"));
-        let done = desk
-            .subscribe(&port, subscribe(Some("payments")))
-            .await
-            .unwrap();
-        assert_eq!(
-            done,
-            Subscribed::NoDmChannel {
-                news: Some(ANNOUNCE),
-                why: "no such user".into()
-            }
-        );
-        let subs = desk.ledger().subscriptions_of(GUILD, MEMBER).await.unwrap();
-        assert!(subs.is_empty());
-    }
-
-    #[tokio::test]
-    async fn unsubscribing_from_every_topic_removes_them_all() {
-        let desk = desk().await;
-        subscribed(&desk, MEMBER, "payments").await;
-        subscribed(&desk, MEMBER, "shipping").await;
-        assert!(desk.unsubscribe(GUILD, MEMBER, Some("*")).await.unwrap());
-        let subs = desk.ledger().subscriptions_of(GUILD, MEMBER).await.unwrap();
-        assert!(subs.is_empty());
-    }
-
-    #[tokio::test]
-    async fn unsubscribing_from_one_topic_keeps_the_others() {
-        let desk = desk().await;
-        subscribed(&desk, MEMBER, "payments").await;
-        subscribed(&desk, MEMBER, "shipping").await;
-        assert!(
-            desk.unsubscribe(GUILD, MEMBER, Some("payments"))
-                .await
-                .unwrap()
-        );
-        let subs = desk.ledger().subscriptions_of(GUILD, MEMBER).await.unwrap();
-        assert_eq!(subs.len(), 1);
-        assert_eq!(subs[0].topic, "shipping");
-    }
-
-    #[tokio::test]
-    async fn unsubscribing_without_a_subscription_says_so() {
-        let desk = desk().await;
-        assert!(!desk.unsubscribe(GUILD, MEMBER, None).await.unwrap());
-    }
-
-    #[tokio::test]
-    async fn a_direct_message_carries_its_deliverys_nonce_and_an_unsubscribe_button() {
-        let desk = desk().await;
-        subscribed(&desk, MEMBER, "payments").await;
-        started(&desk, "payments").await;
-        let delivery = desk.claim_deliveries(15_000, 10).await.unwrap().remove(0);
-        let (crisis, update) = desk
-            .delivery_update(delivery.update_id)
-            .await
-            .unwrap()
-            .unwrap();
-        let post = desk.direct_message(&delivery, &crisis, &update);
-        assert_eq!(post.text, announcement_text(&crisis, &update));
-        assert_eq!(post.nonce, Some(delivery.nonce()));
-        assert_eq!(post.ping_role, None);
-        assert_eq!(
-            post.buttons,
-            [Button::Unsubscribe {
-                guild: GUILD,
-                topic: "payments".into(),
-                lang: "en".into()
-            }]
-        );
-    }
-
-    #[tokio::test]
-    async fn a_claimed_delivery_is_not_claimed_again_until_it_is_finished() {
-        let desk = desk().await;
-        subscribed(&desk, MEMBER, "payments").await;
-        started(&desk, "payments").await;
-        let claimed = desk.claim_deliveries(15_000, 10).await.unwrap();
-        assert_eq!(claimed.len(), 1);
-        assert!(desk.claim_deliveries(15_000, 10).await.unwrap().is_empty());
-        let sent = Outcome::Sent { message_id: 5 };
-        desk.finish_delivery(claimed[0].id, &sent).await.unwrap();
-        assert!(desk.claim_deliveries(0, 10).await.unwrap().is_empty());
-    }
-
-    #[tokio::test]
-    async fn the_progress_message_counts_deliveries_until_the_final_report() {
-        let desk = desk().await;
-        subscribed(&desk, MEMBER, "payments").await;
-        started(&desk, "payments").await;
-        let port = Recording::new().then("edit_message", Answer::Nothing);
-        assert!(desk.report_progress(&port).await.unwrap().is_empty());
-        assert_eq!(
-            port.edits(),
-            [(
-                PROGRESS,
-                "Delivering “Card payments failing”: 0 of 1 delivered · 0 refused · 0 failed"
-                    .to_string()
-            )]
-        );
-    }
-
-    #[tokio::test]
-    async fn the_final_report_is_shown_once() {
-        let desk = desk().await;
-        started(&desk, "payments").await;
-        let port = Recording::new().then("edit_message", Answer::Nothing);
-        desk.report_progress(&port).await.unwrap();
-        assert!(
-            port.edits()[0].1.starts_with(
-                "Delivered “Card payments failing”: 0 delivered, 0 refused (direct messages \
-                 closed or member gone), 0 failed, of 0."
-            ),
-            "{:?}",
-            port.edits()
-        );
-        // Reported: nothing more to edit.
-        desk.report_progress(&Recording::new()).await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn a_refused_progress_edit_is_tried_again_on_the_next_pass() {
-        let desk = desk().await;
-        started(&desk, "payments").await;
-        let refusing = Recording::new().then("edit_message", Answer::Fail("503"));
-        assert_eq!(desk.report_progress(&refusing).await.unwrap().len(), 1);
-        let port = Recording::new().then("edit_message", Answer::Nothing);
-        assert!(desk.report_progress(&port).await.unwrap().is_empty());
-        assert!(port.all_made());
-    }
-
-    #[test]
-    fn reports_read_like_numbers() {
-        let cases = [
-            (0, "0"),
-            (999, "999"),
-            (1000, "1,000"),
-            (4210, "4,210"),
-            (100000, "100,000"),
-            (1234567, "1,234,567"),
-        ];
-        for (n, text) in cases {
-            assert_eq!(thousands(n), text);
-        }
     }
 }

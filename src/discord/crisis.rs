@@ -2,7 +2,7 @@
 //! `/subscribe`, `/unsubscribe` and their buttons, read into desk requests, and what the desk
 //! did said back. The journey itself (which crisis, the status message posted, pinned and
 //! edited, the announcement, the fan-out to subscribers, each step once) is the desk's
-//! (`desk::publishing`); the direct messages go out through the outbox (`super::outbox`).
+//! (`desk::publishing`, `desk::subscribers`); the direct messages go out through the outbox (`super::outbox`).
 
 use std::sync::Arc;
 
@@ -13,9 +13,8 @@ use super::commands::string_option;
 use super::port::Discord;
 use super::{Bot, actor_of};
 use crate::desk::crisis::UpdateKind;
-use crate::desk::publishing::{
-    ChangeCrisis, CrisisOutcome, Published, StartCrisis, Subscribe, Subscribed,
-};
+use crate::desk::publishing::{ChangeCrisis, CrisisOutcome, Published, StartCrisis};
+use crate::desk::subscribers::{Subscribe, Subscribed};
 
 /// The custom id of the "Get updates by DM" button on an announcement.
 pub fn subscribe_id(topic: &str) -> String {
