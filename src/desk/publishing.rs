@@ -392,6 +392,8 @@ impl<L: Ledger + CrisisLedger> Desk<L> {
             text,
             nonce: Some(format!("a{}", update.id)),
             ping_role: settings.announce_role,
+            // The channel is everyone's, in no one language: the button is labelled in
+            // English, as it always was.
             buttons: vec![Button::Subscribe {
                 topic: crisis.topic.clone(),
                 lang: "en".into(),
