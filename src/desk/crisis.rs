@@ -424,6 +424,11 @@ pub trait CrisisLedger: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn progress(&self, update_id: i64)
     -> impl Future<Output = Result<Progress, StoreError>> + Send;
+    /// The server's name, if Beacon has seen it (a subscriber's confirmation names it).
+    fn server_name(
+        &self,
+        guild_id: u64,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 }
 
 /// A step of an update done.

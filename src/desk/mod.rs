@@ -13,9 +13,11 @@ pub mod crisis;
 pub mod memory;
 pub mod opening;
 pub mod port;
+pub mod publishing;
 pub mod replies;
 pub mod report;
 pub mod settings;
+pub mod subscribers;
 #[cfg(test)]
 pub mod testing;
 pub mod tickets;

@@ -38,7 +38,7 @@ impl Post {
 
 /// A button under a posted message; the adapter gives it its custom id, its style, and its label
 /// unless the desk names one in the reader's language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Button {
     /// Claim, on a ticket's card in the agents' channel.
     Claim(i64),
@@ -50,6 +50,15 @@ pub enum Button {
     ConfirmClose { ticket: i64, label: &'static str },
     /// The customer still needs help.
     KeepOpen { ticket: i64, label: &'static str },
+    /// "Get updates by DM" on a crisis announcement: subscribe to its topic. Labelled in `lang`.
+    Subscribe { topic: String, lang: String },
+    /// Unsubscribe, on a direct message (which carries no server, so the button does).
+    /// Labelled in `lang`.
+    Unsubscribe {
+        guild: u64,
+        topic: String,
+        lang: String,
+    },
 }
 
 /// A new text (and, when `buttons` is `Some`, new buttons: none for `Some(vec![])`) for a
@@ -59,6 +68,16 @@ pub struct Edit {
     pub text: String,
     /// `None` leaves the message's buttons as they are.
     pub buttons: Option<Vec<Button>>,
+}
+
+impl Edit {
+    /// A new text; the buttons stay as they are.
+    pub fn text(text: impl Into<String>) -> Self {
+        Edit {
+            text: text.into(),
+            buttons: None,
+        }
+    }
 }
 
 /// What a direct message came to.
@@ -132,6 +151,20 @@ pub trait Port: Send + Sync {
     async fn thread_messages(&self, thread: u64, max: usize) -> anyhow::Result<Vec<ThreadMessage>>;
     /// The name a user shows (their display name, else their username).
     async fn user_name(&self, user: u64) -> anyhow::Result<String>;
+    /// Pin a message in its channel (needs Pin Messages: refused otherwise).
+    async fn pin(&self, channel: u64, message: u64) -> anyhow::Result<()>;
+    /// Unpin a message (unpinning one that is not pinned is harmless).
+    async fn unpin(&self, channel: u64, message: u64) -> anyhow::Result<()>;
+    /// Whether a channel is an announcement channel, whose messages can be published to the
+    /// servers that follow it.
+    async fn is_announcement_channel(&self, channel: u64) -> anyhow::Result<bool>;
+    /// Publish a message of an announcement channel to the channels following it.
+    async fn crosspost(&self, channel: u64, message: u64) -> anyhow::Result<()>;
+    /// The direct-message channel with a member (opened even when their DMs are closed: only
+    /// a message is refused). Returns its id. The outbox keeps it, to send many updates.
+    async fn open_dm(&self, user: u64) -> anyhow::Result<u64>;
+    /// Post in a direct-message channel: sent, or [`Dm::Closed`] by the member's settings.
+    async fn post_dm(&self, channel: u64, post: &Post) -> anyhow::Result<Dm>;
 }
 
 #[cfg(test)]
@@ -193,6 +226,28 @@ pub mod recording {
         UserName {
             user: u64,
         },
+        Pin {
+            channel: u64,
+            message: u64,
+        },
+        Unpin {
+            channel: u64,
+            message: u64,
+        },
+        IsAnnouncementChannel {
+            channel: u64,
+        },
+        Crosspost {
+            channel: u64,
+            message: u64,
+        },
+        OpenDm {
+            user: u64,
+        },
+        PostDm {
+            channel: u64,
+            post: Post,
+        },
     }
 
     impl Call {
@@ -209,6 +264,12 @@ pub mod recording {
                 Call::PostFiles { .. } => "post_files",
                 Call::ThreadMessages { .. } => "thread_messages",
                 Call::UserName { .. } => "user_name",
+                Call::Pin { .. } => "pin",
+                Call::Unpin { .. } => "unpin",
+                Call::IsAnnouncementChannel { .. } => "is_announcement_channel",
+                Call::Crosspost { .. } => "crosspost",
+                Call::OpenDm { .. } => "open_dm",
+                Call::PostDm { .. } => "post_dm",
             }
         }
     }
@@ -226,7 +287,9 @@ pub mod recording {
         Text(String),
         /// A thread's messages, oldest first.
         Messages(Vec<ThreadMessage>),
-        /// For `send_dm`: the member's direct messages are closed.
+        /// `is_announcement_channel`: yes, or no.
+        Is(bool),
+        /// For `send_dm` and `post_dm`: the member's direct messages are closed.
         DmsClosed,
     }
 
@@ -297,6 +360,14 @@ pub mod recording {
                 Answer::Text(text) => Ok(text),
                 other => panic!("a text was planned, not {other:?}"),
             }
+        }
+
+        /// The texts messages were edited to, with which message.
+        pub fn edited_texts(&self) -> Vec<(u64, String)> {
+            self.edits()
+                .into_iter()
+                .map(|(_, message, edit)| (message, edit.text))
+                .collect()
         }
 
         /// The edits made, with the message each changed.
@@ -403,6 +474,36 @@ pub mod recording {
         }
         async fn user_name(&self, user: u64) -> anyhow::Result<String> {
             self.text(Call::UserName { user })
+        }
+        async fn pin(&self, channel: u64, message: u64) -> anyhow::Result<()> {
+            self.answer(Call::Pin { channel, message }).map(|_| ())
+        }
+        async fn unpin(&self, channel: u64, message: u64) -> anyhow::Result<()> {
+            self.answer(Call::Unpin { channel, message }).map(|_| ())
+        }
+        async fn is_announcement_channel(&self, channel: u64) -> anyhow::Result<bool> {
+            match self.planned(Call::IsAnnouncementChannel { channel })? {
+                Answer::Is(is) => Ok(is),
+                other => panic!("is_announcement_channel cannot answer {other:?}"),
+            }
+        }
+        async fn crosspost(&self, channel: u64, message: u64) -> anyhow::Result<()> {
+            self.answer(Call::Crosspost { channel, message })
+                .map(|_| ())
+        }
+        async fn open_dm(&self, user: u64) -> anyhow::Result<u64> {
+            self.id(Call::OpenDm { user })
+        }
+        async fn post_dm(&self, channel: u64, post: &Post) -> anyhow::Result<Dm> {
+            let call = Call::PostDm {
+                channel,
+                post: post.clone(),
+            };
+            match self.planned(call)? {
+                Answer::Id(id) => Ok(Dm::Sent(id)),
+                Answer::DmsClosed => Ok(Dm::Closed),
+                other => panic!("post_dm cannot answer {other:?}"),
+            }
         }
     }
 }

@@ -20,7 +20,8 @@ use std::time::Duration;
 use serenity::all::{ChannelId, GetMessages, GuildId, Http, Message};
 use tracing::{info, warn};
 
-use super::{Bot, on_message, retry};
+use super::answering::on_message;
+use super::{Bot, retry};
 
 /// How far back to read.
 #[derive(Clone, Copy, Debug)]

@@ -2,27 +2,22 @@
 //! registers them itself when it connects.
 
 use serenity::all::{
-    Command, CommandInteraction, CommandOptionType, Context, CreateAutocompleteResponse,
-    CreateCommand, CreateCommandOption, CreateInteractionResponse,
-    CreateInteractionResponseMessage, EditInteractionResponse, Permissions, ResolvedOption,
-    ResolvedValue,
+    Command, CommandInteraction, CommandOptionType, Context, CreateCommand, CreateCommandOption,
+    CreateInteractionResponse, CreateInteractionResponseMessage, EditInteractionResponse,
+    Permissions, ResolvedOption, ResolvedValue,
 };
 use serenity::http::Http;
 use tracing::{error, info};
 
 use super::permissions::Audience;
 use super::render::{fit, no_pings};
-use super::{Bot, render_asked, retry, tickets};
+use super::{Bot, retry, tickets};
 use crate::desk::answers::choose_lang;
 use crate::desk::workflow::TicketsConfig;
-use crate::desk::{Question, Source};
-use crate::kb::faq::Context as FaqContext;
 use crate::kb::intents::Severity;
 
-/// Discord's limit on autocomplete choices.
-const MAX_CHOICES: usize = 25;
-/// Autocomplete values that name an intent start with this; anything else is a typed question.
-const CHOSEN: char = '#';
+/// Discord's limit on autocomplete choices (and on an option's choices).
+pub(crate) const MAX_CHOICES: usize = 25;
 
 /// Who each command is for. Discord offers a command by its `default_member_permissions`
 /// (set here from the audience) until an admin changes that under Server Settings >
@@ -260,7 +255,7 @@ pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> a
     let name = cmd.data.name.as_str();
     let http = &ctx.http;
     let reply = match name {
-        "faq" => return faq(bot, ctx, cmd).await,
+        "faq" => return super::answering::faq(bot, ctx, cmd).await,
         _ if cmd.guild_id.is_none() => Reply::text(bot.desk.locales.get(lang, "error.guild_only")),
         "setup" | "kb-reload" | "panel" | "report" if !is_moderator(bot, cmd).await? => {
             Reply::text(bot.desk.locales.get(lang, "permission.moderator"))
@@ -342,9 +337,9 @@ fn ticket_form(bot: &Bot, cmd: &CommandInteraction) -> Option<serenity::all::Cre
 }
 
 pub(crate) struct Reply {
-    content: String,
-    components: Vec<serenity::all::CreateActionRow>,
-    files: Vec<serenity::all::CreateAttachment>,
+    pub content: String,
+    pub components: Vec<serenity::all::CreateActionRow>,
+    pub files: Vec<serenity::all::CreateAttachment>,
 }
 
 impl Reply {
@@ -356,7 +351,7 @@ impl Reply {
         }
     }
 
-    async fn send(
+    pub(crate) async fn send(
         self,
         ctx: &Context,
         cmd: &CommandInteraction,
@@ -381,121 +376,6 @@ async fn is_moderator(bot: &Bot, cmd: &CommandInteraction) -> anyhow::Result<boo
     Ok(super::actor_of(bot, guild.get(), cmd.user.id.get(), member)
         .await?
         .is_moderator)
-}
-
-/// `/faq question`: the same journey as a help-channel message, answered privately.
-async fn faq(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Result<()> {
-    let typed = string_option(&cmd.data.options(), "question").unwrap_or_default();
-    let lang = choose_lang(&typed, Some(&cmd.locale));
-    let Some(guild) = cmd.guild_id else {
-        Reply::text(bot.desk.locales.get(lang, "error.guild_only"))
-            .send(ctx, cmd)
-            .await?;
-        return Ok(());
-    };
-    if typed.trim().is_empty() {
-        Reply::text(bot.desk.locales.get(lang, "faq.empty"))
-            .send(ctx, cmd)
-            .await?;
-        return Ok(());
-    }
-    let faq = bot.desk.faq();
-    // A chosen intent is asked by its title, so the stored question reads like one.
-    let (chosen, text) = match typed.strip_prefix(CHOSEN).and_then(|id| faq.intent(id)) {
-        Some(intent) => (Some(intent.id.clone()), intent.title.clone()),
-        None => (None, typed.clone()),
-    };
-    let question = Question {
-        guild_id: guild.get(),
-        channel_id: cmd.channel_id.get(),
-        user_id: cmd.user.id.get(),
-        source: Source::Slash,
-        source_id: cmd.id.get(),
-        text,
-        locale: Some(cmd.locale.clone()),
-        chosen,
-        crisis: !bot.desk.running_crises(guild.get()).await?.is_empty(),
-        again: false,
-    };
-    let settings = bot.desk.settings(guild.get()).await?;
-    let asked = match bot.desk.ask(&question).await {
-        Ok(a) => a,
-        Err(e) => {
-            error!("cannot store the question: {e}");
-            Reply::text(bot.desk.locales.get(lang, "error.generic"))
-                .send(ctx, cmd)
-                .await?;
-            return Ok(());
-        }
-    };
-    let agent_role = settings.agent_role.map(serenity::all::RoleId::new);
-    let handoff = super::action_text(
-        bot,
-        &ctx.http,
-        guild.get(),
-        cmd.user.id.get(),
-        &asked,
-        &typed,
-    )
-    .await;
-    let (mut content, components, question_id) =
-        render_asked(bot, &asked, cmd.user.id.get(), agent_role, handoff).unwrap_or_else(|| {
-            // The deferred reply must say something: a repeated flood notice is still a notice.
-            let text = match &asked {
-                crate::desk::Asked::Cooldown { wait, lang, .. } => bot.desk.locales.fill(
-                    lang,
-                    "cooldown.text",
-                    &[("seconds", &wait.as_secs().max(1))],
-                ),
-                _ => bot.desk.locales.get(lang, "error.generic").to_string(),
-            };
-            (text, vec![], None)
-        });
-    super::add_status_line(bot, guild.get(), &asked, &mut content).await;
-    let sent = Reply {
-        content,
-        components,
-        files: vec![],
-    }
-    .send(ctx, cmd)
-    .await?;
-    if let Some(q) = question_id {
-        bot.desk.replied(q, sent.id.get()).await?;
-    }
-    Ok(())
-}
-
-/// `/faq` autocomplete: the matcher's and the fuzzy finder's best intents for what is typed,
-/// labelled in the customer's language. No database: autocomplete must be fast.
-pub async fn on_autocomplete(
-    bot: &Bot,
-    ctx: &Context,
-    cmd: &CommandInteraction,
-) -> anyhow::Result<()> {
-    let typed = cmd
-        .data
-        .autocomplete()
-        .map(|o| o.value.to_string())
-        .unwrap_or_default();
-    if cmd.data.name == "reply" {
-        let mut response = CreateAutocompleteResponse::new();
-        for (name, title) in bot.replies().autocomplete(&typed, MAX_CHOICES) {
-            response = response.add_string_choice(fit(&title, 100), name);
-        }
-        cmd.create_response(&ctx.http, CreateInteractionResponse::Autocomplete(response))
-            .await?;
-        return Ok(());
-    }
-    let lang = choose_lang(&typed, Some(&cmd.locale));
-    let faq = bot.desk.faq();
-    let mut response = CreateAutocompleteResponse::new();
-    for intent in faq.autocomplete(&typed, FaqContext::default(), MAX_CHOICES) {
-        let label = crate::desk::answers::label_in(intent, lang);
-        response = response.add_string_choice(fit(&label, 100), format!("{CHOSEN}{}", intent.id));
-    }
-    cmd.create_response(&ctx.http, CreateInteractionResponse::Autocomplete(response))
-        .await?;
-    Ok(())
 }
 
 /// A string option's value.

@@ -1,6 +1,7 @@
 //! The serenity adapter: the only place Discord types appear. Gateway events and interactions
 //! become desk calls; desk results become messages and components.
 
+pub mod answering;
 pub mod catch_up;
 pub mod commands;
 pub mod context_menu;
@@ -24,10 +25,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
 use serenity::all::{
-    ChannelId, ComponentInteraction, ComponentInteractionDataKind, Context,
-    CreateInteractionResponse, CreateInteractionResponseMessage, CreateMessage,
-    EditInteractionResponse, EventHandler, GatewayIntents, GuildChannel, Interaction, Message,
-    Permissions, Ready, ResumedEvent,
+    ComponentInteraction, Context, EditInteractionResponse, EventHandler, GatewayIntents,
+    GuildChannel, Interaction, Message, Permissions, Ready, ResumedEvent,
 };
 use serenity::async_trait;
 use serenity::http::{Http, HttpBuilder};
@@ -40,13 +39,12 @@ use crate::desk::cooldown::Cooldown;
 use crate::desk::replies::SavedReplies;
 use crate::desk::tickets::Actor;
 
-use crate::desk::{Asked, Desk, EventKind, Question, Source};
+use crate::desk::Desk;
 use crate::kb::faq::Faq;
-use crate::kb::intents::{self, Action as IntentAction, LoadError};
+use crate::kb::intents::{self, LoadError};
 use crate::kb::matcher::Thresholds;
-use crate::locale::Locales;
 use crate::store::Store;
-use render::{Action, NONE_FIT, fit, no_pings};
+use render::{fit, no_pings};
 
 /// The running bot's shared state.
 pub struct Bot {
@@ -480,7 +478,7 @@ impl EventHandler for Handler {
         let Ok(_turn) = self.0.answering.acquire().await else {
             return;
         };
-        if let Err(e) = on_message(&self.0, &ctx.http, &msg, false).await {
+        if let Err(e) = answering::on_message(&self.0, &ctx.http, &msg, false).await {
             error!(channel = %msg.channel_id, message = %msg.id, "question not answered: {e:#}");
         }
     }
@@ -488,7 +486,7 @@ impl EventHandler for Handler {
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         let result = match &interaction {
             Interaction::Command(cmd) => commands::on_command(&self.0, &ctx, cmd).await,
-            Interaction::Autocomplete(cmd) => commands::on_autocomplete(&self.0, &ctx, cmd).await,
+            Interaction::Autocomplete(cmd) => answering::on_autocomplete(&self.0, &ctx, cmd).await,
             Interaction::Component(c) => on_component(&self.0, &ctx, c).await,
             Interaction::Modal(m) => tickets::on_modal(&self.0, &ctx.http, m).await,
             _ => Ok(()),
@@ -534,138 +532,6 @@ impl EventHandler for Handler {
             }
         }
     }
-}
-
-/// A message in a help channel, or the first post of a support-forum thread, is a question.
-/// `again` when the catch-up after a restart reads it (see [`catch_up`]).
-pub(crate) async fn on_message(
-    bot: &Bot,
-    http: &Http,
-    msg: &Message,
-    again: bool,
-) -> anyhow::Result<()> {
-    if msg.author.bot || msg.content.trim().is_empty() {
-        return Ok(());
-    }
-    let Some(guild) = msg.guild_id else {
-        return Ok(());
-    };
-    let settings = bot.desk.settings(guild.get()).await?;
-    let channel = msg.channel_id.get();
-    let source = if settings.help_channels.contains(&channel) {
-        Source::Message
-    } else if settings.forum_channel.is_some() && msg.id.get() == channel {
-        // A forum post's first message has the thread's id. THREAD_CREATE usually tells the
-        // parent first, but serenity runs handlers concurrently, so ask Discord when unsure.
-        let parent = match bot.thread_parent(channel) {
-            Some(p) => Some(p),
-            None => fetch_parent(http, msg.channel_id).await,
-        };
-        if parent.is_some() && parent == settings.forum_channel {
-            Source::Forum
-        } else {
-            return Ok(());
-        }
-    } else {
-        return ticket_activity(bot, &settings, msg).await;
-    };
-    let question = Question {
-        guild_id: guild.get(),
-        channel_id: channel,
-        user_id: msg.author.id.get(),
-        source,
-        source_id: msg.id.get(),
-        text: msg.content.clone(),
-        locale: None,
-        chosen: None,
-        crisis: !bot.desk.running_crises(guild.get()).await?.is_empty(),
-        again,
-    };
-    let asked = match bot.desk.ask(&question).await {
-        Ok(a) => a,
-        Err(e) => {
-            error!("cannot store the question: {e}");
-            let lang = crate::desk::answers::choose_lang(&msg.content, None);
-            send_reply(
-                http,
-                msg,
-                bot.desk.locales.get(lang, "error.generic").to_string(),
-                vec![],
-            )
-            .await?;
-            return Ok(());
-        }
-    };
-    let settings_role = settings.agent_role.map(serenity::all::RoleId::new);
-    let asker = msg.author.id.get();
-    let handoff = action_text(bot, http, guild.get(), asker, &asked, &msg.content).await;
-    let Some((mut content, components, question_id)) =
-        render_asked(bot, &asked, asker, settings_role, handoff)
-    else {
-        return Ok(());
-    };
-    add_status_line(bot, guild.get(), &asked, &mut content).await;
-    let sent = send_reply(http, msg, content, components).await?;
-    if let Some(q) = question_id {
-        bot.desk.replied(q, sent.id.get()).await?;
-    }
-    Ok(())
-}
-
-/// A message in a ticket's thread: the customer's keeps it alive, staff's counts as a response.
-/// Threads known to belong elsewhere are skipped without asking the database.
-async fn ticket_activity(
-    bot: &Bot,
-    settings: &crate::desk::GuildSettings,
-    msg: &Message,
-) -> anyhow::Result<()> {
-    let channel = msg.channel_id.get();
-    if let Some(parent) = bot.thread_parent(channel) {
-        let ticket_channels = bot
-            .desk
-            .tickets
-            .categories()
-            .iter()
-            .filter_map(|c| c.channel)
-            .chain(settings.tickets_channel);
-        if !ticket_channels.into_iter().any(|c| c == parent) {
-            return Ok(());
-        }
-    }
-    bot.desk
-        .message_in_thread(channel, msg.author.id.get(), crate::desk::now_ms())
-        .await?;
-    Ok(())
-}
-
-async fn fetch_parent(http: &Http, channel: ChannelId) -> Option<u64> {
-    match http.get_channel(channel).await {
-        Ok(serenity::all::Channel::Guild(c)) => c.parent_id.map(|p| p.get()),
-        Ok(_) => None,
-        Err(e) => {
-            warn!(%channel, "cannot look up a thread's parent: {e}");
-            None
-        }
-    }
-}
-
-/// Send a reply under a customer's message, pinging nobody. A REST failure (a 429 or a 5xx)
-/// is retried a few times. The nonce is derived from the customer's message and enforced, so a
-/// retry after a 5xx that Discord did act on returns the first reply instead of a second one.
-async fn send_reply(
-    http: &Http,
-    msg: &Message,
-    content: String,
-    components: Vec<serenity::all::CreateActionRow>,
-) -> anyhow::Result<Message> {
-    let builder = CreateMessage::new()
-        .content(fit(&content, render::MAX_CONTENT))
-        .components(components)
-        .allowed_mentions(no_pings())
-        .reference_message(msg)
-        .nonce(serenity::all::Nonce::String(format!("r{}", msg.id)))
-        .enforce_nonce(true);
-    retry(|| msg.channel_id.send_message(http, builder.clone())).await
 }
 
 /// Discord's error code of a failed REST call somewhere in an error's chain (50007, 50013...).
@@ -726,276 +592,13 @@ where
     unreachable!("the loop returns")
 }
 
-/// A desk answer as message content and components, with the question id to remember the reply
-/// under. `None` when nothing should be sent (a redelivered event, a repeated flood notice).
-pub(crate) fn render_asked(
-    bot: &Bot,
-    asked: &Asked,
-    asker: u64,
-    agent_role: Option<serenity::all::RoleId>,
-    handoff: Option<String>,
-) -> Option<(String, Vec<serenity::all::CreateActionRow>, Option<i64>)> {
-    let l = bot.desk.locales;
-    Some(match asked {
-        Asked::Answer {
-            question_id,
-            text,
-            lang,
-            action,
-            ..
-        } => {
-            if *action == Some(IntentAction::Handoff) {
-                let next = handoff.unwrap_or_else(|| human_notice(l, lang, agent_role));
-                let content = format!("{text}\n\n{next}");
-                (content, vec![], Some(*question_id))
-            } else if let (Some(_), Some(done)) = (action, handoff) {
-                // Subscribed or unsubscribed: the answer, then what was done.
-                (
-                    format!("{text}\n\n{done}"),
-                    render::answer_buttons(l, lang, *question_id),
-                    Some(*question_id),
-                )
-            } else {
-                (
-                    text.clone(),
-                    render::answer_buttons(l, lang, *question_id),
-                    Some(*question_id),
-                )
-            }
-        }
-        Asked::Suggest {
-            question_id,
-            offers,
-            lang,
-        } => (
-            l.get(lang, "suggest.intro").to_string(),
-            render::suggestion_menu(l, lang, *question_id, asker, offers),
-            Some(*question_id),
-        ),
-        Asked::Abstain { question_id, lang } => (
-            l.get(lang, "abstain.text").to_string(),
-            render::person_button(l, lang, *question_id),
-            Some(*question_id),
-        ),
-        Asked::Cooldown {
-            wait,
-            notify: true,
-            lang,
-        } => (
-            l.fill(
-                lang,
-                "cooldown.text",
-                &[("seconds", &wait.as_secs().max(1))],
-            ),
-            vec![],
-            None,
-        ),
-        Asked::Cooldown { notify: false, .. } | Asked::Duplicate => return None,
-    })
-}
-
-/// What an answered intent's action did, to say under the answer: the handoff intent opens the
-/// asker's ticket (`None` when the server has no tickets channel, or opening failed and the
-/// notice says how to reach staff instead); the subscribe and unsubscribe intents do that for
-/// every crisis topic.
-pub(crate) async fn action_text(
-    bot: &Bot,
-    http: &Http,
-    guild: u64,
-    asker: u64,
-    asked: &Asked,
-    text: &str,
-) -> Option<String> {
-    let Asked::Answer {
-        question_id,
-        action: Some(action),
-        lang,
-        ..
-    } = asked
-    else {
-        return None;
-    };
-    let done = match action {
-        IntentAction::Handoff => {
-            let request = crate::desk::opening::OpenTicket {
-                guild,
-                customer: asker,
-                category: None,
-                question_id: Some(*question_id),
-                text: Some(text),
-                form: vec![],
-                lang,
-                ..Default::default()
-            };
-            tickets::open_for(bot, http, request).await
-        }
-        IntentAction::Subscribe => crisis::subscribe(bot, http, guild, asker, None, lang)
-            .await
-            .map(Some),
-        IntentAction::Unsubscribe => crisis::unsubscribe(bot, guild, asker, None, lang)
-            .await
-            .map(Some),
-    };
-    match done {
-        Ok(text) => text,
-        Err(e) => {
-            error!("cannot do what the answer promised: {e:#}");
-            None
-        }
-    }
-}
-
-/// Under an answer, while a crisis runs on the server: the link to its status message.
-pub(crate) async fn add_status_line(bot: &Bot, guild: u64, asked: &Asked, content: &mut String) {
-    let Asked::Answer { lang, .. } = asked else {
-        return;
-    };
-    let Ok(running) = bot.desk.running_crises(guild).await else {
-        return;
-    };
-    for link in running.iter().filter_map(|c| c.status_link()) {
-        content.push_str("\n\n");
-        content.push_str(
-            &bot.desk
-                .locales
-                .fill(lang, "crisis.status_line", &[("link", &link)]),
-        );
-    }
-}
-
-/// How to reach a person when the server has no tickets channel.
-pub(crate) fn human_notice(
-    l: &Locales,
-    lang: &str,
-    agent_role: Option<serenity::all::RoleId>,
-) -> String {
-    match agent_role {
-        // A role mention shows the role's name; allowed mentions keep it from pinging.
-        Some(role) => l.fill(
-            lang,
-            "human.staff_role",
-            &[("role", &format!("<@&{role}>"))],
-        ),
-        None => l.get(lang, "human.staff").to_string(),
-    }
-}
-
-/// A button or a list choice under an answer.
+/// A button or a list choice: a ticket's, a crisis's, or one under an answer.
 async fn on_component(bot: &Bot, ctx: &Context, c: &ComponentInteraction) -> anyhow::Result<()> {
     if let Some(id) = tickets::TicketId::parse(&c.data.custom_id) {
         return tickets::on_button(bot, &ctx.http, c, id).await;
     }
     if let Some(button) = crisis::CrisisButton::parse(&c.data.custom_id) {
-        let defer = CreateInteractionResponse::Defer(
-            CreateInteractionResponseMessage::new().ephemeral(true),
-        );
-        retry(|| c.create_response(&ctx.http, defer.clone())).await?;
-        let lang = crate::desk::answers::choose_lang("", Some(&c.locale));
-        let user = c.user.id.get();
-        let text = match button {
-            crisis::CrisisButton::Subscribe(topic) => {
-                let guild = crate::discord::server(c.guild_id)?;
-                crisis::subscribe(bot, &ctx.http, guild, user, Some(&topic), lang).await?
-            }
-            // Pressed in a direct message: the server comes from the button.
-            // Pressed in a direct message: the server comes from the button, and the member
-            // wants the messages to stop, whichever topics brought them.
-            crisis::CrisisButton::Unsubscribe(guild, _topic) => {
-                crisis::unsubscribe(bot, guild, user, None, lang).await?
-            }
-        };
-        let edit = EditInteractionResponse::new()
-            .content(fit(&text, render::MAX_CONTENT))
-            .allowed_mentions(no_pings());
-        retry(|| c.edit_response(&ctx.http, edit.clone())).await?;
-        return Ok(());
+        return crisis::on_button(bot, &ctx.http, c, button).await;
     }
-    let Some(action) = Action::parse(&c.data.custom_id) else {
-        return Ok(());
-    };
-    let user = c.user.id.get();
-    // Acknowledge first, whatever the database is doing: the asker's own pick updates the list
-    // in place, everything else gets a private reply.
-    let picked_value = match &c.data.kind {
-        ComponentInteractionDataKind::StringSelect { values } => values.first().cloned(),
-        _ => None,
-    };
-    let in_place = matches!(action, Action::Pick { asker, .. } if asker == user)
-        && picked_value.as_deref() != Some(NONE_FIT);
-    let ack = if in_place {
-        CreateInteractionResponse::Acknowledge
-    } else {
-        CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true))
-    };
-    retry(|| c.create_response(&ctx.http, ack.clone())).await?;
-
-    let (question, kind, picked) = match action {
-        Action::Solved(q) => (q, EventKind::Solved, None),
-        Action::Human(q) => (q, EventKind::Human, None),
-        Action::Ticket(q) => (q, EventKind::TicketOffer, None),
-        Action::Pick { question, .. } => match picked_value.as_deref() {
-            Some(NONE_FIT) | None => (question, EventKind::NoneFit, None),
-            Some(id) => (question, EventKind::Picked, Some(id)),
-        },
-    };
-    let settings = match c.guild_id {
-        Some(g) => Some(bot.desk.settings(g.get()).await?),
-        None => None,
-    };
-    let agent_role = settings
-        .and_then(|s| s.agent_role)
-        .map(serenity::all::RoleId::new);
-    let l = bot.desk.locales;
-    let fallback_lang = crate::desk::answers::choose_lang("", Some(&c.locale));
-    let (content, components) = match bot.desk.press(question, user, kind, picked).await {
-        Err(e) => {
-            error!("cannot store a button press: {e}");
-            (l.get(fallback_lang, "error.generic").to_string(), vec![])
-        }
-        Ok(None) => (l.get(fallback_lang, "error.expired").to_string(), vec![]),
-        Ok(Some(p)) => {
-            let lang = p.question.lang.as_str();
-            match kind {
-                EventKind::Solved => (l.get(lang, "solved.thanks").to_string(), vec![]),
-                EventKind::Human | EventKind::TicketOffer => {
-                    let guild = crate::discord::server(c.guild_id)?;
-                    let text = Some(p.question.text.as_str());
-                    let request = crate::desk::opening::OpenTicket {
-                        guild,
-                        customer: user,
-                        category: None,
-                        question_id: Some(question),
-                        text,
-                        form: vec![],
-                        lang,
-                        ..Default::default()
-                    };
-                    let opened = tickets::open_for(bot, &ctx.http, request).await;
-                    let text = match opened {
-                        Ok(Some(text)) => text,
-                        Ok(None) => human_notice(l, lang, agent_role),
-                        Err(e) => {
-                            error!("cannot open a ticket: {e:#}");
-                            human_notice(l, lang, agent_role)
-                        }
-                    };
-                    (text, vec![])
-                }
-                EventKind::NoneFit => (
-                    l.get(lang, "none_fit.text").to_string(),
-                    render::person_button(l, lang, question),
-                ),
-                EventKind::Picked => {
-                    let text = p.answer.map(|(_, t)| t).unwrap_or_default();
-                    (text, render::answer_buttons(l, lang, question))
-                }
-            }
-        }
-    };
-    let edit = EditInteractionResponse::new()
-        .content(fit(&content, render::MAX_CONTENT))
-        .components(components)
-        .allowed_mentions(no_pings());
-    retry(|| c.edit_response(&ctx.http, edit.clone())).await?;
-    Ok(())
+    answering::on_button(bot, ctx, c).await
 }

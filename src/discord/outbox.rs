@@ -15,19 +15,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serenity::all::{
-    ButtonStyle, ChannelId, CreateActionRow, CreateButton, CreateMessage, EditMessage, Http,
-    MessageId, Nonce,
-};
+use serenity::all::{CreateMessage, Http};
 use tokio::sync::Semaphore;
 use tracing::{error, warn};
 
 use super::Bot;
-use super::crisis::{announcement_text, unsubscribe_id};
-use super::render::{MAX_CONTENT, fit, no_pings};
-use crate::desk::crisis::{
-    Crisis, CrisisLedger, CrisisUpdate, Delivery, Outcome, Pacer, UpdateMark, backoff,
-};
+use super::port::{Discord, message};
+use crate::desk::crisis::{Crisis, CrisisUpdate, Delivery, Outcome, Pacer, backoff};
 use crate::desk::now_ms;
 
 /// How long a sender holds claimed rows before another may take them. A batch is a second of
@@ -158,12 +152,7 @@ async fn send_forever(bot: &Arc<Bot>, sender: Sender, rate: u32) {
     let mut sends = tokio::task::JoinSet::new();
     loop {
         while sends.try_join_next().is_some() {}
-        let batch = match bot
-            .desk
-            .ledger()
-            .claim_deliveries(now_ms(), LEASE_MS, claim_size(rate))
-            .await
-        {
+        let batch = match bot.desk.claim_deliveries(LEASE_MS, claim_size(rate)).await {
             Ok(b) => b,
             Err(e) => {
                 error!("cannot claim deliveries: {e}");
@@ -208,12 +197,7 @@ async fn send_forever(bot: &Arc<Bot>, sender: Sender, rate: u32) {
                     bot.outbox_sent
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
-                if let Err(e) = bot
-                    .desk
-                    .ledger()
-                    .finish_delivery(delivery.id, &outcome, now_ms())
-                    .await
-                {
+                if let Err(e) = bot.desk.finish_delivery(delivery.id, &outcome).await {
                     // The claim runs out and the row is sent again, with the same nonce.
                     error!(delivery = delivery.id, "cannot record a delivery: {e}");
                 }
@@ -225,7 +209,7 @@ async fn send_forever(bot: &Arc<Bot>, sender: Sender, rate: u32) {
 
 /// The crisis and update a delivery is for.
 async fn update_of(bot: &Bot, update_id: i64) -> Option<(Crisis, CrisisUpdate)> {
-    match bot.desk.ledger().crisis_update(update_id).await {
+    match bot.desk.delivery_update(update_id).await {
         Ok(found) => found,
         Err(e) => {
             warn!(update = update_id, "cannot read a delivery's update: {e}");
@@ -243,16 +227,7 @@ async fn send(
     what: &(Crisis, CrisisUpdate),
 ) -> Outcome {
     let (crisis, update) = what;
-    let l = bot.desk.locales;
-    let button = CreateButton::new(unsubscribe_id(crisis.guild_id, &crisis.topic))
-        .style(ButtonStyle::Secondary)
-        .label(l.get(&d.lang, "crisis.unsubscribe"));
-    let message = CreateMessage::new()
-        .content(fit(&announcement_text(crisis, update), MAX_CONTENT))
-        .components(vec![CreateActionRow::Buttons(vec![button])])
-        .allowed_mentions(no_pings())
-        .nonce(Nonce::String(d.nonce()))
-        .enforce_nonce(true);
+    let message = message(&bot.desk.direct_message(d, crisis, update));
     match sender.post(d.channel_id, &message).await {
         Ok(message_id) => Outcome::Sent { message_id },
         Err(refusal) => {
@@ -311,83 +286,11 @@ fn classify(refusal: Refusal, attempts: i64, pacer: &Mutex<Pacer>) -> Outcome {
     retry_later(why)
 }
 
-/// Keep each update's progress message current while it is delivered, then show the report.
+/// Keep each update's progress message current while it is delivered, then show the report
+/// (see `Desk::report_progress`).
 async fn report_progress(bot: &Bot, http: &Http) -> anyhow::Result<()> {
-    let store = bot.desk.ledger();
-    for (crisis, update) in store.unfinished_updates().await? {
-        let (Some(channel), Some(message), true) = (
-            update.progress_channel_id,
-            update.progress_message_id,
-            update.fanned_out,
-        ) else {
-            continue;
-        };
-        let p = store.progress(update.id).await?;
-        let n = thousands;
-        let text = if p.finished() {
-            format!(
-                "Delivered “{}”: {} delivered, {} refused (direct messages closed or member \
-                 gone), {} failed, of {}.",
-                crisis.title,
-                n(p.sent),
-                n(p.refused),
-                n(p.failed),
-                n(p.total)
-            )
-        } else {
-            format!(
-                "Delivering “{}”: {} of {} delivered · {} refused · {} failed",
-                crisis.title,
-                n(p.sent),
-                n(p.total),
-                n(p.refused),
-                n(p.failed)
-            )
-        };
-        let edit = EditMessage::new()
-            .content(fit(&text, MAX_CONTENT))
-            .allowed_mentions(no_pings());
-        if let Err(e) = ChannelId::new(channel)
-            .edit_message(http, MessageId::new(message), edit)
-            .await
-        {
-            warn!("cannot show delivery progress: {e:?}");
-            continue;
-        }
-        if p.finished() {
-            store.mark_update(update.id, UpdateMark::Reported).await?;
-        }
+    for refused in bot.desk.report_progress(&Discord::new(bot, http)).await? {
+        warn!("cannot show delivery progress: {refused:?}");
     }
     Ok(())
-}
-
-/// 10000 as "10,000", for the moderator's report.
-fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn reports_read_like_numbers() {
-        let cases = [
-            (0, "0"),
-            (999, "999"),
-            (1000, "1,000"),
-            (4210, "4,210"),
-            (100000, "100,000"),
-            (1234567, "1,234,567"),
-        ];
-        for (n, text) in cases {
-            assert_eq!(super::thousands(n), text);
-        }
-    }
 }

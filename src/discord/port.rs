@@ -15,10 +15,12 @@ use serenity::all::{
 };
 use tracing::warn;
 
+use super::crisis::{subscribe_id, unsubscribe_id};
 use super::render::{MAX_CONTENT, fit, no_pings};
 use super::tickets::TicketId;
 use super::{Bot, discord_code, retry};
 use crate::desk::port::{Button, Dm, Edit, File, Port, Post, ThreadMessage, ThreadState};
+use crate::locale::Locales;
 
 /// The desk's way out, for one bot and its REST client.
 pub struct Discord<'a> {
@@ -34,6 +36,7 @@ impl<'a> Discord<'a> {
 
 /// A desk button as a Discord button.
 pub(crate) fn button(b: Button) -> CreateButton {
+    let l = Locales::embedded();
     match b {
         Button::Claim(ticket) => CreateButton::new(TicketId::Claim(ticket).to_string())
             .style(ButtonStyle::Primary)
@@ -52,6 +55,14 @@ pub(crate) fn button(b: Button) -> CreateButton {
         Button::KeepOpen { ticket, label } => CreateButton::new(TicketId::Keep(ticket).to_string())
             .style(ButtonStyle::Secondary)
             .label(label),
+        Button::Subscribe { topic, lang } => CreateButton::new(subscribe_id(&topic))
+            .style(ButtonStyle::Secondary)
+            .label(l.get(&lang, "crisis.subscribe")),
+        Button::Unsubscribe { guild, topic, lang } => {
+            CreateButton::new(unsubscribe_id(guild, &topic))
+                .style(ButtonStyle::Secondary)
+                .label(l.get(&lang, "crisis.unsubscribe"))
+        }
     }
 }
 
@@ -59,7 +70,7 @@ pub(crate) fn button(b: Button) -> CreateButton {
 fn rows(buttons: &[Button]) -> Vec<CreateActionRow> {
     buttons
         .chunks(5)
-        .map(|row| CreateActionRow::Buttons(row.iter().copied().map(button).collect()))
+        .map(|row| CreateActionRow::Buttons(row.iter().cloned().map(button).collect()))
         .collect()
 }
 
@@ -144,21 +155,10 @@ impl Port for Discord<'_> {
     }
 
     async fn send_dm(&self, user: u64, post: &Post) -> anyhow::Result<Dm> {
-        // https://discord.com/developers/docs/resources/user#create-dm: opening the channel
-        // succeeds whatever the member's settings; the message is what Discord refuses, with
-        // 50007 "Cannot send messages to this user"
-        // (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json).
-        let message = message(post);
-        let sent = async {
-            let dm = retry(|| UserId::new(user).create_dm_channel(self.http)).await?;
-            retry(|| dm.id.send_message(self.http, message.clone())).await
-        }
-        .await;
-        match sent {
-            Ok(m) => Ok(Dm::Sent(m.id.get())),
-            Err(e) if discord_code(&e) == Some(50007) => Ok(Dm::Closed),
-            Err(e) => Err(e),
-        }
+        // Opening the channel succeeds whatever the member's settings; the message is what
+        // Discord refuses (see `post_dm`).
+        let dm = self.open_dm(user).await?;
+        self.post_dm(dm, post).await
     }
 
     async fn message_text(&self, channel: u64, message: u64) -> anyhow::Result<String> {
@@ -252,5 +252,54 @@ impl Port for Discord<'_> {
         // https://discord.com/developers/docs/resources/user#get-user
         let u = retry(|| UserId::new(user).to_user(self.http)).await?;
         Ok(u.global_name.unwrap_or(u.name))
+    }
+
+    async fn pin(&self, channel: u64, message: u64) -> anyhow::Result<()> {
+        // https://discord.com/developers/docs/resources/message#pin-message: needs
+        // PIN_MESSAGES (a 403 / 50013 otherwise).
+        let (channel, message) = (ChannelId::new(channel), MessageId::new(message));
+        retry(|| channel.pin(self.http, message)).await
+    }
+
+    async fn unpin(&self, channel: u64, message: u64) -> anyhow::Result<()> {
+        // https://discord.com/developers/docs/resources/message#unpin-message
+        let (channel, message) = (ChannelId::new(channel), MessageId::new(message));
+        retry(|| channel.unpin(self.http, message)).await
+    }
+
+    async fn is_announcement_channel(&self, channel: u64) -> anyhow::Result<bool> {
+        // https://discord.com/developers/docs/resources/channel#get-channel; an announcement
+        // channel is type GUILD_ANNOUNCEMENT (5), serenity's `News`.
+        let channel = retry(|| ChannelId::new(channel).to_channel(self.http)).await?;
+        Ok(matches!(
+            channel,
+            serenity::all::Channel::Guild(c) if c.kind == ChannelType::News
+        ))
+    }
+
+    async fn crosspost(&self, channel: u64, message: u64) -> anyhow::Result<()> {
+        // https://discord.com/developers/docs/resources/message#crosspost-message: a message
+        // of an announcement channel, published to the channels following it.
+        let (channel, message) = (ChannelId::new(channel), MessageId::new(message));
+        retry(|| channel.crosspost(self.http, message)).await?;
+        Ok(())
+    }
+
+    async fn open_dm(&self, user: u64) -> anyhow::Result<u64> {
+        // https://discord.com/developers/docs/resources/user#create-dm
+        Ok(retry(|| UserId::new(user).create_dm_channel(self.http))
+            .await?
+            .id
+            .get())
+    }
+
+    async fn post_dm(&self, channel: u64, post: &Post) -> anyhow::Result<Dm> {
+        // https://discord.com/developers/docs/topics/opcodes-and-status-codes#json: 50007,
+        // "Cannot send messages to this user" (DMs closed, or no server shared).
+        match self.post(channel, post).await {
+            Ok(id) => Ok(Dm::Sent(id)),
+            Err(e) if discord_code(&e) == Some(50007) => Ok(Dm::Closed),
+            Err(e) => Err(e),
+        }
     }
 }

@@ -328,8 +328,7 @@ pub async fn opened_or_notice(
         Some(text) => text,
         None => {
             let settings = bot.desk.settings(guild).await?;
-            let role = settings.agent_role.map(serenity::all::RoleId::new);
-            super::human_notice(bot.desk.locales, lang, role)
+            super::answering::human_notice(bot.desk.locales, lang, settings.agent_role)
         }
     })
 }
