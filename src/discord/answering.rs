@@ -12,8 +12,9 @@ use serenity::all::{
 use tracing::{error, warn};
 
 use super::commands::{self, MAX_CHOICES, string_option};
+use super::custom_id::AnswerButton;
 use super::port::Discord;
-use super::render::{self, Action, NONE_FIT, fit, no_pings};
+use super::render::{self, NONE_FIT, fit, no_pings};
 use super::{Bot, crisis, retry};
 use crate::desk::answers::choose_lang;
 use crate::desk::asking::{Answered, Done};
@@ -346,10 +347,8 @@ pub(crate) async fn on_button(
     bot: &Bot,
     ctx: &Context,
     c: &ComponentInteraction,
+    action: AnswerButton,
 ) -> anyhow::Result<()> {
-    let Some(action) = Action::parse(&c.data.custom_id) else {
-        return Ok(());
-    };
     let user = c.user.id.get();
     // Acknowledge first, whatever the database is doing: the asker's own pick updates the list
     // in place, everything else gets a private reply.
@@ -357,7 +356,7 @@ pub(crate) async fn on_button(
         ComponentInteractionDataKind::StringSelect { values } => values.first().cloned(),
         _ => None,
     };
-    let in_place = matches!(action, Action::Pick { asker, .. } if asker == user)
+    let in_place = matches!(action, AnswerButton::Pick { asker, .. } if asker == user)
         && picked_value.as_deref() != Some(NONE_FIT);
     let ack = if in_place {
         CreateInteractionResponse::Acknowledge
@@ -367,10 +366,10 @@ pub(crate) async fn on_button(
     retry(|| c.create_response(&ctx.http, ack.clone())).await?;
 
     let (question, kind, picked) = match action {
-        Action::Solved(q) => (q, EventKind::Solved, None),
-        Action::Human(q) => (q, EventKind::Human, None),
-        Action::Ticket(q) => (q, EventKind::TicketOffer, None),
-        Action::Pick { question, .. } => match picked_value.as_deref() {
+        AnswerButton::Solved(q) => (q, EventKind::Solved, None),
+        AnswerButton::Human(q) => (q, EventKind::Human, None),
+        AnswerButton::Ticket(q) => (q, EventKind::TicketOffer, None),
+        AnswerButton::Pick { question, .. } => match picked_value.as_deref() {
             Some(NONE_FIT) | None => (question, EventKind::NoneFit, None),
             Some(id) => (question, EventKind::Picked, Some(id)),
         },

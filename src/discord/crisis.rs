@@ -13,6 +13,7 @@ use serenity::all::{
 use tracing::{error, info, warn};
 
 use super::commands::string_option;
+use super::custom_id::CrisisButton;
 use super::port::Discord;
 use super::render::{MAX_CONTENT, fit, no_pings};
 use super::{Bot, actor_of, retry};
@@ -20,36 +21,6 @@ use crate::desk::crisis::UpdateKind;
 use crate::desk::publishing::{ChangeCrisis, CrisisOutcome, Published, StartCrisis};
 use crate::desk::subscribers::{Subscribe, Subscribed};
 use crate::locale::Locales;
-
-/// The custom id of the "Get updates by DM" button on an announcement.
-pub fn subscribe_id(topic: &str) -> String {
-    format!("c:sub:{topic}")
-}
-
-/// The custom id of the Unsubscribe button on a direct message (DMs carry no server).
-pub fn unsubscribe_id(guild: u64, topic: &str) -> String {
-    format!("c:unsub:{guild}:{topic}")
-}
-
-/// A crisis button: subscribe to a topic, or unsubscribe (server, topic).
-pub enum CrisisButton {
-    Subscribe(String),
-    Unsubscribe(u64, String),
-}
-
-impl CrisisButton {
-    pub fn parse(custom_id: &str) -> Option<CrisisButton> {
-        let rest = custom_id.strip_prefix("c:")?;
-        if let Some(topic) = rest.strip_prefix("sub:") {
-            return Some(CrisisButton::Subscribe(topic.to_string()));
-        }
-        let (guild, topic) = rest.strip_prefix("unsub:")?.split_once(':')?;
-        Some(CrisisButton::Unsubscribe(
-            guild.parse().ok()?,
-            topic.to_string(),
-        ))
-    }
-}
 
 /// A crisis button: "Get updates by DM" under an announcement, or Unsubscribe under a direct
 /// message.

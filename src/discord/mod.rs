@@ -6,6 +6,7 @@ pub mod catch_up;
 pub mod commands;
 pub mod context_menu;
 pub mod crisis;
+pub mod custom_id;
 pub mod doctor;
 pub mod gate;
 pub mod outbox;
@@ -594,11 +595,11 @@ where
 
 /// A button or a list choice: a ticket's, a crisis's, or one under an answer.
 async fn on_component(bot: &Bot, ctx: &Context, c: &ComponentInteraction) -> anyhow::Result<()> {
-    if let Some(id) = tickets::TicketId::parse(&c.data.custom_id) {
-        return tickets::on_button(bot, &ctx.http, c, id).await;
+    match custom_id::CustomId::parse(&c.data.custom_id) {
+        Some(custom_id::CustomId::Ticket(id)) => tickets::on_button(bot, &ctx.http, c, id).await,
+        Some(custom_id::CustomId::Crisis(b)) => crisis::on_button(bot, &ctx.http, c, b).await,
+        Some(custom_id::CustomId::Answer(b)) => answering::on_button(bot, ctx, c, b).await,
+        // A component of an older version, or forged: nothing to do.
+        None => Ok(()),
     }
-    if let Some(button) = crisis::CrisisButton::parse(&c.data.custom_id) {
-        return crisis::on_button(bot, &ctx.http, c, button).await;
-    }
-    answering::on_button(bot, ctx, c).await
 }

@@ -15,7 +15,7 @@ use serenity::all::{
 };
 use tracing::warn;
 
-use super::crisis::{subscribe_id, unsubscribe_id};
+use super::custom_id::CrisisButton;
 use super::render::{MAX_CONTENT, fit, no_pings};
 use super::tickets::TicketId;
 use super::{Bot, discord_code, retry};
@@ -55,11 +55,13 @@ pub(crate) fn button(b: Button) -> CreateButton {
         Button::KeepOpen { ticket, label } => CreateButton::new(TicketId::Keep(ticket).to_string())
             .style(ButtonStyle::Secondary)
             .label(label),
-        Button::Subscribe { topic, lang } => CreateButton::new(subscribe_id(&topic))
-            .style(ButtonStyle::Secondary)
-            .label(l.get(&lang, "crisis.subscribe")),
+        Button::Subscribe { topic, lang } => {
+            CreateButton::new(CrisisButton::Subscribe(topic).to_string())
+                .style(ButtonStyle::Secondary)
+                .label(l.get(&lang, "crisis.subscribe"))
+        }
         Button::Unsubscribe { guild, topic, lang } => {
-            CreateButton::new(unsubscribe_id(guild, &topic))
+            CreateButton::new(CrisisButton::Unsubscribe(guild, topic).to_string())
                 .style(ButtonStyle::Secondary)
                 .label(l.get(&lang, "crisis.unsubscribe"))
         }

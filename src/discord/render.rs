@@ -6,6 +6,7 @@ use serenity::all::{
     CreateSelectMenuKind, CreateSelectMenuOption,
 };
 
+use super::custom_id::{AnswerButton, CustomId};
 use crate::desk::answers::Offer;
 use crate::locale::Locales;
 
@@ -29,47 +30,6 @@ pub fn no_pings() -> CreateAllowedMentions {
 /// Discord's limits are counted in characters; the cut itself is the desk's, which uses it too.
 pub use crate::desk::fit;
 
-/// What a component under an answer means. Encoded in its custom id as `j1:<kind>:<question>`;
-/// a pick also carries the asker, so the bot can choose how to acknowledge before any lookup.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Solved(i64),
-    Human(i64),
-    Pick { question: i64, asker: u64 },
-    Ticket(i64),
-}
-
-impl Action {
-    pub fn custom_id(self) -> String {
-        match self {
-            Action::Solved(q) => format!("j1:solved:{q}"),
-            Action::Human(q) => format!("j1:human:{q}"),
-            Action::Pick { question, asker } => format!("j1:pick:{question}:{asker}"),
-            Action::Ticket(q) => format!("j1:ticket:{q}"),
-        }
-    }
-
-    pub fn parse(custom_id: &str) -> Option<Action> {
-        let mut parts = custom_id.split(':');
-        if parts.next()? != "j1" {
-            return None;
-        }
-        let kind = parts.next()?;
-        let question: i64 = parts.next()?.parse().ok()?;
-        let action = match kind {
-            "solved" => Action::Solved(question),
-            "human" => Action::Human(question),
-            "ticket" => Action::Ticket(question),
-            "pick" => Action::Pick {
-                question,
-                asker: parts.next()?.parse().ok()?,
-            },
-            _ => return None,
-        };
-        parts.next().is_none().then_some(action)
-    }
-}
-
 /// The value of the "none of these" option in a "did you mean" list (intent ids never start
 /// with a dash).
 pub const NONE_FIT: &str = "-none";
@@ -77,10 +37,10 @@ pub const NONE_FIT: &str = "-none";
 /// The buttons under a confident answer.
 pub fn answer_buttons(locales: &Locales, lang: &str, question: i64) -> Vec<CreateActionRow> {
     vec![CreateActionRow::Buttons(vec![
-        CreateButton::new(Action::Solved(question).custom_id())
+        CreateButton::new(CustomId::Answer(AnswerButton::Solved(question)).to_string())
             .style(ButtonStyle::Success)
             .label(fit(locales.get(lang, "answer.solved"), MAX_LABEL)),
-        CreateButton::new(Action::Human(question).custom_id())
+        CreateButton::new(CustomId::Answer(AnswerButton::Human(question)).to_string())
             .style(ButtonStyle::Secondary)
             .label(fit(locales.get(lang, "answer.human"), MAX_LABEL)),
     ])]
@@ -104,7 +64,7 @@ pub fn suggestion_menu(
         NONE_FIT,
     ));
     let menu = CreateSelectMenu::new(
-        Action::Pick { question, asker }.custom_id(),
+        CustomId::Answer(AnswerButton::Pick { question, asker }).to_string(),
         CreateSelectMenuKind::String { options },
     )
     .placeholder(fit(locales.get(lang, "suggest.placeholder"), 150))
@@ -116,7 +76,7 @@ pub fn suggestion_menu(
 /// The way to a person, when nothing matched or none of the suggestions fit.
 pub fn person_button(locales: &Locales, lang: &str, question: i64) -> Vec<CreateActionRow> {
     vec![CreateActionRow::Buttons(vec![
-        CreateButton::new(Action::Ticket(question).custom_id())
+        CreateButton::new(CustomId::Answer(AnswerButton::Ticket(question)).to_string())
             .style(ButtonStyle::Primary)
             .label(fit(locales.get(lang, "abstain.button"), MAX_LABEL)),
     ])]
@@ -125,34 +85,6 @@ pub fn person_button(locales: &Locales, lang: &str, question: i64) -> Vec<Create
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn custom_ids_round_trip_and_fit_discord() {
-        for a in [
-            Action::Solved(1),
-            Action::Human(i64::MAX),
-            Action::Ticket(42),
-            Action::Pick {
-                question: i64::MAX,
-                asker: u64::MAX,
-            },
-        ] {
-            let id = a.custom_id();
-            assert!(id.len() <= MAX_CUSTOM_ID, "{id}");
-            assert_eq!(Action::parse(&id), Some(a));
-        }
-        for bad in [
-            "",
-            "j1",
-            "j1:solved",
-            "j1:solved:x",
-            "j1:pick:1",
-            "x:solved:1",
-            "j1:solved:1:2",
-        ] {
-            assert_eq!(Action::parse(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn fit_counts_characters_not_bytes() {

@@ -30,65 +30,8 @@ use super::{Bot, retry};
 use crate::desk::answers::choose_lang;
 use crate::desk::tickets::{NotDone, Refusal, Ticket, TicketState};
 
+pub use super::custom_id::TicketId;
 pub use open::{finish_unfinished, open_for};
-
-/// What a ticket button or form is for, as its custom id says.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TicketId {
-    /// Claim, on the agents' card.
-    Claim(i64),
-    /// A panel button: open a ticket in this category.
-    Open(String),
-    /// The category form (a modal).
-    Form(String),
-    /// The customer confirms an agent's close request.
-    Close(i64),
-    /// The customer still needs help.
-    Keep(i64),
-    Reopen(i64),
-    /// A star rating, 1 to 5, and the comment form it opens.
-    Rate(i64, u8),
-    Comment(i64, u8),
-}
-
-impl TicketId {
-    pub fn parse(custom_id: &str) -> Option<TicketId> {
-        let rest = custom_id.strip_prefix("t:")?;
-        let (kind, arg) = rest.split_once(':')?;
-        let id = || arg.parse::<i64>().ok();
-        let rated = || {
-            let (id, stars) = arg.split_once(':')?;
-            let stars: u8 = stars.parse().ok().filter(|s| (1..=5).contains(s))?;
-            Some((id.parse().ok()?, stars))
-        };
-        Some(match kind {
-            "claim" => TicketId::Claim(id()?),
-            "open" => TicketId::Open(arg.to_string()),
-            "form" => TicketId::Form(arg.to_string()),
-            "close" => TicketId::Close(id()?),
-            "keep" => TicketId::Keep(id()?),
-            "reopen" => TicketId::Reopen(id()?),
-            "rate" => rated().map(|(id, s)| TicketId::Rate(id, s))?,
-            "comment" => rated().map(|(id, s)| TicketId::Comment(id, s))?,
-            _ => return None,
-        })
-    }
-}
-
-impl std::fmt::Display for TicketId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TicketId::Claim(id) => write!(f, "t:claim:{id}"),
-            TicketId::Open(c) => write!(f, "t:open:{c}"),
-            TicketId::Form(c) => write!(f, "t:form:{c}"),
-            TicketId::Close(id) => write!(f, "t:close:{id}"),
-            TicketId::Keep(id) => write!(f, "t:keep:{id}"),
-            TicketId::Reopen(id) => write!(f, "t:reopen:{id}"),
-            TicketId::Rate(id, s) => write!(f, "t:rate:{id}:{s}"),
-            TicketId::Comment(id, s) => write!(f, "t:comment:{id}:{s}"),
-        }
-    }
-}
 
 /// What to tell someone whose ticket action did not happen, in their language.
 pub fn refusal_text(l: &crate::locale::Locales, lang: &str, not_done: &NotDone) -> String {
@@ -340,37 +283,4 @@ fn private_message(text: &str) -> CreateInteractionResponse {
             .ephemeral(true)
             .allowed_mentions(no_pings()),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn custom_ids_round_trip_and_fit_discord() {
-        let all = [
-            TicketId::Claim(7),
-            TicketId::Open("billing".into()),
-            TicketId::Form("billing".into()),
-            TicketId::Close(i64::MAX),
-            TicketId::Keep(1),
-            TicketId::Reopen(2),
-            TicketId::Rate(3, 5),
-            TicketId::Comment(3, 1),
-        ];
-        for id in all {
-            let text = id.to_string();
-            assert!(text.len() <= super::super::render::MAX_CUSTOM_ID);
-            assert_eq!(TicketId::parse(&text), Some(id));
-        }
-        for bad in [
-            "t:rate:3:0",
-            "t:rate:3:6",
-            "t:claim:x",
-            "j1:solved:1",
-            "t:nope:1",
-        ] {
-            assert_eq!(TicketId::parse(bad), None, "{bad}");
-        }
-    }
 }
