@@ -340,7 +340,7 @@ fn doctor(file: Option<&Path>, guild: Option<u64>) -> ExitCode {
     let checked = runtime().block_on(beacon::discord::doctor::doctor(
         &config,
         guild,
-        beacon::discord::commands::AUDIENCES,
+        &beacon::discord::commands::AUDIENCES,
         &mut std::io::stdout(),
     ));
     match checked {

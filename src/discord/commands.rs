@@ -2,17 +2,18 @@
 //! registers them itself when it connects.
 
 use serenity::all::{
-    Command, CommandInteraction, CommandOptionType, Context, CreateCommand, CreateCommandOption,
-    CreateInteractionResponse, CreateInteractionResponseMessage, EditInteractionResponse,
-    Permissions, ResolvedOption, ResolvedValue,
+    Command as Registered, CommandInteraction, CommandOptionType, Context, CreateCommand,
+    CreateCommandOption, CreateInteractionResponse, CreateInteractionResponseMessage,
+    EditInteractionResponse, Permissions, ResolvedOption, ResolvedValue,
 };
 use serenity::http::Http;
 use tracing::{error, info};
 
 use super::permissions::Audience;
 use super::render::{fit, no_pings};
-use super::{Bot, retry, tickets};
+use super::{Bot, actor_of, retry, tickets};
 use crate::desk::answers::choose_lang;
+use crate::desk::tickets::Actor;
 use crate::desk::workflow::TicketsConfig;
 use crate::kb::intents::Severity;
 
@@ -26,32 +27,119 @@ pub(crate) const MAX_CHOICES: usize = 25;
 /// are offered theirs by Manage Threads (tickets are threads), moderators by Manage Server;
 /// `/setup roles` and `/setup check` say what to change when a configured role lacks it. The
 /// bot still checks its own roles on every command, as before.
-pub const AUDIENCES: &[(&str, Audience)] = &[
-    ("faq", Audience::Customers),
-    ("ticket", Audience::Customers),
-    ("reopen", Audience::Customers),
-    ("subscribe", Audience::Customers),
-    ("unsubscribe", Audience::Customers),
-    ("close", Audience::Agents),
-    ("release", Audience::Agents),
-    ("transfer", Audience::Agents),
-    ("add", Audience::Agents),
-    ("priority", Audience::Agents),
-    ("tag", Audience::Agents),
-    ("note", Audience::Agents),
-    ("reply", Audience::Agents),
-    ("resolve", Audience::Agents),
-    ("block", Audience::Agents),
-    ("unblock", Audience::Agents),
-    ("transcript", Audience::Agents),
-    ("setup", Audience::Moderators),
-    ("crisis", Audience::Moderators),
-    ("panel", Audience::Moderators),
-    ("kb-reload", Audience::Moderators),
-    ("report", Audience::Moderators),
-    (super::context_menu::FROM_MESSAGE, Audience::Customers),
-    (super::context_menu::WITH_MEMBER, Audience::Agents),
+pub const TABLE: [(Command, &str, Audience); 24] = [
+    (Command::Faq, "faq", Audience::Customers),
+    (Command::Ticket, "ticket", Audience::Customers),
+    (Command::Reopen, "reopen", Audience::Customers),
+    (Command::Subscribe, "subscribe", Audience::Customers),
+    (Command::Unsubscribe, "unsubscribe", Audience::Customers),
+    (Command::Close, "close", Audience::Agents),
+    (Command::Work(Work::Release), "release", Audience::Agents),
+    (Command::Work(Work::Transfer), "transfer", Audience::Agents),
+    (Command::Work(Work::Add), "add", Audience::Agents),
+    (Command::Work(Work::Priority), "priority", Audience::Agents),
+    (Command::Work(Work::Tag), "tag", Audience::Agents),
+    (Command::Work(Work::Note), "note", Audience::Agents),
+    (Command::Work(Work::Reply), "reply", Audience::Agents),
+    (Command::Work(Work::Resolve), "resolve", Audience::Agents),
+    (Command::Work(Work::Block), "block", Audience::Agents),
+    (Command::Work(Work::Unblock), "unblock", Audience::Agents),
+    (Command::Transcript, "transcript", Audience::Agents),
+    (Command::Setup, "setup", Audience::Moderators),
+    (Command::Crisis, "crisis", Audience::Moderators),
+    (Command::Panel, "panel", Audience::Moderators),
+    (Command::KbReload, "kb-reload", Audience::Moderators),
+    (Command::Report, "report", Audience::Moderators),
+    (
+        Command::FromMessage,
+        super::context_menu::FROM_MESSAGE,
+        Audience::Customers,
+    ),
+    (
+        Command::WithMember,
+        super::context_menu::WITH_MEMBER,
+        Audience::Agents,
+    ),
 ];
+
+/// Each command's name and audience, in [`TABLE`]'s order (what `/setup check` and `beacon
+/// doctor` read).
+pub static AUDIENCES: std::sync::LazyLock<Vec<(&str, Audience)>> =
+    std::sync::LazyLock::new(|| TABLE.iter().map(|(_, n, a)| (*n, *a)).collect());
+
+/// Every command Beacon registers, as the dispatcher matches on it (names are read once, by
+/// [`Command::named`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    Faq,
+    Ticket,
+    Reopen,
+    Subscribe,
+    Unsubscribe,
+    Close,
+    /// An agent command in a ticket's thread (`tickets::work`).
+    Work(Work),
+    Transcript,
+    Setup,
+    Crisis,
+    Panel,
+    KbReload,
+    Report,
+    /// The message context menu "Open a ticket from this message".
+    FromMessage,
+    /// The user context menu "Open a ticket with this member".
+    WithMember,
+}
+
+/// The agent commands (their options are read by `tickets::work`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Work {
+    Release,
+    Transfer,
+    Add,
+    Priority,
+    Tag,
+    Note,
+    Reply,
+    Resolve,
+    Block,
+    Unblock,
+}
+
+impl Command {
+    /// The command registered under `name`.
+    pub fn named(name: &str) -> Option<Command> {
+        TABLE
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(c, _, _)| *c)
+    }
+}
+
+/// Who runs a command, where, and in which language: read once per interaction, after Discord
+/// has been answered (the roles come from the settings, which may need the database).
+pub struct Invocation {
+    pub guild: u64,
+    /// The channel (or thread) it was run in.
+    pub channel: u64,
+    pub actor: Actor,
+    /// The language of their client.
+    pub lang: &'static str,
+}
+
+impl Invocation {
+    /// The invocation of `cmd`; a command outside a server is refused (see [`super::server`]).
+    pub async fn of(bot: &Bot, cmd: &CommandInteraction) -> anyhow::Result<Invocation> {
+        let guild = super::server(cmd.guild_id)?;
+        let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
+        Ok(Invocation {
+            guild,
+            channel: cmd.channel_id.get(),
+            actor,
+            lang: choose_lang("", Some(&cmd.locale)),
+        })
+    }
+}
 
 /// Every command the bot offers, each with its audience's default permissions, in the order
 /// of [`AUDIENCES`] (the order `/setup check` lists them in), whichever file defines them.
@@ -228,99 +316,115 @@ fn ticket_command(tickets: &TicketsConfig) -> CreateCommand {
 
 /// Register the commands globally (one bulk overwrite, so a removed command disappears too).
 pub async fn register(http: &Http, tickets: &TicketsConfig) -> serenity::Result<()> {
-    let registered = Command::set_global_commands(http, definitions(tickets)).await?;
+    let registered = Registered::set_global_commands(http, definitions(tickets)).await?;
     info!(commands = registered.len(), "slash commands registered");
     Ok(())
 }
 
-/// A slash command.
+/// A slash or context-menu command: read once into a [`Command`] and an [`Invocation`], then
+/// handed to the file that owns it.
 pub async fn on_command(bot: &Bot, ctx: &Context, cmd: &CommandInteraction) -> anyhow::Result<()> {
-    if super::context_menu::is_ours(cmd) {
-        return super::context_menu::run(bot, &ctx.http, cmd).await;
-    }
-    // A category with a form answers with the form itself, which cannot follow a deferral.
-    if cmd.data.name == "ticket"
-        && cmd.guild_id.is_some()
-        && let Some(modal) = ticket_form(bot, cmd)
-    {
-        let response = CreateInteractionResponse::Modal(modal);
-        retry(|| cmd.create_response(&ctx.http, response.clone())).await?;
+    let Some(command) = Command::named(&cmd.data.name) else {
         return Ok(());
+    };
+    let http = &ctx.http;
+    match command {
+        Command::FromMessage | Command::WithMember => {
+            return super::context_menu::run(bot, http, cmd).await;
+        }
+        // A category with a form answers with the form itself, which cannot follow a deferral.
+        Command::Ticket if cmd.guild_id.is_some() => {
+            if let Some(modal) = ticket_form(bot, cmd) {
+                let response = CreateInteractionResponse::Modal(modal);
+                retry(|| cmd.create_response(http, response.clone())).await?;
+                return Ok(());
+            }
+        }
+        _ => {}
     }
     // Acknowledge at once (privately): the database may be slow, Discord waits 3 seconds.
     let defer =
         CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
-    retry(|| cmd.create_response(&ctx.http, defer.clone())).await?;
-    let lang = choose_lang("", Some(&cmd.locale));
-    let name = cmd.data.name.as_str();
-    let http = &ctx.http;
-    let reply = match name {
-        "faq" => return super::answering::faq(bot, ctx, cmd).await,
-        _ if cmd.guild_id.is_none() => Reply::text(bot.desk.locales.get(lang, "error.guild_only")),
-        "setup" | "kb-reload" | "panel" | "report" if !is_moderator(bot, cmd).await? => {
+    retry(|| cmd.create_response(http, defer.clone())).await?;
+    if command == Command::Faq {
+        return super::answering::faq(bot, ctx, cmd).await;
+    }
+    let inv = match Invocation::of(bot, cmd).await {
+        Ok(inv) => inv,
+        Err(e) if e.is::<super::NotInServer>() => {
+            let lang = choose_lang("", Some(&cmd.locale));
+            let text = bot.desk.locales.get(lang, "error.guild_only");
+            Reply::text(text).send(ctx, cmd).await?;
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    let lang = inv.lang;
+    let options = cmd.data.options();
+    let reply = match command {
+        Command::Setup | Command::KbReload | Command::Panel | Command::Report
+            if !inv.actor.is_moderator =>
+        {
             Reply::text(bot.desk.locales.get(lang, "permission.moderator"))
         }
-        "setup" => super::setup::command(bot, http, cmd, lang).await?,
-        "ticket" => {
-            let options = cmd.data.options();
+        Command::Setup => super::setup::command(bot, http, &inv, cmd).await?,
+        Command::Ticket => {
             let about = string_option(&options, "about");
             let category = string_option(&options, "category");
-            let guild = crate::discord::server(cmd.guild_id)?;
             let lang = choose_lang(about.as_deref().unwrap_or(""), Some(&cmd.locale));
             let request = crate::desk::opening::OpenTicket {
-                guild,
-                customer: cmd.user.id.get(),
+                guild: inv.guild,
+                customer: inv.actor.user_id,
                 category: category.as_deref(),
-                question_id: None,
                 text: about.as_deref(),
-                form: vec![],
                 lang,
                 ..Default::default()
             };
             Reply::text(tickets::opened_or_notice(bot, http, request).await?)
         }
-        "close" => {
-            let reason = string_option(&cmd.data.options(), "reason").unwrap_or_default();
-            Reply::text(tickets::closing::close_command(bot, http, cmd, &reason, lang).await?)
+        Command::Close => {
+            let reason = string_option(&options, "reason").unwrap_or_default();
+            Reply::text(tickets::closing::close_command(bot, http, inv, reason).await?)
         }
-        "reopen" => Reply::text(tickets::closing::reopen_command(bot, http, cmd, lang).await?),
-        "crisis" => Reply::text(super::crisis::command(bot, http, cmd, lang).await?),
-        "subscribe" | "unsubscribe" => {
-            let topic = string_option(&cmd.data.options(), "topic");
+        Command::Reopen => {
+            let number = int_option(&options, "number");
+            Reply::text(tickets::closing::reopen_command(bot, http, inv, number).await?)
+        }
+        Command::Crisis => Reply::text(super::crisis::command(bot, http, inv, cmd).await?),
+        Command::Subscribe | Command::Unsubscribe => {
+            let topic = string_option(&options, "topic");
             // A topic typed in Persian, Arabic or Armenian says the member's language best.
             let lang = choose_lang(topic.as_deref().unwrap_or(""), Some(&cmd.locale));
-            let guild = crate::discord::server(cmd.guild_id)?;
-            let user = cmd.user.id.get();
-            Reply::text(if name == "subscribe" {
-                super::crisis::subscribe(bot, http, guild, user, topic.as_deref(), lang).await?
+            let (guild, user, topic) = (inv.guild, inv.actor.user_id, topic.as_deref());
+            Reply::text(if command == Command::Subscribe {
+                super::crisis::subscribe(bot, http, guild, user, topic, lang).await?
             } else {
-                super::crisis::unsubscribe(bot, guild, user, topic.as_deref(), lang).await?
+                super::crisis::unsubscribe(bot, guild, user, topic, lang).await?
             })
         }
-        "panel" => {
+        Command::Panel => {
             let panel = tickets::open::panel(bot, lang);
             retry(|| cmd.channel_id.send_message(http, panel.clone())).await?;
             Reply::text("✅")
         }
-        name if tickets::work::COMMANDS.contains(&name) => {
-            Reply::text(tickets::work::command(bot, http, cmd, lang).await?)
+        Command::Work(work) => {
+            Reply::text(tickets::work::command(bot, http, &inv, work, cmd).await?)
         }
-        "kb-reload" => reload(bot, lang).await,
-        "report" => {
-            let (summary, chart) = super::report::command(bot, cmd).await?;
+        Command::KbReload => reload(bot, lang).await,
+        Command::Report => {
+            let days = int_option(&options, "days");
+            let (summary, chart) = super::report::command(bot, &inv, days).await?;
             Reply {
                 content: summary,
                 components: vec![],
                 files: chart.into_iter().collect(),
             }
         }
-        "transcript" => {
-            let guild = crate::discord::server(cmd.guild_id)?;
-            let actor =
-                super::actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
-            Reply::text(super::report::transcript(bot, cmd, &actor, lang).await?)
+        Command::Transcript => {
+            let number = int_option(&options, "number");
+            Reply::text(super::report::transcript(bot, &inv, number).await?)
         }
-        _ => return Ok(()),
+        Command::Faq | Command::FromMessage | Command::WithMember => return Ok(()),
     };
     reply.send(ctx, cmd).await?;
     Ok(())
@@ -365,17 +469,6 @@ impl Reply {
         }
         retry(|| cmd.edit_response(&ctx.http, edit.clone())).await
     }
-}
-
-/// Moderators: members who may manage the server, or who have the moderator role set up.
-async fn is_moderator(bot: &Bot, cmd: &CommandInteraction) -> anyhow::Result<bool> {
-    let Some(guild) = cmd.guild_id else {
-        return Ok(false);
-    };
-    let member = cmd.member.as_deref();
-    Ok(super::actor_of(bot, guild.get(), cmd.user.id.get(), member)
-        .await?
-        .is_moderator)
 }
 
 /// A string option's value.
@@ -444,6 +537,23 @@ async fn reload(bot: &Bot, lang: &str) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_registered_command_is_read_back_as_itself() {
+        let defs = definitions(&TicketsConfig::default());
+        let mut read: Vec<Command> = defs
+            .iter()
+            .map(|def| {
+                let name = name_of(def);
+                Command::named(&name).unwrap_or_else(|| panic!("/{name} is not a Command"))
+            })
+            .collect();
+        let all: Vec<Command> = TABLE.iter().map(|(c, _, _)| *c).collect();
+        assert_eq!(read, all, "registered in TABLE's order, each once");
+        read.dedup();
+        assert_eq!(read.len(), TABLE.len());
+        assert_eq!(Command::named("nope"), None);
+    }
 
     #[test]
     fn every_command_has_its_audiences_default_permissions() {

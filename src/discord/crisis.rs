@@ -12,11 +12,11 @@ use serenity::all::{
 };
 use tracing::{error, info, warn};
 
-use super::commands::string_option;
+use super::commands::{Invocation, string_option};
 use super::custom_id::CrisisButton;
 use super::port::Discord;
 use super::render::{MAX_CONTENT, fit, no_pings};
-use super::{Bot, actor_of, retry};
+use super::{Bot, retry};
 use crate::desk::crisis::UpdateKind;
 use crate::desk::publishing::{ChangeCrisis, CrisisOutcome, Published, StartCrisis};
 use crate::desk::subscribers::{Subscribe, Subscribed};
@@ -57,11 +57,15 @@ pub async fn on_button(
 pub async fn command(
     bot: &Bot,
     http: &Http,
+    inv: Invocation,
     cmd: &CommandInteraction,
-    lang: &str,
 ) -> anyhow::Result<String> {
-    let guild = crate::discord::server(cmd.guild_id)?;
-    let by = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
+    let Invocation {
+        guild,
+        channel,
+        actor: by,
+        lang,
+    } = inv;
     let options = cmd.data.options();
     let Some(ResolvedOption {
         name: sub,
@@ -71,7 +75,6 @@ pub async fn command(
     else {
         return Ok(String::new());
     };
-    let channel = cmd.channel_id.get();
     let topic = string_option(args, "topic");
     let status_page = status_page(bot, guild);
     let port = Discord::new(bot, http);

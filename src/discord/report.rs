@@ -3,13 +3,13 @@
 
 use std::fmt::Write as _;
 
-use serenity::all::{CommandInteraction, CreateAttachment};
+use serenity::all::CreateAttachment;
 
 use super::Bot;
-use super::commands::int_option;
+use super::commands::Invocation;
 use crate::desk::now_ms;
 use crate::desk::report::{Report, TicketFigures, human_duration, percent};
-use crate::desk::tickets::{Actor, NotDone, Target};
+use crate::desk::tickets::{NotDone, Target};
 
 /// The longest period `/report` covers; `beacon report` takes any.
 pub const MAX_DAYS: i64 = 90;
@@ -17,13 +17,11 @@ pub const MAX_DAYS: i64 = 90;
 /// The summary and the chart of the report for the last `days` (default 7) days.
 pub async fn command(
     bot: &Bot,
-    cmd: &CommandInteraction,
+    inv: &Invocation,
+    days: Option<i64>,
 ) -> anyhow::Result<(String, Option<CreateAttachment>)> {
-    let guild = crate::discord::server(cmd.guild_id)?;
-    let days = int_option(&cmd.data.options(), "days")
-        .unwrap_or(7)
-        .clamp(1, MAX_DAYS) as u32;
-    let report = bot.desk.report(guild, now_ms(), days).await?;
+    let days = days.unwrap_or(7).clamp(1, MAX_DAYS) as u32;
+    let report = bot.desk.report(inv.guild, now_ms(), days).await?;
     let chart = match crate::chart::of_report(&report) {
         Ok(png) => Some(CreateAttachment::bytes(png, "report.png")),
         Err(e) => {
@@ -146,13 +144,13 @@ fn busiest(groups: &[(String, TicketFigures)]) -> Vec<&(String, TicketFigures)> 
 /// when no number is given), signed for the agent asking and expiring.
 pub async fn transcript(
     bot: &Bot,
-    cmd: &CommandInteraction,
-    actor: &Actor,
-    lang: &str,
+    inv: &Invocation,
+    number: Option<i64>,
 ) -> anyhow::Result<String> {
-    let target = match int_option(&cmd.data.options(), "number") {
+    let (actor, lang) = (&inv.actor, inv.lang);
+    let target = match number {
         Some(number) => Target::Number(number),
-        None => Target::Thread(cmd.channel_id.get()),
+        None => Target::Thread(inv.channel),
     };
     let (ticket, closing) = match bot.desk.transcript_of(actor, target).await? {
         Ok(found) => found,

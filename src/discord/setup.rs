@@ -10,7 +10,7 @@ use serenity::all::{
 use tracing::{info, warn};
 
 use super::Bot;
-use super::commands::{AUDIENCES, Reply, string_option};
+use super::commands::{AUDIENCES, Invocation, Reply, string_option};
 use super::permissions::Naming;
 use crate::desk::settings::{check_threshold, check_time_zone};
 use crate::desk::{GuildSettings, OpeningHours};
@@ -116,7 +116,7 @@ fn checker<'a>(bot: &'a Bot, http: &'a Http) -> super::doctor::Checker<'a> {
         http,
         application: http.application_id().map_or(0, |a| a.get()),
         tickets: &bot.desk.tickets,
-        audiences: AUDIENCES,
+        audiences: &AUDIENCES,
         naming: Naming::Mentions,
     }
 }
@@ -150,10 +150,10 @@ async fn check(
 pub(crate) async fn command(
     bot: &Bot,
     http: &Http,
+    inv: &Invocation,
     cmd: &CommandInteraction,
-    lang: &str,
 ) -> anyhow::Result<Reply> {
-    let guild = crate::discord::server(cmd.guild_id)?;
+    let (guild, lang) = (inv.guild, inv.lang);
     let _one_change_at_a_time = bot.desk.editing_settings().await;
     let current = bot.desk.settings(guild).await?;
     let mut s: GuildSettings = (*current).clone();

@@ -5,14 +5,14 @@
 //! the outcome the private reply (or the comment form).
 
 use serenity::all::{
-    CommandInteraction, ComponentInteraction, CreateActionRow, CreateInputText, CreateModal, Http,
-    InputTextStyle,
+    ComponentInteraction, CreateActionRow, CreateInputText, CreateModal, Http, InputTextStyle,
 };
 use tracing::{error, info, warn};
 
 use super::{TicketId, refusal_text, thread_link};
 use crate::desk::closing::{CloseTicket, Outcome, ReopenTicket, WhichTicket};
 use crate::desk::tickets::{Actor, NotDone, Target, Ticket};
+use crate::discord::commands::Invocation;
 use crate::discord::port::Discord;
 use crate::discord::render::fit;
 use crate::discord::{Bot, actor_of};
@@ -37,16 +37,14 @@ fn closed_reply(bot: &Bot, outcome: &Outcome, lang: &str) -> String {
 pub async fn close_command(
     bot: &Bot,
     http: &Http,
-    cmd: &CommandInteraction,
-    reason: &str,
-    lang: &str,
+    inv: Invocation,
+    reason: String,
 ) -> anyhow::Result<String> {
-    let guild = crate::discord::server(cmd.guild_id)?;
-    let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
+    let lang = inv.lang;
     let request = CloseTicket {
-        actor,
-        target: Target::Thread(cmd.channel_id.get()),
-        reason: reason.to_string(),
+        actor: inv.actor,
+        target: Target::Thread(inv.channel),
+        reason,
     };
     let outcome = bot
         .desk
@@ -93,20 +91,17 @@ async fn reopen(
 pub async fn reopen_command(
     bot: &Bot,
     http: &Http,
-    cmd: &CommandInteraction,
-    lang: &str,
+    inv: Invocation,
+    number: Option<i64>,
 ) -> anyhow::Result<String> {
-    let guild = crate::discord::server(cmd.guild_id)?;
-    let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
-    let number = crate::discord::commands::int_option(&cmd.data.options(), "number");
     let request = ReopenTicket {
-        by: Pressed::in_server(actor),
+        by: Pressed::in_server(inv.actor),
         ticket: WhichTicket::Command {
             number,
-            here: cmd.channel_id.get(),
+            here: inv.channel,
         },
     };
-    reopen(bot, http, request, lang).await
+    reopen(bot, http, request, inv.lang).await
 }
 
 /// The actor behind an interaction about `ticket`, wherever it was pressed: in a server, the

@@ -10,14 +10,9 @@ use serenity::all::{
 use super::{refusal_text, thread_link};
 use crate::desk::tickets::Priority;
 use crate::desk::work::{AgentCommand, ClaimTicket, Claimed, Work, Worked, mention};
-use crate::discord::commands::string_option;
+use crate::discord::commands::{self, Invocation, string_option};
 use crate::discord::port::Discord;
 use crate::discord::{Bot, actor_of};
-
-/// The ticket commands agents use in a ticket's thread.
-pub const COMMANDS: [&str; 10] = [
-    "release", "transfer", "add", "priority", "tag", "note", "reply", "resolve", "block", "unblock",
-];
 
 /// The agent commands, for registration (their audience is in `commands::AUDIENCES`).
 pub fn definitions() -> Vec<CreateCommand> {
@@ -153,39 +148,43 @@ fn member(
 
 /// The command an interaction names, with its options read. `None` when an option Discord
 /// requires is missing (an outdated client).
-fn parse(cmd: &CommandInteraction, agent_role: Option<u64>) -> Option<AgentCommand> {
+fn parse(
+    which: commands::Work,
+    cmd: &CommandInteraction,
+    agent_role: Option<u64>,
+) -> Option<AgentCommand> {
+    use commands::Work as W;
     let options = cmd.data.options();
     let text = |name| string_option(&options, name).unwrap_or_default();
     let who = |name| member(&options, name, None).map(|(id, _)| id);
-    Some(match cmd.data.name.as_str() {
-        "release" => AgentCommand::Release,
-        "transfer" => {
+    Some(match which {
+        W::Release => AgentCommand::Release,
+        W::Transfer => {
             let (to, to_is_agent) = member(&options, "agent", agent_role)?;
             AgentCommand::Transfer { to, to_is_agent }
         }
-        "add" => AgentCommand::Add {
+        W::Add => AgentCommand::Add {
             member: who("member")?,
         },
-        "priority" => AgentCommand::Priority(
+        W::Priority => AgentCommand::Priority(
             string_option(&options, "level")
                 .and_then(|p| Priority::from_name(&p))
                 .unwrap_or(Priority::Normal),
         ),
-        "tag" => AgentCommand::Tag {
+        W::Tag => AgentCommand::Tag {
             name: text("name"),
             remove: boolean(&options, "remove"),
         },
-        "note" => AgentCommand::Note(text("text")),
-        "reply" => AgentCommand::Reply { name: text("name") },
-        "resolve" => AgentCommand::Resolve,
-        "block" => AgentCommand::Block {
+        W::Note => AgentCommand::Note(text("text")),
+        W::Reply => AgentCommand::Reply { name: text("name") },
+        W::Resolve => AgentCommand::Resolve,
+        W::Block => AgentCommand::Block {
             member: who("member")?,
             reason: text("reason"),
         },
-        "unblock" => AgentCommand::Unblock {
+        W::Unblock => AgentCommand::Unblock {
             member: who("member")?,
         },
-        _ => return None,
     })
 }
 
@@ -193,20 +192,19 @@ fn parse(cmd: &CommandInteraction, agent_role: Option<u64>) -> Option<AgentComma
 pub async fn command(
     bot: &Bot,
     http: &Http,
+    inv: &Invocation,
+    which: commands::Work,
     cmd: &CommandInteraction,
-    lang: &str,
 ) -> anyhow::Result<String> {
-    let l = bot.desk.locales;
-    let guild = crate::discord::server(cmd.guild_id)?;
-    let actor = actor_of(bot, guild, cmd.user.id.get(), cmd.member.as_deref()).await?;
-    let settings = bot.desk.settings(guild).await?;
-    let Some(command) = parse(cmd, settings.agent_role) else {
+    let (l, lang) = (bot.desk.locales, inv.lang);
+    let settings = bot.desk.settings(inv.guild).await?;
+    let Some(command) = parse(which, cmd, settings.agent_role) else {
         return Ok(l.get(lang, "error.generic").to_string());
     };
     let replies = bot.replies();
     let work = Work {
-        actor: &actor,
-        channel: cmd.channel_id.get(),
+        actor: &inv.actor,
+        channel: inv.channel,
         command: &command,
         replies: &replies,
     };
