@@ -18,8 +18,6 @@
 //! not added twice, the first transcript of a closing is the one kept, and archiving twice is
 //! harmless.
 
-use std::future::Future;
-
 use super::port::{Button, Dm, File, Port, Post, ThreadMessage, ThreadState};
 use super::tickets::{
     self, Actor, BEACON, NotDone, Refusal, Target, Ticket, TicketLedger, TicketState, Update,
@@ -32,12 +30,10 @@ pub const MAX_TRANSCRIPT_MESSAGES: usize = 5_000;
 
 /// The names of servers, as Beacon last saw them: a direct message says which server it is
 /// about.
+#[trait_variant::make(Send)]
 pub trait ServerNames: Send + Sync + 'static {
     /// The server's name, if Beacon has seen it.
-    fn guild_name(
-        &self,
-        guild_id: u64,
-    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+    async fn guild_name(&self, guild_id: u64) -> Result<Option<String>, StoreError>;
 }
 
 /// Who pressed a ticket's button or sent its form: in the server, a member as their roles make

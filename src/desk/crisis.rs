@@ -8,7 +8,6 @@
 //! sender, sent with its own enforced nonce, and its outcome recorded, so a crash at any moment
 //! loses nothing and sends nothing twice.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -321,9 +320,10 @@ pub fn status_message(
 }
 
 /// Where crises, their updates, subscriptions and the outbox are kept.
+#[trait_variant::make(Send)]
 pub trait CrisisLedger: Send + Sync + 'static {
     /// Start a crisis with its first update; `None` when one runs on that topic already.
-    fn start_crisis(
+    async fn start_crisis(
         &self,
         guild_id: u64,
         topic: &str,
@@ -331,104 +331,88 @@ pub trait CrisisLedger: Send + Sync + 'static {
         status: &str,
         by: u64,
         at_ms: i64,
-    ) -> impl Future<Output = Result<Option<(Crisis, CrisisUpdate)>, StoreError>> + Send;
+    ) -> Result<Option<(Crisis, CrisisUpdate)>, StoreError>;
     /// A new update (status text replaced, for `Update`); for `End`, the crisis ends with the
     /// update's text as its closing note. `None` when the crisis had ended already.
-    fn add_update(
+    async fn add_update(
         &self,
         crisis_id: i64,
         kind: UpdateKind,
         text: &str,
         by: u64,
         at_ms: i64,
-    ) -> impl Future<Output = Result<Option<(Crisis, CrisisUpdate)>, StoreError>> + Send;
-    fn crisis(&self, id: i64) -> impl Future<Output = Result<Option<Crisis>, StoreError>> + Send;
+    ) -> Result<Option<(Crisis, CrisisUpdate)>, StoreError>;
+    async fn crisis(&self, id: i64) -> Result<Option<Crisis>, StoreError>;
     /// An update, with its crisis.
-    fn crisis_update(
+    async fn crisis_update(
         &self,
         update_id: i64,
-    ) -> impl Future<Output = Result<Option<(Crisis, CrisisUpdate)>, StoreError>> + Send;
+    ) -> Result<Option<(Crisis, CrisisUpdate)>, StoreError>;
     /// The server's running crises, oldest first.
-    fn running_crises(
-        &self,
-        guild_id: u64,
-    ) -> impl Future<Output = Result<Vec<Crisis>, StoreError>> + Send;
+    async fn running_crises(&self, guild_id: u64) -> Result<Vec<Crisis>, StoreError>;
     /// A crisis's updates, oldest first.
-    fn updates(
-        &self,
-        crisis_id: i64,
-    ) -> impl Future<Output = Result<Vec<CrisisUpdate>, StoreError>> + Send;
-    fn set_status_message(
+    async fn updates(&self, crisis_id: i64) -> Result<Vec<CrisisUpdate>, StoreError>;
+    async fn set_status_message(
         &self,
         crisis_id: i64,
         channel_id: u64,
         message_id: u64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> Result<(), StoreError>;
     /// Record a step of an update as done.
-    fn mark_update(
-        &self,
-        update_id: i64,
-        mark: UpdateMark,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    async fn mark_update(&self, update_id: i64, mark: UpdateMark) -> Result<(), StoreError>;
     /// Updates a stopped process left unfinished (not shown, not fanned out, or not reported),
     /// oldest first, with their crisis.
-    fn unfinished_updates(
-        &self,
-    ) -> impl Future<Output = Result<Vec<(Crisis, CrisisUpdate)>, StoreError>> + Send;
+    async fn unfinished_updates(&self) -> Result<Vec<(Crisis, CrisisUpdate)>, StoreError>;
     /// Subscribe (again: the DM channel, language and reachability are refreshed).
-    fn subscribe(&self, sub: &Subscription) -> impl Future<Output = Result<(), StoreError>> + Send;
+    async fn subscribe(&self, sub: &Subscription) -> Result<(), StoreError>;
     /// Record whether Discord takes direct messages to a member (`Some`: refused then), for all
     /// their subscriptions on the server: a refused one makes fan-outs skip them.
-    fn set_dm_refused(
+    async fn set_dm_refused(
         &self,
         guild_id: u64,
         user_id: u64,
         at_ms: Option<i64>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> Result<(), StoreError>;
     /// Unsubscribe from a topic, or from everything with `None`; how many were removed.
-    fn unsubscribe(
+    async fn unsubscribe(
         &self,
         guild_id: u64,
         user_id: u64,
         topic: Option<&str>,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
-    fn subscriptions_of(
+    ) -> Result<u64, StoreError>;
+    async fn subscriptions_of(
         &self,
         guild_id: u64,
         user_id: u64,
-    ) -> impl Future<Output = Result<Vec<Subscription>, StoreError>> + Send;
+    ) -> Result<Vec<Subscription>, StoreError>;
     /// Write a delivery for every subscriber of the update's topic (or of every topic) into the
     /// outbox, once per member, and mark the update fanned out, in one transaction. Returns how
     /// many deliveries the update has.
-    fn fan_out(
+    async fn fan_out(
         &self,
         update_id: i64,
         guild_id: u64,
         topic: &str,
         at_ms: i64,
-    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    ) -> Result<i64, StoreError>;
     /// Claim up to `limit` due deliveries for `lease_ms` (several senders never claim the same
     /// row; an expired claim is a crashed sender's and may be claimed again).
-    fn claim_deliveries(
+    async fn claim_deliveries(
         &self,
         now_ms: i64,
         lease_ms: i64,
         limit: i64,
-    ) -> impl Future<Output = Result<Vec<Delivery>, StoreError>> + Send;
+    ) -> Result<Vec<Delivery>, StoreError>;
     /// Record what became of an attempt.
-    fn finish_delivery(
+    async fn finish_delivery(
         &self,
         id: i64,
         outcome: &Outcome,
         at_ms: i64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn progress(&self, update_id: i64)
-    -> impl Future<Output = Result<Progress, StoreError>> + Send;
+    ) -> Result<(), StoreError>;
+    async fn progress(&self, update_id: i64) -> Result<Progress, StoreError>;
     /// The server's name, if Beacon has seen it (a subscriber's confirmation names it).
-    fn server_name(
-        &self,
-        guild_id: u64,
-    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+    async fn server_name(&self, guild_id: u64) -> Result<Option<String>, StoreError>;
 }
 
 /// A step of an update done.

@@ -26,7 +26,6 @@ pub mod transcript;
 pub mod work;
 pub mod workflow;
 
-use std::future::Future;
 use std::sync::Arc;
 
 pub use answers::{Asked, Desk, Question, Source};
@@ -146,55 +145,30 @@ pub struct EventRecord {
 
 /// Where the desk keeps what it must not forget. Every method is one transaction: when it
 /// returns `Ok`, the row survives a crash of the process.
+#[trait_variant::make(Send)]
 pub trait Ledger: Send + Sync + 'static {
     /// A server's settings; the defaults when a moderator has not run setup yet.
-    fn settings(
-        &self,
-        guild_id: u64,
-    ) -> impl Future<Output = Result<GuildSettings, StoreError>> + Send;
+    async fn settings(&self, guild_id: u64) -> Result<GuildSettings, StoreError>;
     /// Replace a server's settings, help channels included.
-    fn save_settings(
-        &self,
-        settings: &GuildSettings,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    async fn save_settings(&self, settings: &GuildSettings) -> Result<(), StoreError>;
     /// Store a question. `None` when a question from the same source was stored before.
-    fn record_question(
-        &self,
-        question: &QuestionRecord,
-    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    async fn record_question(&self, question: &QuestionRecord) -> Result<Option<i64>, StoreError>;
     /// The stored question from this source whose reply was never recorded (a cooldown notice
     /// has none and is not counted).
-    fn unreplied(
-        &self,
-        source_id: u64,
-    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    async fn unreplied(&self, source_id: u64) -> Result<Option<i64>, StoreError>;
     /// Remember the message that carried the bot's reply.
-    fn set_reply(
-        &self,
-        question_id: i64,
-        reply_id: u64,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    async fn set_reply(&self, question_id: i64, reply_id: u64) -> Result<(), StoreError>;
     /// A stored question by id.
-    fn question(
+    async fn question(
         &self,
         question_id: i64,
-    ) -> impl Future<Output = Result<Option<(QuestionRecord, Option<u64>)>, StoreError>> + Send;
+    ) -> Result<Option<(QuestionRecord, Option<u64>)>, StoreError>;
     /// Store an event on a question.
-    fn record_event(
-        &self,
-        event: &EventRecord,
-    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    async fn record_event(&self, event: &EventRecord) -> Result<i64, StoreError>;
     /// The events stored on a question, oldest first.
-    fn events(
-        &self,
-        question_id: i64,
-    ) -> impl Future<Output = Result<Vec<EventRecord>, StoreError>> + Send;
+    async fn events(&self, question_id: i64) -> Result<Vec<EventRecord>, StoreError>;
     /// Remember what a server is called (its public status page is titled with it).
-    fn remember_server_name(
-        &self,
-        guild_id: u64,
-        name: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    async fn remember_server_name(&self, guild_id: u64, name: &str) -> Result<(), StoreError>;
 }
 
 /// `text` cut to at most `max` characters (not bytes), with an ellipsis when cut.

@@ -860,152 +860,116 @@ mod tests {
 
 /// Where tickets are kept. Each method is one transaction; the state changes are conditional
 /// updates, so the database decides races (two claims: one wins, the other gets `None`).
+#[trait_variant::make(Send)]
 pub trait TicketLedger: Send + Sync + 'static {
     /// Store a new ticket in state `Open` with the server's next number.
-    fn open_ticket(
-        &self,
-        ticket: &NewTicket,
-    ) -> impl std::future::Future<Output = Result<Ticket, super::StoreError>> + Send;
-    fn ticket(
-        &self,
-        id: i64,
-    ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
+    async fn open_ticket(&self, ticket: &NewTicket) -> Result<Ticket, super::StoreError>;
+    async fn ticket(&self, id: i64) -> Result<Option<Ticket>, super::StoreError>;
     /// The ticket worked in this thread.
-    fn ticket_by_thread(
-        &self,
-        thread_id: u64,
-    ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
+    async fn ticket_by_thread(&self, thread_id: u64) -> Result<Option<Ticket>, super::StoreError>;
     /// The server's ticket with this number.
-    fn ticket_by_number(
+    async fn ticket_by_number(
         &self,
         guild_id: u64,
         number: i64,
-    ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
+    ) -> Result<Option<Ticket>, super::StoreError>;
     /// The customer's most recently closed ticket on the server.
-    fn last_closed_of(
+    async fn last_closed_of(
         &self,
         guild_id: u64,
         customer_id: u64,
-    ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
+    ) -> Result<Option<Ticket>, super::StoreError>;
     /// A customer's tickets that are not closed, oldest first.
-    fn open_tickets_of(
+    async fn open_tickets_of(
         &self,
         guild_id: u64,
         customer_id: u64,
-    ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    ) -> Result<Vec<Ticket>, super::StoreError>;
     /// Tickets a stopped process left half-opened: not closed or claimed, and without their
     /// thread or their card in the agents' channel. Oldest first.
-    fn unfinished_tickets(
-        &self,
-    ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    async fn unfinished_tickets(&self) -> Result<Vec<Ticket>, super::StoreError>;
     /// How many waiting tickets of the server come before this one in the queue: higher
     /// priority first, then first come, first served.
-    fn waiting_ahead(
-        &self,
-        ticket: &Ticket,
-    ) -> impl std::future::Future<Output = Result<i64, super::StoreError>> + Send;
+    async fn waiting_ahead(&self, ticket: &Ticket) -> Result<i64, super::StoreError>;
     /// Remember the ticket's thread and its card in the agents' channel, once they exist.
-    fn attach(
+    async fn attach(
         &self,
         id: i64,
         thread_id: Option<u64>,
         queue_card_id: Option<u64>,
-    ) -> impl std::future::Future<Output = Result<(), super::StoreError>> + Send;
+    ) -> Result<(), super::StoreError>;
     /// Apply an update (and log it, for those worth logging); `None` when there is no such
     /// ticket.
-    fn update(
+    async fn update(
         &self,
         id: i64,
         actor_id: u64,
         at_ms: i64,
         update: &Update,
-    ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
+    ) -> Result<Option<Ticket>, super::StoreError>;
     /// Every waiting ticket, by server and then in queue order (higher priority first, then
     /// first come, first served).
-    fn waiting(
-        &self,
-    ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    async fn waiting(&self) -> Result<Vec<Ticket>, super::StoreError>;
     /// Waiting tickets past their first-response deadline at `now` and not escalated yet.
-    fn overdue(
-        &self,
-        now_ms: i64,
-    ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    async fn overdue(&self, now_ms: i64) -> Result<Vec<Ticket>, super::StoreError>;
     /// Claimed tickets whose customer has not written since staff last did, before `before_ms`,
     /// and who have not been warned yet.
-    fn quiet_since(
-        &self,
-        before_ms: i64,
-    ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    async fn quiet_since(&self, before_ms: i64) -> Result<Vec<Ticket>, super::StoreError>;
     /// Claimed tickets whose customer was warned before `before_ms` and stayed silent.
-    fn warned_before(
-        &self,
-        before_ms: i64,
-    ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    async fn warned_before(&self, before_ms: i64) -> Result<Vec<Ticket>, super::StoreError>;
     /// Closed tickets whose closing was not wrapped up (a stopped process), oldest first.
-    fn unwrapped(
-        &self,
-    ) -> impl std::future::Future<Output = Result<Vec<Ticket>, super::StoreError>> + Send;
+    async fn unwrapped(&self) -> Result<Vec<Ticket>, super::StoreError>;
     /// When the server's latest claims happened, newest first, at most `limit`.
-    fn recent_claims(
-        &self,
-        guild_id: u64,
-        limit: i64,
-    ) -> impl std::future::Future<Output = Result<Vec<i64>, super::StoreError>> + Send;
+    async fn recent_claims(&self, guild_id: u64, limit: i64)
+    -> Result<Vec<i64>, super::StoreError>;
     /// When the customer last opened a ticket on the server.
-    fn latest_opened(
+    async fn latest_opened(
         &self,
         guild_id: u64,
         customer_id: u64,
-    ) -> impl std::future::Future<Output = Result<Option<i64>, super::StoreError>> + Send;
+    ) -> Result<Option<i64>, super::StoreError>;
     /// The server's tickets that are not closed (each holds an active thread).
-    fn open_count(
-        &self,
-        guild_id: u64,
-    ) -> impl std::future::Future<Output = Result<i64, super::StoreError>> + Send;
+    async fn open_count(&self, guild_id: u64) -> Result<i64, super::StoreError>;
     /// Stop a member from opening tickets (again: the reason is replaced).
-    fn block(
+    async fn block(
         &self,
         guild_id: u64,
         user_id: u64,
         by: u64,
         reason: &str,
         at_ms: i64,
-    ) -> impl std::future::Future<Output = Result<(), super::StoreError>> + Send;
+    ) -> Result<(), super::StoreError>;
     /// Let them again; whether they were blocked.
-    fn unblock(
-        &self,
-        guild_id: u64,
-        user_id: u64,
-    ) -> impl std::future::Future<Output = Result<bool, super::StoreError>> + Send;
+    async fn unblock(&self, guild_id: u64, user_id: u64) -> Result<bool, super::StoreError>;
     /// Why the member is blocked, if they are.
-    fn blocked(
+    async fn blocked(
         &self,
         guild_id: u64,
         user_id: u64,
-    ) -> impl std::future::Future<Output = Result<Option<String>, super::StoreError>> + Send;
+    ) -> Result<Option<String>, super::StoreError>;
     /// Keep a closing's transcript (again for the same closing: the first one stays).
-    fn save_transcript(
+    async fn save_transcript(
         &self,
         ticket_id: i64,
         closing: i64,
         markdown: &str,
         html: &str,
         at_ms: i64,
-    ) -> impl std::future::Future<Output = Result<(), super::StoreError>> + Send;
+    ) -> Result<(), super::StoreError>;
     /// A closing's transcript: (Markdown, HTML).
-    fn transcript(
+    async fn transcript(
         &self,
         ticket_id: i64,
         closing: i64,
-    ) -> impl std::future::Future<Output = Result<Option<(String, String)>, super::StoreError>> + Send;
+    ) -> Result<Option<(String, String)>, super::StoreError>;
     /// Move a ticket from one of `from` to `to`, recording who did it; `None` when the ticket
     /// was not in one of `from` (someone else got there first).
-    fn move_ticket(
+    async fn move_ticket(
         &self,
         id: i64,
         from: &[TicketState],
         change: &Change,
-    ) -> impl std::future::Future<Output = Result<Option<Ticket>, super::StoreError>> + Send;
+    ) -> Result<Option<Ticket>, super::StoreError>;
 }
 
 /// A state change, with what it sets besides the state.

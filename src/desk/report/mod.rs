@@ -24,7 +24,6 @@
 //!   under each of its tags. Per crisis gives the same figures for the crisis's own window.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
@@ -243,50 +242,45 @@ pub struct EventCounts {
 /// Where the figures come from. The questions, which run to millions, are counted by the
 /// database; tickets, a hundred times fewer, are read as narrow rows and grouped here, which
 /// is one pass over them instead of a sort per grouping.
+#[trait_variant::make(Send)]
 pub trait ReportLedger: Send + Sync {
     /// Tickets opened in the period, and tickets closed in it.
-    fn ticket_rows(
+    async fn ticket_rows(
         &self,
         guild_id: u64,
         period: Period,
-    ) -> impl Future<Output = Result<Vec<TicketRow>, StoreError>> + Send;
+    ) -> Result<Vec<TicketRow>, StoreError>;
     /// The period's questions per outcome (cooldown notices included).
-    fn question_totals(
+    async fn question_totals(
         &self,
         guild_id: u64,
         period: Period,
-    ) -> impl Future<Output = Result<Vec<(String, u64)>, StoreError>> + Send;
+    ) -> Result<Vec<(String, u64)>, StoreError>;
     /// Questions (cooldown notices left out) between each two consecutive `bounds`:
     /// `(bucket number, count)`.
-    fn question_buckets(
+    async fn question_buckets(
         &self,
         guild_id: u64,
         bounds: &[i64],
-    ) -> impl Future<Output = Result<Vec<(i64, u64)>, StoreError>> + Send;
-    fn question_events(
+    ) -> Result<Vec<(i64, u64)>, StoreError>;
+    async fn question_events(
         &self,
         guild_id: u64,
         period: Period,
-    ) -> impl Future<Output = Result<EventCounts, StoreError>> + Send;
+    ) -> Result<EventCounts, StoreError>;
     /// The most asked unanswered texts (abstained, or none of the suggestions fit), with how
     /// often each was asked.
-    fn unanswered(
+    async fn unanswered(
         &self,
         guild_id: u64,
         period: Period,
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<(String, u64)>, StoreError>> + Send;
+    ) -> Result<Vec<(String, u64)>, StoreError>;
     /// Crises that ran during the period, oldest first.
-    fn crises_during(
-        &self,
-        guild_id: u64,
-        period: Period,
-    ) -> impl Future<Output = Result<Vec<Crisis>, StoreError>> + Send;
+    async fn crises_during(&self, guild_id: u64, period: Period)
+    -> Result<Vec<Crisis>, StoreError>;
     /// A crisis's number of updates and its deliveries.
-    fn crisis_deliveries(
-        &self,
-        crisis_id: i64,
-    ) -> impl Future<Output = Result<(u64, Progress), StoreError>> + Send;
+    async fn crisis_deliveries(&self, crisis_id: i64) -> Result<(u64, Progress), StoreError>;
 }
 
 /// A whole report.
