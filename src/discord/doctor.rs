@@ -307,8 +307,7 @@ pub async fn doctor(
         fine = false;
         let _ = writeln!(out, "✗ {line}");
     };
-    let http =
-        super::http_client(config, &config.discord.api_url).map_err(|e| anyhow::anyhow!(e))?;
+    let http = super::http_client(config, &config.discord.api_url)?;
     let me: Value = match get(&http, Route::UserMe).await {
         Ok(me) => me,
         Err(e) => {

@@ -211,8 +211,9 @@ pub fn intents() -> GatewayIntents {
 /// serenity's HTTP client for `base`: the REST gate (see [`gate`]), or for a one-off tool the
 /// configured API itself. serenity's own limiter is off: it would send to discord.com whatever
 /// the base, and the gate limits everything together.
-pub fn http_client(config: &Config, base: &str) -> Result<Http, String> {
-    let token = config.token()?;
+pub fn http_client(config: &Config, base: &str) -> anyhow::Result<Http> {
+    // The token's absence is said as the configuration says it (what to set, where).
+    let token = config.token().map_err(anyhow::Error::msg)?;
     let base = base.trim_end_matches('/');
     let builder = HttpBuilder::new(token.expose()).ratelimiter_disabled(true);
     Ok(if base == DISCORD_API {
@@ -238,7 +239,7 @@ async fn start_gate(config: &Config) -> anyhow::Result<gate::Gate> {
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
     let gate = start_gate(&config).await?;
     let http =
-        http_client(&config, &gate.base(gate::Class::Interactive)).map_err(|e| anyhow!(e))?;
+        http_client(&config, &gate.base(gate::Class::Interactive)).context("the REST client")?;
     info!(api = %config.discord.api_url, "checking the token with Discord");
     let me = http.get_current_user().await.map_err(|e| {
         let refused = matches!(&e, serenity::Error::Http(h) if h.status_code().is_some_and(|s| s.as_u16() == 401));
@@ -365,9 +366,9 @@ fn spawn_outbox(
     config: &Config,
     gate: &gate::Gate,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let http = http_client(config, &gate.base(gate::Class::Interactive)).map_err(|e| anyhow!(e))?;
-    let sender =
-        outbox::Sender::new(config, &gate.base(gate::Class::Bulk)).map_err(|e| anyhow!(e))?;
+    let http =
+        http_client(config, &gate.base(gate::Class::Interactive)).context("the REST client")?;
+    let sender = outbox::Sender::new(config, &gate.base(gate::Class::Bulk))?;
     Ok(outbox::spawn(
         bot.clone(),
         Arc::new(http),

@@ -49,15 +49,17 @@ pub struct Sender {
 impl Sender {
     /// A sender to `base`: the REST gate's bulk class, so direct messages take what answers
     /// leave of the global limit.
-    pub fn new(config: &crate::config::Config, base: &str) -> Result<Sender, String> {
+    pub fn new(config: &crate::config::Config, base: &str) -> anyhow::Result<Sender> {
+        use anyhow::Context as _;
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(15))
             .build()
-            .map_err(|e| format!("cannot build the outbox's HTTP client: {e}"))?;
+            .context("cannot build the outbox's HTTP client")?;
+        let token = config.token().map_err(anyhow::Error::msg)?;
         Ok(Sender {
             client,
             base: base.trim_end_matches('/').to_string(),
-            authorization: format!("Bot {}", config.token()?.expose()),
+            authorization: format!("Bot {}", token.expose()),
         })
     }
 
