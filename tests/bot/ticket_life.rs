@@ -33,7 +33,7 @@ async fn message_with_button(bot: &Bot, channel: u64, custom_id: &str) -> Value 
 
 /// Each button and command of the closing as Discord delivers it: Resolve's two buttons in the
 /// private thread, the transcript read from the thread and attached, the survey by direct
-/// message with its stars, comment form and Reopen, and `/reopen`.
+/// message with its stars, comment form and Reopen, `/close` and `/reopen`.
 async fn the_customer_confirms_closing_rates_the_ticket_and_can_reopen_it(url: String) {
     let bot = Bot::with_tickets(&url).await;
     bot.setup(
@@ -151,12 +151,24 @@ async fn the_customer_confirms_closing_rates_the_ticket_and_can_reopen_it(url: S
     assert_eq!(channel["thread_metadata"]["archived"], json!(false));
     assert_eq!(channel["thread_metadata"]["locked"], json!(false));
 
-    // Closed again, then reopened with /reopen from anywhere in the server.
-    let close = json!([{"name": "reason", "type": 3, "value": "sorted"}]);
-    bot.final_text(&bot.command_in(thread, ana, "close", close))
+    // Closed again with /close, which has nothing to close outside a ticket's thread; the
+    // reason goes on the card, which loses its buttons.
+    let reason = json!([{"name": "reason", "type": 3, "value": "sorted"}]);
+    let close = |channel| bot.command_in(channel, ana, "close", reason.clone());
+    let elsewhere = bot.final_text(&close(bot.general)).await;
+    assert_eq!(elsewhere, fill("en", "ticket.not_a_ticket", &[]));
+    let closed = bot.final_text(&close(thread)).await;
+    assert_eq!(closed, fill("en", "ticket.you_closed", &[("number", &1)]));
+    let t = bot
+        .ticket_when(1, "closed again", |t| t.wrapped_up && t.closings == 2)
         .await;
-    bot.ticket_when(1, "closed again", |t| t.wrapped_up && t.closings == 2)
-        .await;
+    assert_eq!(t.close_reason.as_deref(), Some("sorted"));
+    bot.message_when(id_of(&card), "the reason on the card", |m| {
+        content(m).contains("sorted") && custom_ids(m).is_empty()
+    })
+    .await;
+
+    // Reopened with /reopen from anywhere in the server.
     let again = bot.command_in(bot.general, bot.customer, "reopen", json!([]));
     assert_eq!(
         bot.final_text(&again).await,

@@ -1,7 +1,9 @@
-//! Tickets, first steps of J2 and J3 through the real client: "Talk to a person" and `/ticket`
-//! open a private thread with the customer, a header and a pinging card in the agents' channel;
-//! Claim and `/close` answer on Discord. The journeys' cases and refusals are desk tests
-//! (`desk::opening`, `desk::work`, `desk::closing`).
+//! Tickets, first steps of J2 and J3 through the real client: "Talk to a person" opens a
+//! private thread with the customer, a header and a card in the agents' channel that Discord
+//! really pings the agent role with (or does not, out of hours); Claim answers on Discord; a
+//! ticket half opened before a restart is finished. The journeys' cases and refusals are desk
+//! tests (`desk::opening`, `desk::work`); `/ticket` and `/close` run in `ticket_work.rs` and
+//! `ticket_life.rs`.
 
 use beacon::desk::tickets::{NewTicket, Priority, TicketLedger, TicketState};
 use beacon::locale::Locales;
@@ -13,7 +15,6 @@ use crate::on_both_backends;
 on_both_backends!(
     talk_to_a_person_opens_a_private_ticket_that_one_agent_claims,
     a_half_opened_ticket_is_finished_when_the_bot_starts_again,
-    ticket_command_then_an_agent_closes_and_the_thread_is_archived,
     outside_opening_hours_the_customer_hears_when_people_are_back_and_nobody_is_pinged,
 );
 
@@ -168,32 +169,6 @@ async fn a_half_opened_ticket_is_finished_when_the_bot_starts_again(url: String)
         assert!(content(header).contains(&t.subject), "{}", content(header));
     }
     assert_eq!(bot.desk_ticket(2).await.thread_id, Some(made));
-    bot.stop().await;
-}
-
-async fn ticket_command_then_an_agent_closes_and_the_thread_is_archived(url: String) {
-    let bot = Bot::with_tickets(&url).await;
-    let about = "the parcel arrived broken";
-    let (thread, _) = bot.open_ticket(bot.customer, about).await;
-    assert!(content(&bot.fake.bot_messages(thread)[0]).contains(about));
-
-    let close = |channel, reason: &str| {
-        let reason = json!([{"name": "reason", "type": 3, "value": reason}]);
-        bot.command_in(channel, bot.agent_members[0], "close", reason)
-    };
-    // Outside a ticket's thread there is nothing to close.
-    let elsewhere = bot.final_text(&close(bot.general, "done")).await;
-    assert_eq!(elsewhere, fill("en", "ticket.not_a_ticket", &[]));
-    let closed = bot.final_text(&close(thread, "replacement sent")).await;
-    assert_eq!(closed, fill("en", "ticket.you_closed", &[("number", &1)]));
-    let ticket = bot.desk_ticket(1).await;
-    assert_eq!(ticket.state, TicketState::Closed);
-    assert_eq!(ticket.close_reason.as_deref(), Some("replacement sent"));
-    let channel = bot.fake.channel(thread).unwrap();
-    assert_eq!(channel["thread_metadata"]["archived"], json!(true));
-    assert_eq!(channel["thread_metadata"]["locked"], json!(true));
-    let card = &bot.fake.bot_messages(bot.agents)[0];
-    assert!(content(card).contains("replacement sent") && custom_ids(card).is_empty());
     bot.stop().await;
 }
 
