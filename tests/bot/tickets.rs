@@ -6,36 +6,17 @@
 //! `ticket_life.rs`.
 
 use beacon::desk::tickets::{NewTicket, Priority, TicketLedger, TicketState};
-use beacon::locale::Locales;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::harness::{Bot, WAIT, custom_ids, id_of};
 use crate::on_both_backends;
+use crate::ticket_work::{content, fill};
 
 on_both_backends!(
     talk_to_a_person_opens_a_private_ticket_that_one_agent_claims,
     a_half_opened_ticket_is_finished_when_the_bot_starts_again,
     outside_opening_hours_the_customer_hears_when_people_are_back_and_nobody_is_pinged,
 );
-
-fn fill(lang: &str, key: &str, args: &[(&str, &(dyn std::fmt::Display + Sync))]) -> String {
-    Locales::embedded().fill(lang, key, args)
-}
-
-/// What a customer is told when their ticket opens inside opening hours.
-fn opened_reply(lang: &str, number: i64, thread: u64, position: i64) -> String {
-    let opened = fill(
-        lang,
-        "ticket.opened",
-        &[("number", &number), ("thread", &format!("<#{thread}>"))],
-    );
-    let place = fill(lang, "ticket.position", &[("position", &position)]);
-    format!("{opened}\n{place}")
-}
-
-fn content(m: &Value) -> String {
-    m["content"].as_str().unwrap_or_default().to_string()
-}
 
 async fn talk_to_a_person_opens_a_private_ticket_that_one_agent_claims(url: String) {
     let bot = Bot::with_tickets(&url).await;
@@ -53,7 +34,13 @@ async fn talk_to_a_person_opens_a_private_ticket_that_one_agent_claims(url: Stri
     let thread: u64 = threads[0]["id"].as_str().unwrap().parse().unwrap();
     assert_eq!(threads[0]["type"], json!(12), "private thread");
     assert!(bot.in_thread(thread, bot.customer));
-    assert_eq!(told, opened_reply("en", 1, thread, 1));
+    let opened = fill(
+        "en",
+        "ticket.opened",
+        &[("number", &1), ("thread", &format!("<#{thread}>"))],
+    );
+    let place = fill("en", "ticket.position", &[("position", &1)]);
+    assert_eq!(told, format!("{opened}\n{place}"));
     let header = &bot.fake.bot_messages(thread)[0];
     assert!(content(header).contains("#1") && content(header).contains(question));
     // The agent sees what the FAQ had offered, by its title.
