@@ -17,7 +17,6 @@ on_both_backends!(
     saved_replies_speak_the_customers_language,
     a_blocked_member_cannot_open_tickets_until_unblocked,
     a_panel_and_a_form_open_tickets_in_their_category,
-    two_setup_changes_at_once_both_stick,
 );
 
 pub fn fill(lang: &str, key: &str, args: &[(&str, &(dyn std::fmt::Display + Sync))]) -> String {
@@ -434,30 +433,5 @@ async fn a_panel_and_a_form_open_tickets_in_their_category(url: String) {
     );
     let form = bot.first_response(&by_command).await;
     assert_eq!(form["body"]["type"], json!(9), "/ticket opens the form too");
-    bot.stop().await;
-}
-
-async fn two_setup_changes_at_once_both_stick(url: String) {
-    let bot = Bot::start(&url).await;
-    // Pushed together, as two moderators (or a script) would: neither change is lost.
-    let setup =
-        |options: Value| bot.command_in(bot.general, bot.moderator, "setup", json!([options]));
-    let channels = setup(json!({"name": "channels", "type": 1, "options": [
-        {"name": "tickets", "type": 7, "value": bot.tickets.to_string()},
-        {"name": "agents", "type": 7, "value": bot.agents.to_string()}]}));
-    let roles = setup(json!({"name": "roles", "type": 1, "options": [
-        {"name": "agent", "type": 8, "value": bot.agent_role.to_string()}]}));
-    bot.final_text(&channels).await;
-    bot.final_text(&roles).await;
-    use beacon::desk::Ledger as _;
-    let stored = bot.store.settings(bot.guild).await.unwrap();
-    assert_eq!(
-        (
-            stored.tickets_channel,
-            stored.agents_channel,
-            stored.agent_role
-        ),
-        (Some(bot.tickets), Some(bot.agents), Some(bot.agent_role))
-    );
     bot.stop().await;
 }
