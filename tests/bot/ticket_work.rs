@@ -13,9 +13,8 @@ use crate::harness::{Bot, Options, WAIT, custom_ids, id_of};
 use crate::on_both_backends;
 
 on_both_backends!(
-    agents_release_transfer_add_prioritise_tag_and_note,
+    agents_release_transfer_add_prioritise_tag_note_and_block,
     saved_replies_speak_the_customers_language,
-    a_blocked_member_cannot_open_tickets_until_unblocked,
     a_panel_and_a_form_open_tickets_in_their_category,
 );
 
@@ -132,7 +131,7 @@ fn user_option(name: &str, user: u64) -> Value {
 
 /// Each agent command once, as Discord sends it (its options, the members it resolves), with
 /// the change it makes on Discord or in the ticket; their cases and refusals are desk tests.
-async fn agents_release_transfer_add_prioritise_tag_and_note(url: String) {
+async fn agents_release_transfer_add_prioritise_tag_note_and_block(url: String) {
     let bot = Bot::with_tickets(&url).await;
     let (thread, card) = bot.open_ticket(bot.customer, "my parcel is late").await;
     let [ana, bo] = bot.agent_members;
@@ -219,6 +218,28 @@ async fn agents_release_transfer_add_prioritise_tag_and_note(url: String) {
         posted["message_reference"]["message_id"],
         json!(id_of(&card).to_string())
     );
+
+    // Blocking works anywhere on the server; a moderator, not only an agent, may unblock.
+    let member = json!([user_option("member", bot.others[2])]);
+    let block = |by, name: &str| bot.command_in(bot.general, by, name, member.clone());
+    let blocked = bot.final_text(&block(ana, "block")).await;
+    assert_eq!(
+        blocked,
+        format!("<@{}> cannot open tickets any more.", bot.others[2])
+    );
+    let about = json!([{"name": "about", "type": 3, "value": "let me in"}]);
+    let open = || bot.command_in(bot.general, bot.others[2], "ticket", about.clone());
+    assert_eq!(
+        bot.final_text(&open()).await,
+        fill("en", "ticket.blocked", &[])
+    );
+    let unblocked = bot.final_text(&block(bot.moderator, "unblock")).await;
+    assert_eq!(
+        unblocked,
+        format!("<@{}> can open tickets again.", bot.others[2])
+    );
+    assert!(bot.final_text(&open()).await.contains("#2"));
+    assert_eq!(bot.fake.threads_in(bot.tickets).len(), 2);
     bot.stop().await;
 }
 
@@ -298,33 +319,6 @@ async fn saved_replies_speak_the_customers_language(url: String) {
     assert_eq!(content(&sent), expected);
     bot.ticket_when(1, "first response", |t| t.first_response_at_ms.is_some())
         .await;
-    bot.stop().await;
-}
-
-async fn a_blocked_member_cannot_open_tickets_until_unblocked(url: String) {
-    let bot = Bot::with_tickets(&url).await;
-    let member = json!([user_option("member", bot.customer)]);
-    let block = |by, name: &str| bot.command_in(bot.general, by, name, member.clone());
-    let blocked = bot.final_text(&block(bot.agent_members[0], "block")).await;
-    assert_eq!(
-        blocked,
-        format!("<@{}> cannot open tickets any more.", bot.customer)
-    );
-    let about = json!([{"name": "about", "type": 3, "value": "let me in"}]);
-    let open = || bot.command_in(bot.general, bot.customer, "ticket", about.clone());
-    assert_eq!(
-        bot.final_text(&open()).await,
-        fill("en", "ticket.blocked", &[])
-    );
-    assert!(bot.fake.threads_in(bot.tickets).is_empty());
-    // A moderator, not only an agent, may unblock.
-    let unblocked = bot.final_text(&block(bot.moderator, "unblock")).await;
-    assert_eq!(
-        unblocked,
-        format!("<@{}> can open tickets again.", bot.customer)
-    );
-    assert!(bot.final_text(&open()).await.contains("#1"));
-    assert_eq!(bot.fake.threads_in(bot.tickets).len(), 1);
     bot.stop().await;
 }
 

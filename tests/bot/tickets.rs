@@ -13,12 +13,13 @@ use crate::on_both_backends;
 use crate::ticket_work::{content, fill};
 
 on_both_backends!(
-    talk_to_a_person_opens_a_private_ticket_that_one_agent_claims,
+    talk_to_a_person_opens_a_ticket_one_agent_claims_and_out_of_hours_nobody_is_pinged,
     a_half_opened_ticket_is_finished_when_the_bot_starts_again,
-    outside_opening_hours_the_customer_hears_when_people_are_back_and_nobody_is_pinged,
 );
 
-async fn talk_to_a_person_opens_a_private_ticket_that_one_agent_claims(url: String) {
+async fn talk_to_a_person_opens_a_ticket_one_agent_claims_and_out_of_hours_nobody_is_pinged(
+    url: String,
+) {
     let bot = Bot::with_tickets(&url).await;
     let question = "how can I get my money back for this order";
     let answer = bot.ask(bot.help, bot.customer, question).await;
@@ -93,6 +94,37 @@ async fn talk_to_a_person_opens_a_private_ticket_that_one_agent_claims(url: Stri
         .await;
     assert!(content(&card).contains(&format!("<@{ana}>")));
     assert!(bot.in_thread(thread, ana));
+
+    // Out of hours (open one hour on a day three days from now, UTC: closed now, whatever the
+    // day), the customer hears when people are back and the card pings nobody.
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .weekday()
+        .to_monday_zero_offset() as usize;
+    let hours = format!("{} 09:00-10:00", days[(today + 3) % 7]);
+    bot.setup(
+        "hours",
+        json!([
+            {"name": "hours", "type": 3, "value": hours},
+            {"name": "time-zone", "type": 3, "value": "UTC"},
+        ]),
+    )
+    .await;
+    let open = bot.command_in(bot.general, bot.others[0], "ticket", json!([]));
+    let told = bot.final_text(&open).await;
+    let away = fill("en", "ticket.out_of_hours", &[("at", &"")]);
+    let away_start = away.split("<t:").next().unwrap();
+    assert!(told.contains(away_start) && told.contains(":R>)"), "{told}");
+    let card = bot.fake.bot_messages(bot.agents).pop().unwrap();
+    assert!(content(&card).contains("#2") && !content(&card).contains("<@&"));
+    let posted = bot
+        .fake
+        .requests_matching("POST", &format!("/channels/{}/messages", bot.agents));
+    assert_eq!(
+        posted.last().unwrap().body.as_ref().unwrap()["allowed_mentions"]["roles"],
+        json!([])
+    );
     bot.stop().await;
 }
 
@@ -156,41 +188,5 @@ async fn a_half_opened_ticket_is_finished_when_the_bot_starts_again(url: String)
         assert!(content(header).contains(&t.subject), "{}", content(header));
     }
     assert_eq!(bot.desk_ticket(2).await.thread_id, Some(made));
-    bot.stop().await;
-}
-
-async fn outside_opening_hours_the_customer_hears_when_people_are_back_and_nobody_is_pinged(
-    url: String,
-) {
-    let bot = Bot::with_tickets(&url).await;
-    // Open one hour on a day three days from now (UTC): closed now, whatever the day.
-    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    let today = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .weekday()
-        .to_monday_zero_offset() as usize;
-    let hours = format!("{} 09:00-10:00", days[(today + 3) % 7]);
-    bot.setup(
-        "hours",
-        json!([
-            {"name": "hours", "type": 3, "value": hours},
-            {"name": "time-zone", "type": 3, "value": "UTC"},
-        ]),
-    )
-    .await;
-    let open = bot.command_in(bot.general, bot.customer, "ticket", json!([]));
-    let told = bot.final_text(&open).await;
-    let away = fill("en", "ticket.out_of_hours", &[("at", &"")]);
-    let away_start = away.split("<t:").next().unwrap();
-    assert!(told.contains(away_start) && told.contains(":R>)"), "{told}");
-    let card = &bot.fake.bot_messages(bot.agents)[0];
-    assert!(!content(card).contains("<@&"), "no ping out of hours");
-    let posted = bot
-        .fake
-        .requests_matching("POST", &format!("/channels/{}/messages", bot.agents));
-    assert_eq!(
-        posted[0].body.as_ref().unwrap()["allowed_mentions"]["roles"],
-        json!([])
-    );
     bot.stop().await;
 }
