@@ -287,6 +287,15 @@ impl Bot {
         self.fake.wait_interaction_reply(i, WAIT).await
     }
 
+    /// The bot's first response to an interaction (a modal, autocomplete choices, a deferral).
+    pub async fn first_response(&self, i: &Interaction) -> Value {
+        self.fake
+            .wait_until("the interaction's response", WAIT, |f| {
+                f.interaction_responses(i.id).first().cloned()
+            })
+            .await
+    }
+
     /// Post `text` in `channel` as `user` and wait for the bot's reply to it.
     pub async fn ask(&self, channel: u64, user: u64, text: &str) -> Value {
         let message = self.fake.push_message(channel, user, text);
