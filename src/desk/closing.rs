@@ -568,48 +568,24 @@ pub fn transcript_of(ticket: &Ticket, messages: &[ThreadMessage]) -> (Header, Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desk::GuildSettings;
-    use crate::desk::cooldown::Cooldown;
     use crate::desk::opening::{OpenTicket, Opening};
     use crate::desk::port::Edit;
     use crate::desk::port::recording::{Answer, Call, Recording};
-    use crate::desk::workflow::TicketsConfig;
-    use crate::kb::faq::Faq;
-    use crate::kb::intents::KnowledgeBase;
-    use crate::kb::matcher::Thresholds;
+    use crate::desk::testing::{self, AGENT, AGENTS, CARD, CUSTOMER, GUILD, THREAD, set_up};
     use crate::store::Store;
 
-    const GUILD: u64 = 1;
-    const TICKETS: u64 = 10;
-    const AGENTS: u64 = 20;
     const TRANSCRIPTS: u64 = 25;
-    const AGENT_ROLE: u64 = 30;
-    const CUSTOMER: u64 = 40;
-    const AGENT: u64 = 41;
-    const THREAD: u64 = 500;
-    const CARD: u64 = 600;
     const CARD_TEXT: &str = "**Ticket #1** the card";
 
     /// A desk on a fresh in-memory SQLite database, with the tickets, agents and transcripts
     /// channels and the agent role set up, on a server Beacon knows as "Acme".
     async fn desk() -> Desk<Store> {
-        let store = Store::connect("sqlite::memory:").await.unwrap();
-        store.migrate().await.unwrap();
-        store.remember_guild_name(GUILD, "Acme").await.unwrap();
-        let faq = Faq::new(KnowledgeBase { intents: vec![] }, Thresholds::default());
-        let tickets: TicketsConfig = toml::from_str("").unwrap();
-        let desk = Desk::new(
-            store,
-            faq,
-            Cooldown::new(100, std::time::Duration::from_secs(30)),
-            tickets,
-        );
-        let mut settings = GuildSettings::new(GUILD);
-        settings.tickets_channel = Some(TICKETS);
-        settings.agents_channel = Some(AGENTS);
-        settings.agent_role = Some(AGENT_ROLE);
-        settings.transcripts_channel = Some(TRANSCRIPTS);
-        desk.save_settings(settings).await.unwrap();
+        let desk = testing::desk("").await;
+        desk.ledger()
+            .remember_guild_name(GUILD, "Acme")
+            .await
+            .unwrap();
+        set_up(&desk, |s| s.transcripts_channel = Some(TRANSCRIPTS)).await;
         desk
     }
 

@@ -446,14 +446,9 @@ pub(crate) mod tests {
     //! Also the setting of `desk::subscribers`'s tests.
 
     use super::*;
-    use crate::desk::GuildSettings;
-    use crate::desk::cooldown::Cooldown;
     use crate::desk::crisis::{EVERY_TOPIC, Subscription};
     use crate::desk::port::recording::{Answer, Call, Recording};
-    use crate::desk::workflow::TicketsConfig;
-    use crate::kb::faq::Faq;
-    use crate::kb::intents::KnowledgeBase;
-    use crate::kb::matcher::Thresholds;
+    pub(crate) use crate::desk::testing::set_up;
     use crate::store::Store;
 
     pub(crate) const GUILD: u64 = 1;
@@ -473,29 +468,15 @@ pub(crate) mod tests {
     /// A desk on a fresh in-memory SQLite database, with the status, announcement and agents
     /// channels and the announcement role set up.
     pub(crate) async fn desk() -> Desk<Store> {
-        let store = Store::connect("sqlite::memory:").await.unwrap();
-        store.migrate().await.unwrap();
-        let faq = Faq::new(KnowledgeBase { intents: vec![] }, Thresholds::default());
-        let desk = Desk::new(
-            store,
-            faq,
-            Cooldown::new(100, std::time::Duration::from_secs(30)),
-            TicketsConfig::default(),
-        );
-        let mut settings = GuildSettings::new(GUILD);
-        settings.status_channel = Some(STATUS);
-        settings.announce_channel = Some(ANNOUNCE);
-        settings.announce_role = Some(ANNOUNCE_ROLE);
-        settings.agents_channel = Some(AGENTS);
-        desk.save_settings(settings).await.unwrap();
+        let desk = crate::desk::testing::empty_desk("").await;
+        set_up(&desk, |s| {
+            s.status_channel = Some(STATUS);
+            s.announce_channel = Some(ANNOUNCE);
+            s.announce_role = Some(ANNOUNCE_ROLE);
+            s.agents_channel = Some(AGENTS);
+        })
+        .await;
         desk
-    }
-
-    /// The server's settings changed by `change`.
-    async fn set_up(desk: &Desk<Store>, change: impl FnOnce(&mut GuildSettings)) {
-        let mut settings = (*desk.settings(GUILD).await.unwrap()).clone();
-        change(&mut settings);
-        desk.save_settings(settings).await.unwrap();
     }
 
     fn moderator() -> Actor {

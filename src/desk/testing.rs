@@ -24,24 +24,37 @@ pub const CARD: u64 = 600;
 /// The customer's status message in the thread (their place in the queue).
 pub const STATUS: u64 = 700;
 
-/// A desk on a fresh in-memory SQLite database, with the tickets and agents channels and the
-/// agent role set up; `tickets` is the `[tickets]` configuration, in TOML.
-pub async fn desk(tickets: &str) -> Desk<Store> {
+/// A desk on a fresh in-memory SQLite database, with nothing set up; `tickets` is the
+/// `[tickets]` configuration, in TOML.
+pub async fn empty_desk(tickets: &str) -> Desk<Store> {
     let store = Store::connect("sqlite::memory:").await.unwrap();
     store.migrate().await.unwrap();
     let faq = Faq::new(KnowledgeBase { intents: vec![] }, Thresholds::default());
     let tickets: TicketsConfig = toml::from_str(tickets).unwrap();
-    let desk = Desk::new(
+    Desk::new(
         store,
         faq,
         Cooldown::new(100, std::time::Duration::from_secs(30)),
         tickets,
-    );
-    let mut settings = GuildSettings::new(GUILD);
-    settings.tickets_channel = Some(TICKETS);
-    settings.agents_channel = Some(AGENTS);
-    settings.agent_role = Some(AGENT_ROLE);
+    )
+}
+
+/// The server's settings changed by `change`.
+pub async fn set_up(desk: &Desk<Store>, change: impl FnOnce(&mut GuildSettings)) {
+    let mut settings = (*desk.settings(GUILD).await.unwrap()).clone();
+    change(&mut settings);
     desk.save_settings(settings).await.unwrap();
+}
+
+/// A desk with the tickets and agents channels and the agent role set up.
+pub async fn desk(tickets: &str) -> Desk<Store> {
+    let desk = empty_desk(tickets).await;
+    set_up(&desk, |s| {
+        s.tickets_channel = Some(TICKETS);
+        s.agents_channel = Some(AGENTS);
+        s.agent_role = Some(AGENT_ROLE);
+    })
+    .await;
     desk
 }
 
