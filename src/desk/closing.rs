@@ -1496,39 +1496,13 @@ mod tests {
         );
     }
 
-    /// A ticket as stored, with nothing happened to it yet.
+    /// A closed ticket, with its thread.
     fn bare_ticket() -> Ticket {
         Ticket {
-            id: 1,
-            guild_id: GUILD,
-            number: 1,
-            customer_id: CUSTOMER,
-            category: "general".into(),
-            priority: crate::desk::tickets::Priority::Normal,
             state: TicketState::Closed,
             thread_id: Some(THREAD),
-            queue_card_id: None,
-            agent_id: None,
-            question_id: None,
-            opened_at_ms: 0,
-            claimed_at_ms: None,
-            first_response_at_ms: None,
-            closed_at_ms: None,
-            close_reason: None,
-            subject: String::new(),
-            tags: vec![],
-            lang: "en".into(),
-            due_at_ms: None,
-            escalation_id: None,
-            status_message_id: None,
-            shown_position: None,
-            customer_seen_at_ms: None,
-            staff_seen_at_ms: None,
-            warned_at_ms: None,
             closings: 1,
-            wrapped_up: false,
-            rating: None,
-            rating_comment: None,
+            ..testing::ticket()
         }
     }
 

@@ -6,7 +6,7 @@ use super::GuildSettings;
 use super::cooldown::Cooldown;
 use super::opening::{OpenTicket, Opening};
 use super::port::recording::{Answer, Recording};
-use super::tickets::{Actor, BEACON, Ticket, TicketLedger, Update};
+use super::tickets::{Actor, BEACON, Priority, Ticket, TicketLedger, TicketState, Update};
 use super::workflow::TicketsConfig;
 use crate::kb::faq::Faq;
 use crate::kb::intents::KnowledgeBase;
@@ -103,4 +103,40 @@ pub async fn open(desk: &Desk<Store>, text: &str) -> Ticket {
         .await
         .unwrap()
         .unwrap()
+}
+
+/// A ticket as stored, waiting, with nothing happened to it yet (for tests of pure rules).
+pub fn ticket() -> Ticket {
+    Ticket {
+        id: 1,
+        guild_id: GUILD,
+        number: 1,
+        customer_id: CUSTOMER,
+        category: "general".into(),
+        priority: Priority::Normal,
+        state: TicketState::Waiting,
+        thread_id: None,
+        queue_card_id: None,
+        agent_id: None,
+        question_id: None,
+        opened_at_ms: 0,
+        claimed_at_ms: None,
+        first_response_at_ms: None,
+        closed_at_ms: None,
+        close_reason: None,
+        subject: String::new(),
+        tags: vec![],
+        lang: "en".into(),
+        due_at_ms: None,
+        escalation_id: None,
+        status_message_id: None,
+        shown_position: None,
+        customer_seen_at_ms: None,
+        staff_seen_at_ms: None,
+        warned_at_ms: None,
+        closings: 0,
+        wrapped_up: false,
+        rating: None,
+        rating_comment: None,
+    }
 }

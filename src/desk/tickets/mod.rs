@@ -305,36 +305,11 @@ mod tests {
 
     fn ticket() -> Ticket {
         Ticket {
-            id: 1,
             guild_id: 10,
             number: 7,
             customer_id: 100,
             category: "billing".into(),
-            priority: Priority::Normal,
-            state: TicketState::Waiting,
-            thread_id: None,
-            queue_card_id: None,
-            agent_id: None,
-            question_id: None,
-            opened_at_ms: 0,
-            claimed_at_ms: None,
-            first_response_at_ms: None,
-            closed_at_ms: None,
-            close_reason: None,
-            subject: String::new(),
-            tags: vec![],
-            lang: "en".into(),
-            due_at_ms: None,
-            escalation_id: None,
-            status_message_id: None,
-            shown_position: None,
-            customer_seen_at_ms: None,
-            staff_seen_at_ms: None,
-            warned_at_ms: None,
-            closings: 0,
-            wrapped_up: false,
-            rating: None,
-            rating_comment: None,
+            ..crate::desk::testing::ticket()
         }
     }
 
