@@ -1,5 +1,5 @@
-//! The serenity adapter: the only place Discord types appear, and only translation. Gateway events and interactions
-//! become desk calls; desk results become messages and components.
+//! The serenity adapter: the only place Discord types appear, and only translation. Gateway
+//! events and interactions become desk calls; desk results become messages and components.
 
 pub mod answering;
 pub mod catch_up;
