@@ -50,14 +50,14 @@ pub enum Button {
     ConfirmClose { ticket: i64, label: &'static str },
     /// The customer still needs help.
     KeepOpen { ticket: i64, label: &'static str },
-    /// "Get updates by DM" on a crisis announcement: subscribe to its topic. Labelled in `lang`.
-    Subscribe { topic: String, lang: String },
-    /// Unsubscribe, on a direct message (which carries no server, so the button does).
-    /// Labelled in `lang`.
+    /// "Get updates by DM" on a crisis announcement: subscribe to its topic.
+    Subscribe { topic: String, label: &'static str },
+    /// Unsubscribe, on a direct message (which carries no server, so the button does),
+    /// labelled in the member's language.
     Unsubscribe {
         guild: u64,
         topic: String,
-        lang: String,
+        label: &'static str,
     },
 }
 

@@ -397,7 +397,7 @@ impl<L: Ledger + CrisisLedger> Desk<L> {
             // English, as it always was.
             buttons: vec![Button::Subscribe {
                 topic: crisis.topic.clone(),
-                lang: "en".into(),
+                label: self.locales.get("en", "crisis.subscribe"),
             }],
             ..Post::default()
         };
@@ -688,7 +688,7 @@ pub(crate) mod tests {
             announcement.buttons,
             [Button::Subscribe {
                 topic: "payments".into(),
-                lang: "en".into()
+                label: "Get updates by DM"
             }]
         );
     }

@@ -127,7 +127,7 @@ impl<L: Ledger + CrisisLedger> Desk<L> {
             buttons: vec![Button::Unsubscribe {
                 guild: req.guild,
                 topic: sub.topic.clone(),
-                lang: lang.to_string(),
+                label: l.get(lang, "crisis.unsubscribe"),
             }],
             ..Post::default()
         };
@@ -195,7 +195,7 @@ impl<L: Ledger + CrisisLedger> Desk<L> {
             buttons: vec![Button::Unsubscribe {
                 guild: crisis.guild_id,
                 topic: crisis.topic.clone(),
-                lang: delivery.lang.clone(),
+                label: self.locales.get(&delivery.lang, "crisis.unsubscribe"),
             }],
             ..Post::default()
         }
@@ -283,7 +283,7 @@ mod tests {
             [Button::Unsubscribe {
                 guild: GUILD,
                 topic: "payments".into(),
-                lang: "en".into()
+                label: "Unsubscribe"
             }]
         );
         assert!(post.nonce.as_deref().is_some_and(|n| n.starts_with('u')));
@@ -412,7 +412,7 @@ mod tests {
             [Button::Unsubscribe {
                 guild: GUILD,
                 topic: "payments".into(),
-                lang: "en".into()
+                label: "Unsubscribe"
             }]
         );
     }

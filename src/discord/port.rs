@@ -20,7 +20,6 @@ use super::render::{MAX_CONTENT, fit, no_pings};
 use super::tickets::TicketId;
 use super::{Bot, discord_code, retry};
 use crate::desk::port::{Button, Dm, Edit, File, Port, Post, ThreadMessage, ThreadState};
-use crate::locale::Locales;
 
 /// The desk's way out, for one bot and its REST client.
 pub struct Discord<'a> {
@@ -36,7 +35,6 @@ impl<'a> Discord<'a> {
 
 /// A desk button as a Discord button.
 pub(crate) fn button(b: Button) -> CreateButton {
-    let l = Locales::embedded();
     match b {
         Button::Claim(ticket) => CreateButton::new(TicketId::Claim(ticket).to_string())
             .style(ButtonStyle::Primary)
@@ -55,16 +53,18 @@ pub(crate) fn button(b: Button) -> CreateButton {
         Button::KeepOpen { ticket, label } => CreateButton::new(TicketId::Keep(ticket).to_string())
             .style(ButtonStyle::Secondary)
             .label(label),
-        Button::Subscribe { topic, lang } => {
+        Button::Subscribe { topic, label } => {
             CreateButton::new(CrisisButton::Subscribe(topic).to_string())
                 .style(ButtonStyle::Secondary)
-                .label(l.get(&lang, "crisis.subscribe"))
+                .label(label)
         }
-        Button::Unsubscribe { guild, topic, lang } => {
-            CreateButton::new(CrisisButton::Unsubscribe(guild, topic).to_string())
-                .style(ButtonStyle::Secondary)
-                .label(l.get(&lang, "crisis.unsubscribe"))
-        }
+        Button::Unsubscribe {
+            guild,
+            topic,
+            label,
+        } => CreateButton::new(CrisisButton::Unsubscribe(guild, topic).to_string())
+            .style(ButtonStyle::Secondary)
+            .label(label),
     }
 }
 
