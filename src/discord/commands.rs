@@ -27,40 +27,42 @@ pub(crate) const MAX_CHOICES: usize = 25;
 /// are offered theirs by Manage Threads (tickets are threads), moderators by Manage Server;
 /// `/setup roles` and `/setup check` say what to change when a configured role lacks it. The
 /// bot still checks its own roles on every command, as before.
-pub const TABLE: [(Command, &str, Audience); 24] = [
-    (Command::Faq, "faq", Audience::Customers),
-    (Command::Ticket, "ticket", Audience::Customers),
-    (Command::Reopen, "reopen", Audience::Customers),
-    (Command::Subscribe, "subscribe", Audience::Customers),
-    (Command::Unsubscribe, "unsubscribe", Audience::Customers),
-    (Command::Close, "close", Audience::Agents),
-    (Command::Work(Work::Release), "release", Audience::Agents),
-    (Command::Work(Work::Transfer), "transfer", Audience::Agents),
-    (Command::Work(Work::Add), "add", Audience::Agents),
-    (Command::Work(Work::Priority), "priority", Audience::Agents),
-    (Command::Work(Work::Tag), "tag", Audience::Agents),
-    (Command::Work(Work::Note), "note", Audience::Agents),
-    (Command::Work(Work::Reply), "reply", Audience::Agents),
-    (Command::Work(Work::Resolve), "resolve", Audience::Agents),
-    (Command::Work(Work::Block), "block", Audience::Agents),
-    (Command::Work(Work::Unblock), "unblock", Audience::Agents),
-    (Command::Transcript, "transcript", Audience::Agents),
-    (Command::Setup, "setup", Audience::Moderators),
-    (Command::Crisis, "crisis", Audience::Moderators),
-    (Command::Panel, "panel", Audience::Moderators),
-    (Command::KbReload, "kb-reload", Audience::Moderators),
-    (Command::Report, "report", Audience::Moderators),
-    (
-        Command::FromMessage,
-        super::context_menu::FROM_MESSAGE,
-        Audience::Customers,
-    ),
-    (
-        Command::WithMember,
-        super::context_menu::WITH_MEMBER,
-        Audience::Agents,
-    ),
-];
+pub static TABLE: std::sync::LazyLock<Vec<(Command, &str, Audience)>> =
+    std::sync::LazyLock::new(|| {
+        let mut table = vec![
+            (Command::Faq, "faq", Audience::Customers),
+            (Command::Ticket, "ticket", Audience::Customers),
+            (Command::Reopen, "reopen", Audience::Customers),
+            (Command::Subscribe, "subscribe", Audience::Customers),
+            (Command::Unsubscribe, "unsubscribe", Audience::Customers),
+            (Command::Close, "close", Audience::Agents),
+        ];
+        // The agent commands are named where they are defined.
+        table.extend(
+            tickets::work::COMMANDS
+                .iter()
+                .map(|(work, name)| (Command::Work(*work), *name, Audience::Agents)),
+        );
+        table.extend([
+            (Command::Transcript, "transcript", Audience::Agents),
+            (Command::Setup, "setup", Audience::Moderators),
+            (Command::Crisis, "crisis", Audience::Moderators),
+            (Command::Panel, "panel", Audience::Moderators),
+            (Command::KbReload, "kb-reload", Audience::Moderators),
+            (Command::Report, "report", Audience::Moderators),
+            (
+                Command::FromMessage,
+                super::context_menu::FROM_MESSAGE,
+                Audience::Customers,
+            ),
+            (
+                Command::WithMember,
+                super::context_menu::WITH_MEMBER,
+                Audience::Agents,
+            ),
+        ]);
+        table
+    });
 
 /// Each command's name and audience, in [`TABLE`]'s order (what `/setup check` and `beacon
 /// doctor` read).
@@ -78,7 +80,7 @@ pub enum Command {
     Unsubscribe,
     Close,
     /// An agent command in a ticket's thread (`tickets::work`).
-    Work(Work),
+    Work(tickets::work::Work),
     Transcript,
     Setup,
     Crisis,
@@ -89,21 +91,6 @@ pub enum Command {
     FromMessage,
     /// The user context menu "Open a ticket with this member".
     WithMember,
-}
-
-/// The agent commands (their options are read by `tickets::work`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Work {
-    Release,
-    Transfer,
-    Add,
-    Priority,
-    Tag,
-    Note,
-    Reply,
-    Resolve,
-    Block,
-    Unblock,
 }
 
 impl Command {

@@ -9,10 +9,40 @@ use serenity::all::{
 
 use super::{refusal_text, thread_link};
 use crate::desk::tickets::Priority;
-use crate::desk::work::{AgentCommand, ClaimTicket, Claimed, Work, Worked, mention};
-use crate::discord::commands::{self, Invocation, string_option};
+use crate::desk::work::{AgentCommand, ClaimTicket, Claimed, Work as WorkRequest, Worked, mention};
+use crate::discord::commands::{Invocation, string_option};
 use crate::discord::port::Discord;
 use crate::discord::{Bot, actor_of};
+
+/// The agent commands, by the name each is registered under (their audience, agents, is in
+/// `commands::TABLE`).
+pub const COMMANDS: [(Work, &str); 10] = [
+    (Work::Release, "release"),
+    (Work::Transfer, "transfer"),
+    (Work::Add, "add"),
+    (Work::Priority, "priority"),
+    (Work::Tag, "tag"),
+    (Work::Note, "note"),
+    (Work::Reply, "reply"),
+    (Work::Resolve, "resolve"),
+    (Work::Block, "block"),
+    (Work::Unblock, "unblock"),
+];
+
+/// An agent command, before its options are read (see [`parse`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Work {
+    Release,
+    Transfer,
+    Add,
+    Priority,
+    Tag,
+    Note,
+    Reply,
+    Resolve,
+    Block,
+    Unblock,
+}
 
 /// The agent commands, for registration (their audience is in `commands::AUDIENCES`).
 pub fn definitions() -> Vec<CreateCommand> {
@@ -148,12 +178,8 @@ fn member(
 
 /// The command an interaction names, with its options read. `None` when an option Discord
 /// requires is missing (an outdated client).
-fn parse(
-    which: commands::Work,
-    cmd: &CommandInteraction,
-    agent_role: Option<u64>,
-) -> Option<AgentCommand> {
-    use commands::Work as W;
+fn parse(which: Work, cmd: &CommandInteraction, agent_role: Option<u64>) -> Option<AgentCommand> {
+    use Work as W;
     let options = cmd.data.options();
     let text = |name| string_option(&options, name).unwrap_or_default();
     let who = |name| member(&options, name, None).map(|(id, _)| id);
@@ -193,7 +219,7 @@ pub async fn command(
     bot: &Bot,
     http: &Http,
     inv: &Invocation,
-    which: commands::Work,
+    which: Work,
     cmd: &CommandInteraction,
 ) -> anyhow::Result<String> {
     let (l, lang) = (bot.desk.locales, inv.lang);
@@ -202,7 +228,7 @@ pub async fn command(
         return Ok(l.get(lang, "error.generic").to_string());
     };
     let replies = bot.replies();
-    let work = Work {
+    let work = WorkRequest {
         actor: &inv.actor,
         channel: inv.channel,
         command: &command,
