@@ -11,7 +11,8 @@ use sqlx::Row;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 
 use crate::desk::settings::OpeningHours;
@@ -238,6 +239,15 @@ impl Store {
                 "there is no database file at {}",
                 options.get_filename().display()
             )));
+        }
+        if create && !memory {
+            // One connection first makes the file (and switches it to WAL) alone: the pool's
+            // connections switching a new file at once can meet SQLITE_BUSY while the WAL is
+            // set up, which SQLite returns without waiting out the busy timeout.
+            SqliteConnection::connect_with(&options)
+                .await?
+                .close()
+                .await?;
         }
         let pool = SqlitePoolOptions::new()
             // An in-memory database lives in one connection.
