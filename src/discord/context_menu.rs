@@ -37,12 +37,6 @@ pub fn definitions() -> Vec<CreateCommand> {
     ]
 }
 
-/// Whether `cmd` is one of these two.
-pub fn is_ours(cmd: &CommandInteraction) -> bool {
-    matches!(cmd.data.kind, CommandType::Message | CommandType::User)
-        && [FROM_MESSAGE, WITH_MEMBER].contains(&cmd.data.name.as_str())
-}
-
 /// Run a context-menu command: deferred privately, then the ticket's news.
 pub async fn run(bot: &Bot, http: &Http, cmd: &CommandInteraction) -> anyhow::Result<()> {
     cmd.defer_privately(http).await?;
