@@ -404,10 +404,9 @@ pub(crate) async fn on_button(
                         lang,
                         ..Default::default()
                     };
-                    let opened = super::tickets::open_for(bot, &ctx.http, request).await;
+                    let opened = super::tickets::opened_or_notice(bot, &ctx.http, request).await;
                     let text = match opened {
-                        Ok(Some(text)) => text,
-                        Ok(None) => human_notice(l, lang, agent_role),
+                        Ok(text) => text,
                         Err(e) => {
                             error!("cannot open a ticket: {e:#}");
                             human_notice(l, lang, agent_role)
