@@ -28,14 +28,6 @@ use super::{Desk, Ledger, StoreError, fit, now_ms};
 /// The most messages a transcript holds (the thread's latest ones, if it has more).
 pub const MAX_TRANSCRIPT_MESSAGES: usize = 5_000;
 
-/// The names of servers, as Beacon last saw them: a direct message says which server it is
-/// about.
-#[trait_variant::make(Send)]
-pub trait ServerNames: Send + Sync + 'static {
-    /// The server's name, if Beacon has seen it.
-    async fn guild_name(&self, guild_id: u64) -> Result<Option<String>, StoreError>;
-}
-
 /// Who pressed a ticket's button or sent its form: in the server, a member as their roles make
 /// them; in a direct message (the survey), only who they are, on the ticket's server, since
 /// DMs carry no server or roles.
@@ -110,7 +102,7 @@ fn mention(user: u64) -> String {
     format!("<@{user}>")
 }
 
-impl<L: Ledger + TicketLedger + ServerNames> Desk<L> {
+impl<L: Ledger + TicketLedger> Desk<L> {
     /// Who pressed a button of `ticket` in a direct message: the member, on the ticket's
     /// server, with no roles. `None` when the ticket is unknown.
     pub async fn pressed_in_dm(
@@ -474,7 +466,7 @@ impl<L: Ledger + TicketLedger + ServerNames> Desk<L> {
         let lang = ticket.lang.as_str();
         let server = self
             .ledger()
-            .guild_name(ticket.guild_id)
+            .server_name(ticket.guild_id)
             .await?
             .unwrap_or_else(|| ticket.guild_id.to_string());
         // A mention in a DM shows a name only if the client happens to know the member: the

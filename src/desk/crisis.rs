@@ -411,8 +411,6 @@ pub trait CrisisLedger: Send + Sync + 'static {
         at_ms: i64,
     ) -> Result<(), StoreError>;
     async fn progress(&self, update_id: i64) -> Result<Progress, StoreError>;
-    /// The server's name, if Beacon has seen it (a subscriber's confirmation names it).
-    async fn server_name(&self, guild_id: u64) -> Result<Option<String>, StoreError>;
 }
 
 /// A step of an update done.

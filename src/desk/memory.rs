@@ -115,4 +115,8 @@ impl Ledger for MemoryLedger {
         self.lock().names.insert(guild_id, name.to_string());
         Ok(())
     }
+
+    async fn server_name(&self, guild_id: u64) -> Result<Option<String>, StoreError> {
+        Ok(self.lock().names.get(&guild_id).cloned())
+    }
 }

@@ -169,6 +169,8 @@ pub trait Ledger: Send + Sync + 'static {
     async fn events(&self, question_id: i64) -> Result<Vec<EventRecord>, StoreError>;
     /// Remember what a server is called (its public status page is titled with it).
     async fn remember_server_name(&self, guild_id: u64, name: &str) -> Result<(), StoreError>;
+    /// A server's name, if Beacon has seen it (a direct message says which server it is about).
+    async fn server_name(&self, guild_id: u64) -> Result<Option<String>, StoreError>;
 }
 
 /// `text` cut to at most `max` characters (not bytes), with an ellipsis when cut.

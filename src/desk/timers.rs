@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 
-use super::closing::ServerNames;
 use super::crisis::CrisisLedger;
 use super::port::{Edit, Port, Post};
 use super::tickets::{self as rules, Actor, BEACON, Target, Ticket, TicketLedger, Update};
@@ -18,7 +17,7 @@ use super::{Desk, Ledger};
 /// The most queue messages edited in one pass; the rest follow on the next.
 pub const MAX_EDITS_PER_PASS: usize = 50;
 
-impl<L: Ledger + TicketLedger + CrisisLedger + ServerNames> Desk<L> {
+impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
     /// Waiting tickets past their target at `now`: a reply to the card pings the agents and the
     /// supervisors, once. Returns the tickets escalated.
     pub async fn escalate(&self, port: &dyn Port, now: i64) -> anyhow::Result<Vec<Ticket>> {

@@ -528,8 +528,4 @@ impl CrisisLedger for Store {
     async fn progress(&self, update_id: i64) -> Result<Progress, StoreError> {
         self.outbox_progress("update_id = $1", update_id).await
     }
-
-    async fn server_name(&self, guild_id: u64) -> Result<Option<String>, StoreError> {
-        Store::guild_name(self, guild_id).await
-    }
 }

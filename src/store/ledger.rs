@@ -226,4 +226,8 @@ impl Ledger for Store {
     async fn remember_server_name(&self, guild_id: u64, name: &str) -> Result<(), StoreError> {
         self.remember_guild_name(guild_id, name).await
     }
+
+    async fn server_name(&self, guild_id: u64) -> Result<Option<String>, StoreError> {
+        self.guild_name(guild_id).await
+    }
 }

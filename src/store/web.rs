@@ -138,10 +138,3 @@ impl Store {
         })
     }
 }
-
-/// The desk reads server names through its own trait; the query is [`Store::guild_name`]'s.
-impl crate::desk::closing::ServerNames for Store {
-    async fn guild_name(&self, guild_id: u64) -> Result<Option<String>, StoreError> {
-        Store::guild_name(self, guild_id).await
-    }
-}
