@@ -83,6 +83,15 @@ pub struct Place {
 }
 
 impl Place {
+    /// The place at `position`, with the wait the pace of `recent_claims` gives it.
+    pub fn of(recent_claims: &[i64], position: i64) -> Place {
+        let wait_minutes = expected_wait_ms(recent_claims, position).map(|w| (w + 59_999) / 60_000);
+        Place {
+            position,
+            wait_minutes,
+        }
+    }
+
     /// What a waiting customer reads about their place: the position and, when recent claims
     /// give a pace, the expected wait.
     pub fn text(&self, l: &crate::locale::Locales, lang: &str) -> String {
@@ -244,12 +253,15 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
 
     /// A waiting ticket's place, with the wait the pace of recent claims gives it.
     pub async fn place(&self, ticket: &Ticket, position: i64) -> Result<Place, StoreError> {
-        let claims = self.ledger().recent_claims(ticket.guild_id, 10).await?;
-        let wait_minutes = expected_wait_ms(&claims, position).map(|w| (w + 59_999) / 60_000);
-        Ok(Place {
+        Ok(Place::of(
+            &self.recent_claims(ticket.guild_id).await?,
             position,
-            wait_minutes,
-        })
+        ))
+    }
+
+    /// The server's recent claims, which give the pace of the queue.
+    pub async fn recent_claims(&self, guild_id: u64) -> Result<Vec<i64>, StoreError> {
+        self.ledger().recent_claims(guild_id, 10).await
     }
 
     /// The FAQ exchange that led here: the title of what the bot offered, so nobody repeats it.

@@ -7,8 +7,10 @@
 //! posts nothing twice.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use super::crisis::CrisisLedger;
+use super::opening::Place;
 use super::port::{Edit, Port, Post};
 use super::tickets::{self as rules, Actor, BEACON, Target, Ticket, TicketLedger, Update};
 use super::work::mention;
@@ -141,8 +143,8 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
     /// [`MAX_EDITS_PER_PASS`] messages a pass. Returns how many were posted or edited.
     pub async fn refresh_places(&self, port: &dyn Port, now: i64) -> anyhow::Result<usize> {
         let waiting = self.ledger().waiting().await?;
-        // The English text of a place is the same for everyone on a server.
-        let mut texts: HashMap<(u64, i64), String> = HashMap::new();
+        // The pace of the queue is the server's: its recent claims are read once a pass.
+        let mut claims: HashMap<u64, Vec<i64>> = HashMap::new();
         let mut edits = 0;
         for (ticket, position) in rules::positions(waiting) {
             if ticket.shown_position == Some(position) && ticket.status_message_id.is_some() {
@@ -155,19 +157,12 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
                 break;
             }
             edits += 1;
-            let text = match texts.get(&(ticket.guild_id, position)) {
-                Some(t) if ticket.lang == "en" => t.clone(),
-                _ => {
-                    let t = self
-                        .place(&ticket, position)
-                        .await?
-                        .text(self.locales, &ticket.lang);
-                    if ticket.lang == "en" {
-                        texts.insert((ticket.guild_id, position), t.clone());
-                    }
-                    t
-                }
+            let claims = match claims.entry(ticket.guild_id) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(self.recent_claims(ticket.guild_id).await?),
             };
+            let place = Place::of(claims, position);
+            let text = place.text(self.locales, &ticket.lang);
             let text = format!("#{} · {text}", ticket.number);
             let message_id = match ticket.status_message_id {
                 Some(m) => {
