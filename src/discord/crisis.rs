@@ -7,16 +7,15 @@
 use std::sync::Arc;
 
 use serenity::all::{
-    CommandInteraction, ComponentInteraction, CreateInteractionResponse,
-    CreateInteractionResponseMessage, EditInteractionResponse, Http, ResolvedOption, ResolvedValue,
+    CommandInteraction, ComponentInteraction, Http, ResolvedOption, ResolvedValue,
 };
 use tracing::{error, info, warn};
 
+use super::Bot;
 use super::commands::{Invocation, string_option};
 use super::custom_id::CrisisButton;
 use super::port::Discord;
-use super::render::{MAX_CONTENT, fit, no_pings};
-use super::{Bot, retry};
+use super::tickets::{Deferred as _, answer_deferred};
 use crate::desk::crisis::UpdateKind;
 use crate::desk::publishing::{ChangeCrisis, CrisisOutcome, Published, StartCrisis};
 use crate::desk::subscribers::{Subscribe, Subscribed};
@@ -30,9 +29,7 @@ pub async fn on_button(
     c: &ComponentInteraction,
     button: CrisisButton,
 ) -> anyhow::Result<()> {
-    let defer =
-        CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
-    retry(|| c.create_response(http, defer.clone())).await?;
+    c.defer_privately(http).await?;
     let lang = crate::desk::answers::choose_lang("", Some(&c.locale));
     let user = c.user.id.get();
     let text = match button {
@@ -46,11 +43,7 @@ pub async fn on_button(
             unsubscribe(bot, guild, user, None, lang).await?
         }
     };
-    let edit = EditInteractionResponse::new()
-        .content(fit(&text, MAX_CONTENT))
-        .allowed_mentions(no_pings());
-    retry(|| c.edit_response(http, edit.clone())).await?;
-    Ok(())
+    answer_deferred(http, c, &text).await
 }
 
 /// `/crisis start|update|end`, moderators only. Returns the private reply.

@@ -235,21 +235,6 @@ pub async fn comment(
     })
 }
 
-/// Wrap up a closing (see [`crate::desk::Desk::wrap_up`]); `closer` names who closed it.
-pub async fn wrap_up(bot: &Bot, http: &Http, ticket: &Ticket, closer: &str) -> anyhow::Result<()> {
-    let wrapped = bot
-        .desk
-        .wrap_up(&Discord::new(bot, http), ticket, closer)
-        .await?;
-    if !wrapped.survey_by_dm {
-        info!(
-            ticket = ticket.number,
-            "survey DM refused; it goes in the thread"
-        );
-    }
-    Ok(())
-}
-
 /// At start: wrap up closings a stopped process left unfinished.
 pub async fn wrap_unwrapped(bot: &Bot, http: &Http) {
     let done = match bot.desk.wrap_unwrapped(&Discord::new(bot, http)).await {
