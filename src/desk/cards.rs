@@ -54,20 +54,8 @@ impl<L: Ledger + TicketLedger> Desk<L> {
             return Ok(());
         };
         match ticket.status_message_id {
-            Some(m) => {
-                let edit = Edit {
-                    text: text.to_string(),
-                    buttons: None,
-                };
-                port.edit_message(thread, m, &edit).await
-            }
-            None => {
-                let post = Post {
-                    text: text.to_string(),
-                    ..Post::default()
-                };
-                port.post(thread, &post).await.map(|_| ())
-            }
+            Some(m) => port.edit_message(thread, m, &Edit::text(text)).await,
+            None => port.post(thread, &Post::text(text)).await.map(|_| ()),
         }
     }
 }

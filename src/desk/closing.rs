@@ -23,6 +23,7 @@ use super::tickets::{
     self, Actor, BEACON, NotDone, Refusal, Target, Ticket, TicketLedger, TicketState, Update,
 };
 use super::transcript::{self, Attachment, Header, Line, Role};
+use super::work::mention;
 use super::{Desk, Ledger, StoreError, fit, now_ms};
 
 /// The most messages a transcript holds (the thread's latest ones, if it has more).
@@ -97,11 +98,6 @@ pub struct WrappedUp {
     pub survey_by_dm: bool,
 }
 
-/// A mention that shows a name and pings nobody (the port allows no pings).
-fn mention(user: u64) -> String {
-    format!("<@{user}>")
-}
-
 impl<L: Ledger + TicketLedger> Desk<L> {
     /// Who pressed a button of `ticket` in a direct message: the member, on the ticket's
     /// server, with no roles. `None` when the ticket is unknown.
@@ -166,14 +162,7 @@ impl<L: Ledger + TicketLedger> Desk<L> {
         if let Some(thread) = t.thread_id {
             let agent = t.agent_id.map(mention).unwrap_or_default();
             let text = format!("{agent} {}", self.locales.get(&t.lang, "ticket.still_open"));
-            port.post(
-                thread,
-                &Post {
-                    text,
-                    ..Post::default()
-                },
-            )
-            .await?;
+            port.post(thread, &Post::text(text)).await?;
         }
         Ok(Outcome::Done(Box::new(t)))
     }
@@ -255,14 +244,7 @@ impl<L: Ledger + TicketLedger> Desk<L> {
             let text = self
                 .locales
                 .fill(&ticket.lang, "ticket.reopened", &[("who", &who)]);
-            port.post(
-                thread,
-                &Post {
-                    text,
-                    ..Post::default()
-                },
-            )
-            .await?;
+            port.post(thread, &Post::text(text)).await?;
         }
         self.annotate_card(port, &ticket, &format!("Reopened by {who}; waiting again."))
             .await?;

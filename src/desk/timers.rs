@@ -166,11 +166,7 @@ impl<L: Ledger + TicketLedger + CrisisLedger> Desk<L> {
             let text = format!("#{} · {text}", ticket.number);
             let message_id = match ticket.status_message_id {
                 Some(m) => {
-                    let edit = Edit {
-                        text,
-                        buttons: None,
-                    };
-                    port.edit_message(thread, m, &edit).await?;
+                    port.edit_message(thread, m, &Edit::text(text)).await?;
                     m
                 }
                 None => {
