@@ -8,7 +8,8 @@ use serenity::all::{
 };
 
 use super::{refusal_text, thread_link};
-use crate::desk::tickets::Priority;
+use crate::desk::GuildSettings;
+use crate::desk::tickets::{Actor, Priority};
 use crate::desk::work::{AgentCommand, ClaimTicket, Claimed, Work as WorkRequest, Worked, mention};
 use crate::discord::commands::{Invocation, string_option};
 use crate::discord::port::Discord;
@@ -157,20 +158,18 @@ fn boolean(options: &[ResolvedOption<'_>], name: &str) -> bool {
         .any(|o| o.name == name && matches!(o.value, ResolvedValue::Boolean(true)))
 }
 
-/// A user option, with whether they hold the agent role (from the member Discord resolved).
-fn member(
-    options: &[ResolvedOption<'_>],
-    name: &str,
-    agent_role: Option<u64>,
-) -> Option<(u64, bool)> {
+/// A user option: the user, and the member Discord resolved with it, as the desk sees them on
+/// this server (whether they are an agent is `Actor::on`'s rule).
+fn member(options: &[ResolvedOption<'_>], name: &str, settings: &GuildSettings) -> Option<Actor> {
     options
         .iter()
         .find(|o| o.name == name)
         .and_then(|o| match &o.value {
             ResolvedValue::User(u, m) => {
-                let is_agent = agent_role
-                    .is_some_and(|role| m.is_some_and(|m| m.roles.iter().any(|r| r.get() == role)));
-                Some((u.id.get(), is_agent))
+                let roles: Vec<u64> = m
+                    .map(|m| m.roles.iter().map(|r| r.get()).collect())
+                    .unwrap_or_default();
+                Some(Actor::on(settings, u.id.get(), &roles, false))
             }
             _ => None,
         })
@@ -178,16 +177,19 @@ fn member(
 
 /// The command an interaction names, with its options read. `None` when an option Discord
 /// requires is missing (an outdated client).
-fn parse(which: Work, cmd: &CommandInteraction, agent_role: Option<u64>) -> Option<AgentCommand> {
+fn parse(which: Work, cmd: &CommandInteraction, settings: &GuildSettings) -> Option<AgentCommand> {
     use Work as W;
     let options = cmd.data.options();
     let text = |name| string_option(&options, name).unwrap_or_default();
-    let who = |name| member(&options, name, None).map(|(id, _)| id);
+    let who = |name| member(&options, name, settings).map(|m| m.user_id);
     Some(match which {
         W::Release => AgentCommand::Release,
         W::Transfer => {
-            let (to, to_is_agent) = member(&options, "agent", agent_role)?;
-            AgentCommand::Transfer { to, to_is_agent }
+            let to = member(&options, "agent", settings)?;
+            AgentCommand::Transfer {
+                to: to.user_id,
+                to_is_agent: to.is_agent,
+            }
         }
         W::Add => AgentCommand::Add {
             member: who("member")?,
@@ -224,7 +226,7 @@ pub async fn command(
 ) -> anyhow::Result<String> {
     let (l, lang) = (bot.desk.locales, inv.lang);
     let settings = bot.desk.settings(inv.guild).await?;
-    let Some(command) = parse(which, cmd, settings.agent_role) else {
+    let Some(command) = parse(which, cmd, &settings) else {
         return Ok(l.get(lang, "error.generic").to_string());
     };
     let replies = bot.replies();
