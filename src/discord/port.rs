@@ -2,8 +2,8 @@
 //! REST calls.
 //!
 //! Every call goes through the REST gate (see [`super::gate`]) and [`retry`]; every post has
-//! its text cut to Discord's 2,000 characters, its nonce enforced, and allowed mentions set so
-//! that nothing pings but the role the desk named.
+//! its text cut to Discord's 2,000 characters, a nonce enforced (the desk's, or one made for
+//! the call), and allowed mentions set so that nothing pings but the role the desk named.
 //! <https://discord.com/developers/docs/resources/message#create-message> (`nonce`,
 //! `enforce_nonce`, `allowed_mentions`).
 
@@ -103,6 +103,25 @@ pub fn message(post: &Post) -> CreateMessage {
     m
 }
 
+/// `post`, with a nonce of its own when the desk gave it none: unique to this call, so that
+/// [`retry`] after a 5xx Discord did act on gets the first message back instead of posting a
+/// second. A nonce is at most 25 characters (Create Message, `nonce`); the process id keeps
+/// two shards from making the same one.
+fn with_nonce(post: &Post) -> std::borrow::Cow<'_, Post> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    if post.nonce.is_some() {
+        return std::borrow::Cow::Borrowed(post);
+    }
+    let n = CALLS.fetch_add(1, Ordering::Relaxed) % 0x100_0000;
+    let ms = crate::desk::now_ms() as u64 % 0x1_0000_0000;
+    let nonce = format!("q{:x}.{ms:x}.{n:x}", std::process::id() % 0x100_0000);
+    std::borrow::Cow::Owned(Post {
+        nonce: Some(nonce),
+        ..post.clone()
+    })
+}
+
 /// Where a reply points: a message in the channel it is posted in.
 fn replying(m: CreateMessage, channel: u64, reply_to: Option<u64>) -> CreateMessage {
     match reply_to {
@@ -150,7 +169,7 @@ impl Port for Discord<'_> {
     }
 
     async fn post(&self, channel: u64, post: &Post) -> anyhow::Result<u64> {
-        let message = replying(message(post), channel, post.reply_to);
+        let message = replying(message(&with_nonce(post)), channel, post.reply_to);
         let sent =
             retry(|| ChannelId::new(channel).send_message(self.http, message.clone())).await?;
         Ok(sent.id.get())
@@ -196,7 +215,7 @@ impl Port for Discord<'_> {
 
     async fn post_files(&self, channel: u64, post: &Post, files: &[File]) -> anyhow::Result<u64> {
         // https://discord.com/developers/docs/reference#uploading-files (Attach Files needed).
-        let mut message = message(post);
+        let mut message = message(&with_nonce(post));
         for f in files {
             message = message.add_file(CreateAttachment::bytes(f.bytes.clone(), f.name.clone()));
         }
@@ -303,5 +322,23 @@ impl Port for Discord<'_> {
             Err(e) if discord_code(&e) == Some(50007) => Ok(Dm::Closed),
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_post_without_a_nonce_gets_one_of_its_own_within_discords_25_characters() {
+        let a = with_nonce(&Post::text("hi")).nonce.clone().unwrap();
+        let b = with_nonce(&Post::text("hi")).nonce.clone().unwrap();
+        assert_ne!(a, b, "each call its own");
+        assert!(a.len() <= 25 && b.len() <= 25, "{a} {b}");
+        let given = Post {
+            nonce: Some("t7".into()),
+            ..Post::text("hi")
+        };
+        assert_eq!(with_nonce(&given).nonce.as_deref(), Some("t7"));
     }
 }
