@@ -2,13 +2,9 @@
 //! event (claimed, released, closed...), and the customer's status line in the thread. Every
 //! journey that moves a ticket tells both.
 
-use super::port::{Button, Edit, Port, Post};
+use super::port::{Button, Edit, MAX_TEXT, Port, Post};
 use super::tickets::{Ticket, TicketLedger, TicketState};
 use super::{Desk, Ledger, fit};
-
-/// Discord's limit on a message's text. A card's new text is cut to it here, so the text read
-/// back next time is the one this step wrote.
-const MAX_CONTENT: usize = 2_000;
 
 impl<L: Ledger + TicketLedger> Desk<L> {
     /// Add a line to a ticket's card in the agents' channel (claimed, released, closed...) and
@@ -28,7 +24,8 @@ impl<L: Ledger + TicketLedger> Desk<L> {
         let text = if current.ends_with(line) {
             current
         } else {
-            fit(&format!("{current}\n{line}"), MAX_CONTENT)
+            // Cut here, so the text read back next time is the one this step wrote.
+            fit(&format!("{current}\n{line}"), MAX_TEXT)
         };
         let buttons = if ticket.state == TicketState::Waiting {
             vec![Button::Claim(ticket.id)]

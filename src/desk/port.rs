@@ -9,6 +9,12 @@
 
 use async_trait::async_trait;
 
+/// The most text a post or an edit holds: Discord's limit on a message's content
+/// (<https://discord.com/developers/docs/resources/message#create-message>, `content`). The
+/// port cuts longer texts; a journey that must keep a text whole (a card it reads back) cuts
+/// it itself.
+pub const MAX_TEXT: usize = 2000;
+
 /// A message the desk wants posted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Post {

@@ -19,12 +19,9 @@
 use super::crisis::{
     Crisis, CrisisLedger, CrisisUpdate, UpdateKind, UpdateMark, check_topic, status_message,
 };
-use super::port::{Button, Edit, Port, Post};
+use super::port::{Button, Edit, MAX_TEXT, Port, Post};
 use super::tickets::Actor;
 use super::{Desk, Ledger, StoreError, now_ms};
-
-/// Discord's limit on a message's text.
-const MESSAGE_MAX: usize = 2000;
 
 /// A moderator starting a crisis.
 #[derive(Clone, Debug)]
@@ -329,7 +326,7 @@ impl<L: Ledger + CrisisLedger> Desk<L> {
     ) -> anyhow::Result<()> {
         let ledger = self.ledger();
         let updates = ledger.updates(crisis.id).await?;
-        let text = status_message(crisis, &updates, status_page, MESSAGE_MAX);
+        let text = status_message(crisis, &updates, status_page, MAX_TEXT);
         if let (Some(channel), Some(message)) = (crisis.status_channel_id, crisis.status_message_id)
         {
             port.edit_message(channel, message, &Edit::text(text))

@@ -11,7 +11,7 @@ use crate::desk::answers::Offer;
 use crate::locale::Locales;
 
 /// Discord's limit on message content.
-pub const MAX_CONTENT: usize = 2000;
+pub const MAX_CONTENT: usize = crate::desk::port::MAX_TEXT;
 /// Discord's limit on a button label or select option label.
 pub const MAX_LABEL: usize = 80;
 /// Discord's limit on a custom id.
